@@ -23,8 +23,8 @@ namespace Transport.Core.Simulation;
 /// <item>Propagation: the copy arrives <see cref="Delay"/> after it leaves the bottleneck, plus a uniform offset in
 /// [-<see cref="Jitter"/>, +<see cref="Jitter"/>] (never before it left). Jitter never reorders: a copy never arrives
 /// before one sent earlier on the same link, unless it is picked for reordering.</item>
-/// <item>Reordering: with probability <see cref="ReorderRate"/> the copy is held back a further
-/// <see cref="ReorderDelay"/> and exempt from the FIFO rule, so later datagrams overtake it.</item>
+/// <item>Reordering: with probability <see cref="ReorderRate"/> the copy is held back <see cref="ReorderDelay"/>
+/// behind its place in the FIFO order, so datagrams sent after it may overtake it (it never overtakes earlier ones).</item>
 /// </list>
 /// </remarks>
 public sealed record LinkConditions

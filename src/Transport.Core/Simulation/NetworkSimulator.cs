@@ -306,15 +306,17 @@ public sealed class NetworkSimulator
             arrival = SaturatingAdd(arrival, link.Random.NextInt64(2 * jitter + 1) - jitter);
             if (arrival < departure) arrival = departure;
         }
+        // Jitter never reorders a FIFO link: never arrive before a datagram sent earlier.
+        if (arrival < link.LastInOrderDeliveryTicks) arrival = link.LastInOrderDeliveryTicks;
         if (link.Random.Chance(c.ReorderRate))
         {
+            // Held back from its place in the FIFO order, so later datagrams overtake it; it never overtakes earlier
+            // ones, and the datagrams after it keep their places.
             arrival = SaturatingAdd(arrival, c.ReorderDelay.Ticks);
             link.Reordered++;
         }
         else
         {
-            // Jitter never reorders a FIFO link: never arrive before a datagram sent earlier.
-            if (arrival < link.LastInOrderDeliveryTicks) arrival = link.LastInOrderDeliveryTicks;
             link.LastInOrderDeliveryTicks = arrival;
         }
 
