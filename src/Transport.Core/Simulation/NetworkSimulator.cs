@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using Transport.Core.Time;
 
@@ -28,7 +27,8 @@ public sealed class NetworkSimulator
     private readonly List<SimulatedLink> _linksInCreationOrder = new();
     // (receiver of a reply, address the reply is sent to) -> the link whose sender is behind that NAT mapping.
     private readonly Dictionary<(IPEndPoint Observer, IPEndPoint Address), SimulatedLink> _natMappings = new();
-    private readonly PriorityQueue<PendingDelivery, DeliveryKey> _pending = new();
+    private readonly DeliveryQueue _pending = new();
+    private readonly PayloadPool _pool = new();
     private LinkConditions _defaultConditions = LinkConditions.Perfect;
     private long _nextDeliverySequence;
     private long _nowTicks;
@@ -66,7 +66,7 @@ public sealed class NetworkSimulator
     }
 
     /// <summary>The instant of the earliest datagram still travelling, or null when none is.</summary>
-    public Instant? NextDeliveryTime => _pending.TryPeek(out _, out var key) ? Instant.FromTicks(key.Ticks) : null;
+    public Instant? NextDeliveryTime => _pending.TryPeekTicks(out long ticks) ? Instant.FromTicks(ticks) : null;
 
     /// <summary>How many copies of datagrams are travelling (sent, neither delivered nor dropped yet).</summary>
     public int InFlightCount => _pending.Count;
@@ -204,13 +204,13 @@ public sealed class NetworkSimulator
     {
         AdvanceTime(now);
         ReleaseLastDelivered();
-        while (_pending.TryPeek(out _, out var key) && key.Ticks <= now.Ticks)
+        while (_pending.TryPeekTicks(out long ticks) && ticks <= now.Ticks)
         {
             var pending = _pending.Dequeue();
-            if (Arrive(in pending, key.Ticks))
+            if (Arrive(in pending))
             {
                 _lastDelivered = pending.Buffer;
-                datagram = ToDatagram(in pending, key.Ticks);
+                datagram = ToDatagram(in pending);
                 return true;
             }
         }
@@ -230,12 +230,12 @@ public sealed class NetworkSimulator
         AdvanceTime(now);
         ReleaseLastDelivered();
         int delivered = 0;
-        while (_pending.TryPeek(out _, out var key) && key.Ticks <= now.Ticks)
+        while (_pending.TryPeekTicks(out long ticks) && ticks <= now.Ticks)
         {
             var pending = _pending.Dequeue();
-            if (!Arrive(in pending, key.Ticks)) continue;
+            if (!Arrive(in pending)) continue;
             delivered++;
-            var datagram = ToDatagram(in pending, key.Ticks);
+            var datagram = ToDatagram(in pending);
             try
             {
                 sink.OnDatagram(in datagram);
@@ -290,7 +290,7 @@ public sealed class NetworkSimulator
             link.QueuedBytes += datagram.Length;
         }
 
-        byte[] buffer = datagram.Length == 0 ? [] : ArrayPool<byte>.Shared.Rent(datagram.Length);
+        byte[] buffer = _pool.Rent(datagram.Length);
         datagram.CopyTo(buffer);
         if (datagram.Length > 0 && link.Random.Chance(c.CorruptRate))
         {
@@ -308,31 +308,31 @@ public sealed class NetworkSimulator
         }
         // Jitter never reorders a FIFO link: never arrive before a datagram sent earlier.
         if (arrival < link.LastInOrderDeliveryTicks) arrival = link.LastInOrderDeliveryTicks;
+        link.InFlight++;
         if (link.Random.Chance(c.ReorderRate))
         {
             // Held back from its place in the FIFO order, so later datagrams overtake it; it never overtakes earlier
             // ones, and the datagrams after it keep their places.
             arrival = SaturatingAdd(arrival, c.ReorderDelay.Ticks);
             link.Reordered++;
+            _pending.EnqueueHeldBack(new PendingDelivery(
+                buffer, datagram.Length, link, source, t, sequence, natLink, addressedTo, arrival, _nextDeliverySequence++));
         }
         else
         {
             link.LastInOrderDeliveryTicks = arrival;
+            _pending.EnqueueInOrder(new PendingDelivery(
+                buffer, datagram.Length, link, source, t, sequence, natLink, addressedTo, arrival, _nextDeliverySequence++));
         }
-
-        link.InFlight++;
-        _pending.Enqueue(
-            new PendingDelivery(buffer, datagram.Length, link, source, t, sequence, natLink, addressedTo),
-            new DeliveryKey(arrival, _nextDeliverySequence++));
     }
 
     /// <summary>Accounts for a copy reaching its receiver; false when the receiver's NAT drops it.</summary>
-    private static bool Arrive(in PendingDelivery pending, long arrivalTicks)
+    private bool Arrive(in PendingDelivery pending)
     {
         var link = pending.Link;
         link.InFlight--;
         var natLink = pending.NatLink;
-        if (natLink is not null && !natLink.AddressOf(natLink.EpochAt(arrivalTicks)).Equals(pending.AddressedTo))
+        if (natLink is not null && !natLink.AddressOf(natLink.EpochAt(pending.Ticks)).Equals(pending.AddressedTo))
         {
             link.DroppedStaleAddress++;
             Return(pending.Buffer);
@@ -345,9 +345,9 @@ public sealed class NetworkSimulator
         return true;
     }
 
-    private static SimulatedDatagram ToDatagram(in PendingDelivery pending, long arrivalTicks) => new(
+    private static SimulatedDatagram ToDatagram(in PendingDelivery pending) => new(
         pending.Source, pending.Link.To, new ReadOnlyMemory<byte>(pending.Buffer, 0, pending.Length),
-        Instant.FromTicks(pending.SentTicks), Instant.FromTicks(arrivalTicks));
+        Instant.FromTicks(pending.SentTicks), Instant.FromTicks(pending.Ticks));
 
     private SimulatedLink GetOrCreateLink(IPEndPoint from, IPEndPoint to)
     {
@@ -393,10 +393,7 @@ public sealed class NetworkSimulator
         }
     }
 
-    private static void Return(byte[] buffer)
-    {
-        if (buffer.Length != 0) ArrayPool<byte>.Shared.Return(buffer);
-    }
+    private void Return(byte[] buffer) => _pool.Return(buffer);
 
     /// <summary>Time to put <paramref name="bytes"/> on a wire of <paramref name="bitsPerSecond"/>, rounded up to a tick.</summary>
     internal static long SerializationTicks(long bytes, long bitsPerSecond)

@@ -5,8 +5,12 @@ namespace Transport.Core.Simulation;
 /// <summary>A copy of a datagram travelling on a link, waiting in the simulator's delivery queue.</summary>
 internal readonly struct PendingDelivery(
     byte[] buffer, int length, SimulatedLink link, IPEndPoint source, long sentTicks, long linkSequence,
-    SimulatedLink? natLink, IPEndPoint? addressedTo)
+    SimulatedLink? natLink, IPEndPoint? addressedTo, long ticks, long sequence)
 {
+    /// <summary>The delivery instant.</summary>
+    public readonly long Ticks = ticks;
+    /// <summary>Scheduling order across the whole simulator: breaks ties between equal delivery instants.</summary>
+    public readonly long Sequence = sequence;
     /// <summary>Pooled buffer holding the payload (returned to the pool once delivered or dropped).</summary>
     public readonly byte[] Buffer = buffer;
     public readonly int Length = length;
@@ -22,14 +26,4 @@ internal readonly struct PendingDelivery(
     /// </summary>
     public readonly SimulatedLink? NatLink = natLink;
     public readonly IPEndPoint? AddressedTo = addressedTo;
-}
-
-/// <summary>Delivery order: by delivery instant, then by the order the copies were scheduled (determinism).</summary>
-internal readonly record struct DeliveryKey(long Ticks, long Sequence) : IComparable<DeliveryKey>
-{
-    public int CompareTo(DeliveryKey other)
-    {
-        int c = Ticks.CompareTo(other.Ticks);
-        return c != 0 ? c : Sequence.CompareTo(other.Sequence);
-    }
 }

@@ -36,6 +36,9 @@ internal sealed class SimulatedLink
     public readonly Queue<(long DepartureTicks, int Size)> Queue = new();
     public long QueuedBytes;
 
+    // Copies travelling that keep their FIFO place, in delivery order (see DeliveryQueue).
+    public readonly Queue<PendingDelivery> InOrder = new();
+
     // FIFO rule: the latest delivery instant (ticks) of a datagram not picked for reordering.
     public long LastInOrderDeliveryTicks;
 
