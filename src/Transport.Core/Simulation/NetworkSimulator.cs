@@ -18,7 +18,8 @@ namespace Transport.Core.Simulation;
 /// Each link draws from its own random generator, seeded from the simulator's seed and the link's two addresses, so
 /// traffic on one link does not change the fate of datagrams on another.</para>
 /// <para>Endpoints need no registration: a datagram sent to any address is delivered, addressed to it. Payloads are copied
-/// into pooled buffers on <see cref="Send"/>; nothing is allocated per datagram in steady state.</para>
+/// into buffers the simulator pools (it keeps as many as were ever in flight at once); nothing is allocated per
+/// datagram in steady state.</para>
 /// <para>Not thread-safe: drive one simulator from one thread.</para>
 /// </remarks>
 public sealed class NetworkSimulator
@@ -65,7 +66,10 @@ public sealed class NetworkSimulator
         }
     }
 
-    /// <summary>The instant of the earliest datagram still travelling, or null when none is.</summary>
+    /// <summary>
+    /// The instant of the earliest datagram still travelling, or null when none is. (A datagram due then may still be
+    /// dropped on arrival, by the receiver's NAT, so a receive call at that instant can come back empty.)
+    /// </summary>
     public Instant? NextDeliveryTime => _pending.TryPeekTicks(out long ticks) ? Instant.FromTicks(ticks) : null;
 
     /// <summary>How many copies of datagrams are travelling (sent, neither delivered nor dropped yet).</summary>
