@@ -77,10 +77,14 @@ public sealed record LinkConditions
     /// </summary>
     public IReadOnlyList<AddressRebind> Rebinds { get; init; } = [];
 
+    // Large enough for any network, small enough that 2·Jitter cannot overflow.
+    private static readonly TimeSpan MaxJitter = TimeSpan.FromDays(365);
+
     internal void Validate(string paramName, bool allowRebinds)
     {
         if (Delay < TimeSpan.Zero) throw new ArgumentException($"Delay must not be negative (was {Delay}).", paramName);
-        if (Jitter < TimeSpan.Zero) throw new ArgumentException($"Jitter must not be negative (was {Jitter}).", paramName);
+        if (Jitter < TimeSpan.Zero || Jitter > MaxJitter)
+            throw new ArgumentException($"Jitter must be between zero and {MaxJitter} (was {Jitter}).", paramName);
         if (ReorderDelay < TimeSpan.Zero) throw new ArgumentException($"ReorderDelay must not be negative (was {ReorderDelay}).", paramName);
         CheckProbability(LossRate, paramName, nameof(LossRate));
         CheckProbability(ReorderRate, paramName, nameof(ReorderRate));

@@ -78,7 +78,7 @@ public sealed class NetworkSimulator
     /// <summary>
     /// Sets the conditions of the link from <paramref name="from"/> to <paramref name="to"/> (one direction). May be
     /// called at any time: datagrams already travelling keep the fate they were given; the link's counters, queue and
-    /// burst-loss state carry over.
+    /// burst-loss state carry over, and it stays FIFO (after a cut in delay, new datagrams wait behind those travelling).
     /// </summary>
     /// <exception cref="ArgumentException">A value is out of range, or a rebinding's address is already a mapping of
     /// another sender as seen by <paramref name="to"/>.</exception>

@@ -467,4 +467,65 @@ public sealed class NetworkSimulatorTests
         Assert.True(sim.TryReceive(Instant.FromMilliseconds(5), out var d));
         Assert.Equal(C, d.Destination);
     }
+
+    [Fact]
+    public void SetLinkBothWays_configures_each_direction_and_keeps_their_counters_apart()
+    {
+        var sim = new NetworkSimulator(1);
+        sim.SetLinkBothWays(A, B, new LinkConditions { Delay = TimeSpan.FromMilliseconds(15) });
+        Assert.Equal(TimeSpan.FromMilliseconds(15), sim.GetLink(A, B).Delay);
+        Assert.Equal(TimeSpan.FromMilliseconds(15), sim.GetLink(B, A).Delay);
+        sim.Send(Instant.Zero, A, B, Payload(1, 8));
+        sim.Send(Instant.Zero, B, A, Payload(2, 8));
+        sim.Send(Instant.Zero, B, A, Payload(3, 8));
+        var received = new List<Received>();
+        Drain(sim, received);
+        Assert.All(received, r => Assert.Equal(Instant.FromMilliseconds(15), r.DeliveredAt));
+        Assert.Equal(1, sim.GetStatistics(A, B).Delivered);
+        Assert.Equal(2, sim.GetStatistics(B, A).Delivered);
+        Assert.Throws<ArgumentException>(() => sim.SetLinkBothWays(A, B, new LinkConditions { Rebinds = [new(Instant.Zero, C)] }));
+    }
+
+    [Fact]
+    public void DeliverDue_also_delivers_replies_due_at_the_same_instant()
+    {
+        // Zero delay: a chain of replies, all due now, is delivered within one call.
+        var sim = new NetworkSimulator(1);
+        var sink = new BounceSink(sim, limit: 5);
+        sim.Send(Instant.Zero, A, B, Payload(0, 8));
+        Assert.Equal(6, sim.DeliverDue(Instant.Zero, sink));
+        Assert.Equal([B, A, B, A, B, A], sink.Destinations);
+        Assert.Null(sim.NextDeliveryTime);
+    }
+
+    private sealed class BounceSink(NetworkSimulator sim, int limit) : IDatagramSink
+    {
+        public List<IPEndPoint> Destinations { get; } = [];
+
+        public void OnDatagram(in SimulatedDatagram datagram)
+        {
+            Destinations.Add(datagram.Destination);
+            if (Destinations.Count <= limit) sim.Send(datagram.DeliveredAt, datagram.Destination, datagram.Source, datagram.Payload.Span);
+        }
+    }
+
+    [Fact]
+    public void Reconfiguring_a_link_mid_run_affects_only_datagrams_sent_afterwards()
+    {
+        var sim = new NetworkSimulator(1);
+        sim.SetLink(A, B, new LinkConditions { Delay = TimeSpan.FromMilliseconds(100) });
+        sim.Send(Instant.Zero, A, B, Payload(1, 8));
+        sim.SetLink(A, B, new LinkConditions { Delay = TimeSpan.FromMilliseconds(10), LossRate = 1 });
+        sim.Send(Instant.FromMilliseconds(1), A, B, Payload(2, 8)); // lost
+        sim.SetLink(A, B, new LinkConditions { Delay = TimeSpan.FromMilliseconds(10) });
+        sim.Send(Instant.FromMilliseconds(2), A, B, Payload(3, 8)); // FIFO: may not overtake datagram 1
+        var received = new List<Received>();
+        Drain(sim, received);
+        Assert.Equal([1, 3], received.Select(r => r.Index));
+        Assert.Equal(Instant.FromMilliseconds(100), received[0].DeliveredAt);
+        Assert.Equal(Instant.FromMilliseconds(100), received[1].DeliveredAt);
+        var stats = sim.GetStatistics(A, B);
+        Assert.Equal(3, stats.Sent);
+        Assert.Equal(1, stats.DroppedLoss);
+    }
 }
