@@ -103,7 +103,7 @@ internal sealed class PayloadProtection : IDisposable
     }
 
     // RFC 9001 §5.3: the 62-bit packet number, left-padded with zeros to the IV length, XORed with the IV.
-    private void MakeNonce(long packetNumber, Span<byte> nonce)
+    internal void MakeNonce(long packetNumber, Span<byte> nonce)
     {
         _iv.CopyTo(nonce);
         ulong tail = BinaryPrimitives.ReadUInt64BigEndian(nonce.Slice(4)) ^ (ulong)packetNumber;
