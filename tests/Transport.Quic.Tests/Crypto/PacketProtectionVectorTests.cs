@@ -108,6 +108,30 @@ public class PacketProtectionVectorTests
         Assert.Equal("2ec0d8356a", Lower(mask));
     }
 
+    // A header-protection object is reused for every packet of its key: the mask must depend on the sample alone,
+    // never on the samples before it (ECB and the ChaCha20 block carry no state between packets).
+    [Theory]
+    [InlineData(CipherSuite.Aes128GcmSha256, "c206b8d9b9f0f37644430b490eeaa314", "2cd0991cd25b0aac406a5816b6394100", "2ec0d8356a")]
+    [InlineData(CipherSuite.Aes128GcmSha256, "9f50449e04a0e810283a1e9933adedd2", "d1b1c98dd7689fb8ec11d242b123dc9b", "437b9aec36")]
+    [InlineData(CipherSuite.ChaCha20Poly1305Sha256, "25a282b9e82f06f21f488917a4fc8f1b73573685608597d0efcb076b0ab7a7a4", "5e5cd55c41f69080575d7999c25a5bfb", "aefefe7d03")]
+    [InlineData(CipherSuite.ChaCha20Poly1305Sha256, "d659760d2ba434a226fd37b35c69e2da8211d10c4f12538787d65645d5d1b8e2", "e7b6b932bc27d786f4bc2bb20f2162ba", "97580e32bf")]
+    public void Header_protection_mask_is_a_function_of_the_sample_alone(CipherSuite suite, string hpKey, string sample, string expectedMask)
+    {
+        using var hp = HeaderProtection.Create(suite, Hex(hpKey));
+        var random = new Random(1);
+        byte[] other = new byte[16], mask = new byte[5];
+        for (int i = 0; i < 5; i++)
+        {
+            hp.ComputeMask(Hex(sample), mask);
+            Assert.Equal(expectedMask, Lower(mask));
+            for (int j = 0; j <= i; j++)
+            {
+                random.NextBytes(other);
+                hp.ComputeMask(other, mask);
+            }
+        }
+    }
+
     public static TheoryData<uint, string, string, string, string, string, string, string> ChaChaShortHeaders => new()
     {
         {
