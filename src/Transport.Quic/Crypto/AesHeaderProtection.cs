@@ -1,0 +1,42 @@
+using System.Security.Cryptography;
+
+namespace Transport.Quic.Crypto;
+
+/// <summary>AES-based header protection (RFC 9001 §5.4.3): mask = AES-ECB(hp_key, sample), with AES-128 or AES-256.</summary>
+/// <remarks>
+/// <see cref="SymmetricAlgorithm.EncryptEcb(ReadOnlySpan{byte}, Span{byte}, PaddingMode)"/> creates a native cipher
+/// context per call (64 bytes allocated per packet on .NET 10, Linux), so this class keeps one ECB encryptor
+/// (<see cref="ICryptoTransform"/>) for the key's lifetime and runs single blocks through it with reused buffers.
+/// </remarks>
+internal sealed class AesHeaderProtection : HeaderProtection
+{
+    private readonly Aes _aes;
+    private readonly ICryptoTransform _encryptor;
+    private readonly byte[] _input = new byte[16];
+    private readonly byte[] _output = new byte[16];
+
+    public AesHeaderProtection(ReadOnlySpan<byte> key)
+    {
+        _aes = Aes.Create();
+        _aes.Key = key.ToArray();
+        _aes.Mode = CipherMode.ECB;
+        _aes.Padding = PaddingMode.None;
+        _encryptor = _aes.CreateEncryptor();
+    }
+
+    public override void ComputeMask(ReadOnlySpan<byte> sample, Span<byte> mask)
+    {
+        sample.Slice(0, SampleLength).CopyTo(_input);
+        // ECB without padding: each 16-byte block is encrypted independently, with no state carried between calls.
+        _encryptor.TransformBlock(_input, 0, 16, _output, 0);
+        _output.AsSpan(0, MaskLength).CopyTo(mask);
+    }
+
+    public override void Dispose()
+    {
+        _encryptor.Dispose();
+        _aes.Dispose();
+        Array.Clear(_input);
+        Array.Clear(_output);
+    }
+}
