@@ -24,6 +24,7 @@ public sealed unsafe class DatagramBatch
 
     private readonly byte[] _buffer;
     private readonly SocketAddress[] _remotes;
+    private readonly int _remoteCapacity;
     private readonly Entry[] _entries;
     private readonly MMsgHdr[] _headers;
     private readonly IoVec[] _iovecs;
@@ -50,6 +51,7 @@ public sealed unsafe class DatagramBatch
         _remotes = new SocketAddress[messageCapacity];
         for (int i = 0; i < messageCapacity; i++)
             _remotes[i] = new SocketAddress(addressFamily);
+        _remoteCapacity = _remotes[0].Size;
         _entries = new Entry[messageCapacity * MaxSegmentsPerMessage];
         _headers = GC.AllocateArray<MMsgHdr>(messageCapacity, pinned: true);
         _iovecs = GC.AllocateArray<IoVec>(messageCapacity, pinned: true);
@@ -134,7 +136,13 @@ public sealed unsafe class DatagramBatch
     /// <summary>The slot of message <paramref name="message"/> as memory, for asynchronous receives.</summary>
     internal Memory<byte> MessageMemory(int message) => _buffer.AsMemory(message * MessageSize, MessageSize);
 
-    internal SocketAddress RemoteSlot(int message) => _remotes[message];
+    /// <summary>The sender slot of message <paramref name="message"/>, its size reset to hold any address of the family.</summary>
+    internal SocketAddress RemoteSlot(int message)
+    {
+        SocketAddress remote = _remotes[message];
+        remote.Size = _remoteCapacity; // a receive that returned no sender (a shutdown wakeup) left it at 0
+        return remote;
+    }
 
     /// <summary>Records a plain (unsegmented) datagram received into slot <paramref name="message"/>.</summary>
     internal void AddPlain(int message, int length)
