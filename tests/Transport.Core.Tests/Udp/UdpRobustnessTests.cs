@@ -66,8 +66,13 @@ public sealed class UdpRobustnessTests
     public async Task Dispose_stops_an_idle_receive_loop_promptly(bool gro)
     {
         var socket = Open(IPAddress.Loopback, gro: gro);
-        var checker = new CheckingReceiver(AddressOf(socket, IPAddress.Loopback, socket), 1);
+        using var sender = Open(IPAddress.Loopback);
+        var checker = new CheckingReceiver(AddressOf(socket, IPAddress.Loopback, sender), 1);
         var loop = socket.StartReceiveLoop(checker);
+        // One datagram through first, so the loop is past its start and (almost surely) blocked in the next receive.
+        byte[] buffer = new byte[100];
+        sender.Send(buffer.AsSpan(0, Fill(buffer, 0)), AddressOf(sender, IPAddress.Loopback, socket));
+        checker.WaitFor(1);
         socket.Dispose();
         await loop.Completion.WaitAsync(WaitLimit); // TimeoutException if the loop did not end
         Assert.True(loop.Completion.IsCompletedSuccessfully);
