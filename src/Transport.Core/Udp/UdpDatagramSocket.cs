@@ -110,6 +110,9 @@ public sealed class UdpDatagramSocket : IDisposable
 
     internal Socket Socket => _socket;
 
+    /// <summary>Datagrams per GSO call; tests raise it past the kernel's limit to provoke the EINVAL fallback.</summary>
+    internal int GsoSegmentLimit { get; set; } = MaxSegmentsPerSend;
+
     internal bool IsDisposed => _disposed != 0;
 
     /// <summary>
@@ -195,7 +198,7 @@ public sealed class UdpDatagramSocket : IDisposable
         if (train.IsEmpty) return 0;
         int datagrams = (train.Length + segmentSize - 1) / segmentSize;
 
-        int segmentsPerCall = Math.Min(MaxSegmentsPerSend, MaxSendPayload / segmentSize);
+        int segmentsPerCall = Math.Min(GsoSegmentLimit, MaxSendPayload / segmentSize);
         if (_gso && segmentsPerCall >= 2 && datagrams >= 2)
         {
             while (!train.IsEmpty)

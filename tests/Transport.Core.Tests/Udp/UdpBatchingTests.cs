@@ -129,6 +129,61 @@ public sealed class UdpBatchingTests
     }
 
     [LinuxFact]
+    public void Gso_rejected_by_the_kernel_falls_back_to_plain_sends_without_losing_the_train()
+    {
+        using var receiver = Open(IPAddress.Loopback, gro: true);
+        using var sender = Open(IPAddress.Loopback, gso: true);
+        Assert.True(sender.IsGsoEnabled, "this test needs GSO (Linux 4.18+)");
+        sender.GsoSegmentLimit = 300; // beyond every kernel's UDP_MAX_SEGMENTS (64, or 128 since 6.x): sendmsg fails with EINVAL
+        SocketAddress to = AddressOf(sender, IPAddress.Loopback, receiver);
+        byte[] train = Train(0, 300, 100, tail: 0);
+        Assert.Equal(300, sender.SendSegments(train, 100, to));
+        Assert.False(sender.IsGsoEnabled);
+        Assert.Equal(SocketError.InvalidArgument, sender.GsoFallbackReason);
+
+        var batch = receiver.CreateBatch(64);
+        int got = 0;
+        while (got < 300)
+        {
+            int n = ReceiveBounded(receiver, batch);
+            for (int i = 0; i < n; i++, got++) Assert.Equal(got, Check(batch[i].Data));
+        }
+
+        // Later trains go out plainly, still intact.
+        Assert.Equal(300, sender.SendSegments(Train(300, 300, 100, tail: 0), 100, to));
+        while (got < 600)
+        {
+            int n = ReceiveBounded(receiver, batch);
+            for (int i = 0; i < n; i++, got++) Assert.Equal(got, Check(batch[i].Data));
+        }
+    }
+
+    [IPv6LoopbackFact]
+    public void Ipv6_gso_train_is_coalesced_by_gro_and_split_back()
+    {
+        using var receiver = Open(IPAddress.IPv6Loopback, gro: true, dualMode: false);
+        using var sender = Open(IPAddress.IPv6Loopback, gso: true, dualMode: false);
+        SocketAddress to = AddressOf(sender, IPAddress.IPv6Loopback, receiver);
+        SocketAddress expectedFrom = AddressOf(receiver, IPAddress.IPv6Loopback, sender);
+        byte[] train = Train(0, 40, 1280, tail: 77);
+        Assert.Equal(41, sender.SendSegments(train, 1280, to));
+        var batch = receiver.CreateBatch();
+        int got = 0, messages = 0;
+        while (got < 41)
+        {
+            int n = ReceiveBounded(receiver, batch);
+            messages += batch.MessageCount;
+            for (int i = 0; i < n; i++, got++)
+            {
+                Assert.Equal(got, Check(batch[i].Data));
+                Assert.True(batch[i].Remote.Equals(expectedFrom));
+            }
+        }
+        if (OperatingSystem.IsLinux() && sender.IsGsoEnabled && receiver.IsGroEnabled)
+            Assert.Equal(1, messages);
+    }
+
+    [LinuxFact]
     public void Batched_receive_returns_many_datagrams_per_call()
     {
         using var receiver = Open(IPAddress.Loopback, gro: true);
