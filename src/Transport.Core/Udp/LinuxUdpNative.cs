@@ -75,6 +75,26 @@ internal static unsafe partial class LinuxUdpNative
     [LibraryImport("libc", SetLastError = true)]
     internal static partial int shutdown(int fd, int how);
 
+    /// <summary>Whether libc loads and exports what this class calls (checked once, with a harmless poll of nothing).</summary>
+    internal static bool IsAvailable => s_available.Value;
+
+    private static readonly Lazy<bool> s_available = new(Probe);
+
+    private static bool Probe()
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try
+        {
+            _ = poll(null, 0, 0);
+            _ = Marshal.GetLastPInvokeError();
+            return true;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Bytes of a <c>cmsghdr</c> header, aligned: 16 on 64-bit, 12 on 32-bit.</summary>
     internal static int CmsgHeaderSize => CmsgAlign(sizeof(CmsgHdr));
 

@@ -56,7 +56,7 @@ public sealed class UdpDatagramSocket : IDisposable
             if (OperatingSystem.IsWindows()) DisableUdpConnectionReset(socket);
             socket.Bind(options.LocalEndPoint);
 
-            if (OperatingSystem.IsLinux())
+            if (OperatingSystem.IsLinux() && LinuxUdpNative.IsAvailable)
             {
                 if (options.EnableGso) _gso = ProbeGso(socket);
                 if (options.EnableGro) _nativeReceive = TrySetInt(socket, SOL_UDP, UDP_GRO, 1);
@@ -166,7 +166,8 @@ public sealed class UdpDatagramSocket : IDisposable
         SendPlain(datagram, remote);
     }
 
-    /// <summary>Sends one datagram asynchronously.</summary>
+    /// <summary>Sends one datagram asynchronously (same rules as <see cref="Send"/>).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendAsync(ReadOnlyMemory<byte> datagram, SocketAddress remote, CancellationToken cancellationToken = default)
     {
         ValidateRemote(remote);
