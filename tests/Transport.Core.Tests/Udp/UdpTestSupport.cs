@@ -4,36 +4,6 @@ using Transport.Core.Udp;
 
 namespace Transport.Core.Tests.Udp;
 
-/// <summary>A fact that skips, saying why, when the IPv6 loopback address cannot be bound.</summary>
-public sealed class IPv6LoopbackFactAttribute : FactAttribute
-{
-    public IPv6LoopbackFactAttribute()
-    {
-        if (!UdpTestSupport.IPv6LoopbackAvailable)
-            Skip = "IPv6 loopback [::1] is unavailable here (no IPv6 or ::1 not configured on lo); enable IPv6 to run this test.";
-    }
-}
-
-/// <summary>A fact that runs only on Linux, where GSO/GRO and the native sockaddr layout exist.</summary>
-public sealed class LinuxFactAttribute : FactAttribute
-{
-    public LinuxFactAttribute()
-    {
-        if (!OperatingSystem.IsLinux())
-            Skip = "Linux-only: UDP GSO/GRO, IP_RECVERR and the native sockaddr layout are Linux features.";
-    }
-}
-
-/// <summary>A theory that runs only on Linux.</summary>
-public sealed class LinuxTheoryAttribute : TheoryAttribute
-{
-    public LinuxTheoryAttribute()
-    {
-        if (!OperatingSystem.IsLinux())
-            Skip = "Linux-only: UDP GSO/GRO, IP_RECVERR and the native sockaddr layout are Linux features.";
-    }
-}
-
 internal static class UdpTestSupport
 {
     /// <summary>Generous bound for any wait on loopback; tests never rely on it for timing.</summary>
