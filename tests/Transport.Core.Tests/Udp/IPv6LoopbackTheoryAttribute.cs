@@ -1,0 +1,11 @@
+namespace Transport.Core.Tests.Udp;
+
+/// <summary>A theory that skips, saying why, when the IPv6 loopback address cannot be bound.</summary>
+public sealed class IPv6LoopbackTheoryAttribute : TheoryAttribute
+{
+    public IPv6LoopbackTheoryAttribute()
+    {
+        if (!UdpTestSupport.IPv6LoopbackAvailable)
+            Skip = "IPv6 loopback [::1] is unavailable here (no IPv6 or ::1 not configured on lo); enable IPv6 to run this test.";
+    }
+}
