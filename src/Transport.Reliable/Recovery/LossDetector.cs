@@ -569,7 +569,7 @@ public sealed class LossDetector
             {
                 // RFC 9002 §6.2.1: no application data PTO before the handshake is confirmed; include max_ack_delay.
                 if (!IsHandshakeConfirmed) return ptoTimeout;
-                d = duration + RttEstimator.Backoff(MaxAckDelay, PtoCount);
+                d = RttEstimator.AddSaturating(duration, RttEstimator.Backoff(MaxAckDelay, PtoCount));
             }
             var t = s.TimeOfLastAckElicitingPacket!.Value + d;
             if (ptoTimeout is not { } best || t < best)

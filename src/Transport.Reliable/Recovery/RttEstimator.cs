@@ -79,8 +79,9 @@ public sealed class RttEstimator
 
         var diff = SmoothedRtt - adjustedRtt;
         if (diff < TimeSpan.Zero) diff = -diff;
-        RttVariance = TimeSpan.FromTicks((3 * RttVariance.Ticks + diff.Ticks) / 4);
-        SmoothedRtt = TimeSpan.FromTicks((7 * SmoothedRtt.Ticks + adjustedRtt.Ticks) / 8);
+        // rttvar = 3/4 * rttvar + 1/4 * |smoothed_rtt - adjusted_rtt|; smoothed_rtt = 7/8 * smoothed_rtt + 1/8 * adjusted_rtt
+        RttVariance = TimeSpan.FromTicks((long)((3 * (Int128)RttVariance.Ticks + diff.Ticks) / 4));
+        SmoothedRtt = TimeSpan.FromTicks((long)((7 * (Int128)SmoothedRtt.Ticks + adjustedRtt.Ticks) / 8));
     }
 
     /// <summary>
@@ -90,8 +91,8 @@ public sealed class RttEstimator
     /// </summary>
     public TimeSpan GetProbeTimeout(TimeSpan maxAckDelay, bool includeMaxAckDelay)
     {
-        var pto = SmoothedRtt + Max(4 * RttVariance, RecoveryConstants.Granularity);
-        return includeMaxAckDelay ? pto + maxAckDelay : pto;
+        var pto = AddSaturating(SmoothedRtt, Max(MultiplySaturating(RttVariance, 4), RecoveryConstants.Granularity));
+        return includeMaxAckDelay ? AddSaturating(pto, maxAckDelay) : pto;
     }
 
     /// <summary>
@@ -110,7 +111,7 @@ public sealed class RttEstimator
     /// <c>(smoothed_rtt + max(4 * rttvar, kGranularity) + max_ack_delay) * kPersistentCongestionThreshold</c>.
     /// </summary>
     public TimeSpan GetPersistentCongestionDuration(TimeSpan maxAckDelay) =>
-        GetProbeTimeout(maxAckDelay, includeMaxAckDelay: true) * RecoveryConstants.PersistentCongestionThreshold;
+        MultiplySaturating(GetProbeTimeout(maxAckDelay, includeMaxAckDelay: true), RecoveryConstants.PersistentCongestionThreshold);
 
     /// <summary>
     /// The time-threshold loss delay (RFC 9002 §6.1.2): <c>max(kTimeThreshold * max(smoothed_rtt, latest_rtt), kGranularity)</c>.
@@ -118,8 +119,8 @@ public sealed class RttEstimator
     public TimeSpan GetLossDelay()
     {
         var rtt = Max(SmoothedRtt, LatestRtt);
-        var delay = TimeSpan.FromTicks(rtt.Ticks / RecoveryConstants.TimeThresholdDenominator * RecoveryConstants.TimeThresholdNumerator
-            + rtt.Ticks % RecoveryConstants.TimeThresholdDenominator * RecoveryConstants.TimeThresholdNumerator / RecoveryConstants.TimeThresholdDenominator);
+        Int128 ticks = (Int128)rtt.Ticks * RecoveryConstants.TimeThresholdNumerator / RecoveryConstants.TimeThresholdDenominator;
+        var delay = ticks > long.MaxValue ? TimeSpan.MaxValue : TimeSpan.FromTicks((long)ticks);
         return Max(delay, RecoveryConstants.Granularity);
     }
 
@@ -128,6 +129,19 @@ public sealed class RttEstimator
         long ticks = period.Ticks;
         if (count >= 62 || (ticks > 0 && ticks > (long.MaxValue >> count))) return TimeSpan.MaxValue;
         return TimeSpan.FromTicks(ticks << count);
+    }
+
+    internal static TimeSpan MultiplySaturating(TimeSpan a, int factor)
+    {
+        Int128 ticks = (Int128)a.Ticks * factor;
+        return ticks > long.MaxValue ? TimeSpan.MaxValue : TimeSpan.FromTicks((long)ticks);
+    }
+
+    internal static TimeSpan AddSaturating(TimeSpan a, TimeSpan b)
+    {
+        long sum = a.Ticks + b.Ticks;
+        if (a.Ticks > 0 && b.Ticks > 0 && sum < 0) return TimeSpan.MaxValue;
+        return TimeSpan.FromTicks(sum);
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a >= b ? a : b;
