@@ -124,7 +124,7 @@ public sealed class LossDetector
     public bool IsDiscarded(PacketNumberSpace space) => Space(space).IsDiscarded;
 
     /// <summary>Packets of <paramref name="space"/> still tracked (outstanding, or resolved but not yet forgotten).</summary>
-    public int GetTrackedPacketCount(PacketNumberSpace space) => Space(space).Sent.Count;
+    public int GetTrackedPacketCount(PacketNumberSpace space) => Space(space).Sent.Count + Space(space).Lost.Count;
 
     /// <summary>True when <paramref name="packetNumber"/> of <paramref name="space"/> is outstanding: sent, neither acknowledged nor declared lost.</summary>
     public bool IsOutstanding(PacketNumberSpace space, long packetNumber)
@@ -210,15 +210,7 @@ public sealed class LossDetector
             {
                 ref var slot = ref ring[i];
                 if (slot.Packet.PacketNumber > range.Largest) break;
-                if (slot.State == SentPacketState.Acknowledged) continue;
-                if (slot.State == SentPacketState.Lost)
-                {
-                    // Declared lost, acknowledged after all (RFC 9002 §7.8 would undo the reduction; the controller decides).
-                    slot.State = SentPacketState.Acknowledged;
-                    Append(ref _spurious, ref _spuriousCount, slot.Packet);
-                    SpuriousLossCount++;
-                    continue;
-                }
+                if (slot.State != SentPacketState.Outstanding) continue;
 
                 slot.State = SentPacketState.Acknowledged;
                 ref readonly var p = ref slot.Packet;
@@ -232,6 +224,26 @@ public sealed class LossDetector
                     bytesAcked += p.Size;
                     Append(ref _ackedPackets, ref _ackedCount, new AckedPacket(p.PacketNumber, p.TimeSent, p.Size));
                     DeliveryRate.OnPacketAcked(p.PacketNumber, p.TimeSent, p.Size, p.Delivery, now);
+                }
+            }
+        }
+
+        // Packets declared lost, acknowledged after all: spurious losses (RFC 9002 §7.8 lets the controller undo).
+        var lostRing = s.Lost;
+        if (lostRing.Count > 0)
+        {
+            for (int r = ranges.Length - 1; r >= 0; r--)
+            {
+                var range = ranges[r];
+                if (range.Largest < lostRing.FrontPacketNumber) continue;
+                for (int i = lostRing.LowerBound(range.Smallest); i < lostRing.Count; i++)
+                {
+                    ref var slot = ref lostRing[i];
+                    if (slot.Packet.PacketNumber > range.Largest) break;
+                    if (slot.State != SentPacketState.Lost) continue;
+                    slot.State = SentPacketState.Acknowledged;
+                    Append(ref _spurious, ref _spuriousCount, slot.Packet);
+                    SpuriousLossCount++;
                 }
             }
         }
@@ -373,6 +385,7 @@ public sealed class LossDetector
         BytesInFlight -= s.BytesInFlight;
         s.BytesInFlight = 0;
         s.Sent.Clear();
+        s.Lost.Clear();
         s.AckElicitingInFlight = 0;
         s.LossTime = null;
         s.TimeOfLastAckElicitingPacket = null;
@@ -466,14 +479,17 @@ public sealed class LossDetector
                 runStart = null; // an acknowledged packet between two losses breaks the period
                 continue;
             }
-            if (slot.State == SentPacketState.Lost) continue;
+            if (slot.State == SentPacketState.Lost) continue; // declared lost earlier in this pass (cannot happen) or awaiting cleanup
 
             // RFC 9002 §6.1: lost by time threshold or by packet threshold. (The time comparison is written as an elapsed
             // time so it cannot saturate near the start of the timeline.)
             if (now - p.TimeSent >= lossDelay || largestAcknowledged >= p.PacketNumber + RecoveryConstants.PacketThreshold)
             {
-                slot.State = SentPacketState.Lost;
-                slot.LostTime = now;
+                slot.State = SentPacketState.Lost; // leaves the front of Sent at cleanup: losses are a prefix of the outstanding packets
+                s.Lost.Add(p);
+                ref var lostSlot = ref s.Lost[s.Lost.Count - 1];
+                lostSlot.State = SentPacketState.Lost;
+                lostSlot.LostTime = now;
                 Append(ref _lost, ref _lostCount, p);
                 LostPacketCount++;
                 if (p.IsInFlight)
@@ -511,19 +527,20 @@ public sealed class LossDetector
         return persistent;
     }
 
-    /// <summary>Forgets resolved packets at the front: acknowledged ones, and lost ones kept long enough to spot a late ACK.</summary>
+    /// <summary>
+    /// Forgets resolved packets: acknowledged or lost ones at the front of the sent packets (lost ones live on in the lost
+    /// list), and lost ones kept long enough to recognise a late ACK.
+    /// </summary>
     private void RemoveResolvedFront(SpaceRecoveryState s, Instant now)
     {
         var ring = s.Sent;
+        while (ring.Count > 0 && ring[0].State != SentPacketState.Outstanding) ring.RemoveFront();
+
+        var lost = s.Lost;
+        if (lost.Count == 0) return;
         TimeSpan retention = Rtt.GetPersistentCongestionDuration(MaxAckDelay);
-        while (ring.Count > 0)
-        {
-            ref var slot = ref ring[0];
-            if (slot.State == SentPacketState.Acknowledged || (slot.State == SentPacketState.Lost && now - slot.LostTime >= retention))
-                ring.RemoveFront();
-            else
-                break;
-        }
+        while (lost.Count > 0 && (lost[0].State == SentPacketState.Acknowledged || now - lost[0].LostTime >= retention))
+            lost.RemoveFront();
     }
 
     /// <summary>RFC 9002 A.8 SetLossDetectionTimer.</summary>

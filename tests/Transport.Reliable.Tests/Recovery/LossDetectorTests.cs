@@ -415,7 +415,7 @@ public class LossDetectorTests
         var (d, _) = Server();
         for (int pn = 0; pn <= 3; pn++) Send(d, App, pn, pn);
         d.OnAckReceived(App, R((1, 3)), TimeSpan.Zero, Ms(50)); // 0 lost, kept to recognise a late ACK
-        Assert.Equal(4, d.GetTrackedPacketCount(App));
+        Assert.Equal(1, d.GetTrackedPacketCount(App));
         Send(d, App, 4, 9_950);
         d.OnAckReceived(App, R((4, 4)), TimeSpan.Zero, Ms(10_000));
         Assert.Equal(0, d.GetTrackedPacketCount(App));
