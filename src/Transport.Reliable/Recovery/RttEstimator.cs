@@ -80,8 +80,8 @@ public sealed class RttEstimator
         var diff = SmoothedRtt - adjustedRtt;
         if (diff < TimeSpan.Zero) diff = -diff;
         // rttvar = 3/4 * rttvar + 1/4 * |smoothed_rtt - adjusted_rtt|; smoothed_rtt = 7/8 * smoothed_rtt + 1/8 * adjusted_rtt
-        RttVariance = TimeSpan.FromTicks((long)((3 * (Int128)RttVariance.Ticks + diff.Ticks) / 4));
-        SmoothedRtt = TimeSpan.FromTicks((long)((7 * (Int128)SmoothedRtt.Ticks + adjustedRtt.Ticks) / 8));
+        RttVariance = TimeSpan.FromTicks(WeightedAverage(RttVariance.Ticks, 3, diff.Ticks, 4));
+        SmoothedRtt = TimeSpan.FromTicks(WeightedAverage(SmoothedRtt.Ticks, 7, adjustedRtt.Ticks, 8));
     }
 
     /// <summary>
@@ -119,8 +119,9 @@ public sealed class RttEstimator
     public TimeSpan GetLossDelay()
     {
         var rtt = Max(SmoothedRtt, LatestRtt);
-        Int128 ticks = (Int128)rtt.Ticks * RecoveryConstants.TimeThresholdNumerator / RecoveryConstants.TimeThresholdDenominator;
-        var delay = ticks > long.MaxValue ? TimeSpan.MaxValue : TimeSpan.FromTicks((long)ticks);
+        var delay = rtt.Ticks > long.MaxValue / RecoveryConstants.TimeThresholdNumerator
+            ? TimeSpan.MaxValue // an RTT of thousands of years: saturate
+            : TimeSpan.FromTicks(rtt.Ticks * RecoveryConstants.TimeThresholdNumerator / RecoveryConstants.TimeThresholdDenominator);
         return Max(delay, RecoveryConstants.Granularity);
     }
 
@@ -131,10 +132,15 @@ public sealed class RttEstimator
         return TimeSpan.FromTicks(ticks << count);
     }
 
-    internal static TimeSpan MultiplySaturating(TimeSpan a, int factor)
+    internal static TimeSpan MultiplySaturating(TimeSpan a, int factor) =>
+        a.Ticks > long.MaxValue / factor ? TimeSpan.MaxValue : TimeSpan.FromTicks(a.Ticks * factor);
+
+    /// <summary>(weight · old + sample) / divisor, exact, without overflow.</summary>
+    private static long WeightedAverage(long old, int weight, long sample, int divisor)
     {
-        Int128 ticks = (Int128)a.Ticks * factor;
-        return ticks > long.MaxValue ? TimeSpan.MaxValue : TimeSpan.FromTicks((long)ticks);
+        const long Safe = long.MaxValue / 16;
+        if (old <= Safe && sample <= Safe) return (weight * old + sample) / divisor;
+        return (long)((weight * (Int128)old + sample) / divisor);
     }
 
     internal static TimeSpan AddSaturating(TimeSpan a, TimeSpan b)
