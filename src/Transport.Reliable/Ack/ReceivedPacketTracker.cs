@@ -83,9 +83,10 @@ public sealed class ReceivedPacketTracker
     /// <param name="packetNumber">Its full packet number.</param>
     /// <param name="isAckEliciting">True when it carried a frame other than ACK, PADDING or CONNECTION_CLOSE.</param>
     /// <param name="now">When it arrived.</param>
+    /// <param name="isEcnCe">True when its IP header carried the ECN-CE codepoint: acknowledged at once (RFC 9000 §13.2.1).</param>
     /// <returns>False, recording nothing, when it is a duplicate (see <see cref="IsDuplicate"/>).</returns>
     /// <exception cref="ArgumentOutOfRangeException">The packet number is negative.</exception>
-    public bool OnPacketReceived(long packetNumber, bool isAckEliciting, Instant now)
+    public bool OnPacketReceived(long packetNumber, bool isAckEliciting, Instant now, bool isEcnCe = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(packetNumber);
         if (IsDuplicate(packetNumber)) return false;
@@ -112,6 +113,7 @@ public sealed class ReceivedPacketTracker
         _ackElicitingSinceAck++;
         bool immediate = Space != PacketNumberSpace.ApplicationData // RFC 9000 §13.2.1: Initial and Handshake at once
             || outOfOrder
+            || isEcnCe                                                 // RFC 9000 §13.2.1: CE-marked packets at once
             || _ackElicitingSinceAck >= AckElicitingThreshold;        // RFC 9000 §13.2.2: every second ack-eliciting packet
         Instant due = immediate ? now : now + MaxAckDelay;             // RFC 9000 §13.2.1: within max_ack_delay
         AckDeadline = AckDeadline is { } d ? Instant.Min(d, due) : due;

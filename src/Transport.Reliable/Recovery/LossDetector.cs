@@ -134,6 +134,20 @@ public sealed class LossDetector
         return i < ring.Count && ring[i].Packet.PacketNumber == packetNumber && ring[i].State == SentPacketState.Outstanding;
     }
 
+    /// <summary>
+    /// Copies the outstanding packets of <paramref name="space"/>, oldest first, into <paramref name="destination"/> (as many
+    /// as fit) and returns how many were copied: what a probe should retransmit first (RFC 9002 §6.2.4), or what to release
+    /// before discarding a space.
+    /// </summary>
+    public int CopyOutstandingPackets(PacketNumberSpace space, Span<SentPacket> destination)
+    {
+        var ring = Space(space).Sent;
+        int n = 0;
+        for (int i = 0; i < ring.Count && n < destination.Length; i++)
+            if (ring[i].State == SentPacketState.Outstanding) destination[n++] = ring[i].Packet;
+        return n;
+    }
+
     /// <summary>Records a packet just sent (RFC 9002 Appendix A.5, OnPacketSent).</summary>
     /// <param name="space">Its packet number space.</param>
     /// <param name="packetNumber">Its packet number; larger than every packet number sent before in the space.</param>

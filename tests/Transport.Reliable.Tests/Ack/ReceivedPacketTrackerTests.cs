@@ -1,3 +1,5 @@
+using FsCheck;
+using FsCheck.Fluent;
 using Transport.Core.Time;
 using Transport.Reliable.Ack;
 
@@ -135,6 +137,14 @@ public class ReceivedPacketTrackerTests
     }
 
     [Fact]
+    public void EcnCeMarkedPacketIsAckedImmediately()
+    {
+        var t = App();
+        t.OnPacketReceived(0, true, Ms(100), isEcnCe: true);
+        Assert.Equal(Ms(100), t.AckDeadline);
+    }
+
+    [Fact]
     public void ConfigurableThreshold()
     {
         var t = new ReceivedPacketTracker(PacketNumberSpace.ApplicationData, MaxAckDelay, ackElicitingThreshold: 10);
@@ -142,5 +152,68 @@ public class ReceivedPacketTrackerTests
         Assert.Equal(Ms(125), t.AckDeadline); // deadline from the first, not pushed back
         t.OnPacketReceived(9, true, Ms(120));
         Assert.Equal(Ms(120), t.AckDeadline);
+    }
+}
+
+public class ReceivedPacketTrackerPropertyTests
+{
+    private static readonly TimeSpan MaxAckDelay = TimeSpan.FromMilliseconds(25);
+
+    [Fact]
+    public void Property_AckDeadlineFollowsTheRfcRules()
+    {
+        // Each step: a packet number offset from the largest so far, ack-eliciting or not, a time step, maybe an ACK sent.
+        var arb = Gen.ListOf(Gen.Choose(0, 99_999)).ToArbitrary();
+        Prop.ForAll(arb, steps =>
+        {
+            var t = new ReceivedPacketTracker(PacketNumberSpace.ApplicationData, MaxAckDelay);
+            var received = new SortedSet<long>();
+            var now = Instant.FromMilliseconds(1);
+            long largestAckEliciting = -1;
+            int elicitingSinceAck = 0;
+            Instant? firstUnackedEliciting = null;
+            foreach (int x in steps)
+            {
+                long pn = Math.Max(0, (received.Count == 0 ? 0 : received.Max) + x % 7 - 3);
+                bool eliciting = x / 7 % 3 != 0;
+                now += TimeSpan.FromMilliseconds(x / 21 % 10);
+                bool fresh = !received.Contains(pn);
+                bool gapBefore = largestAckEliciting >= 0 && (pn < largestAckEliciting
+                    || Enumerable.Range(1, (int)Math.Max(0, pn - largestAckEliciting - 1)).Any(k => !received.Contains(largestAckEliciting + k)));
+                var before = t.AckDeadline;
+
+                Assert.Equal(fresh, t.OnPacketReceived(pn, eliciting, now));
+                if (!fresh) { Assert.Equal(before, t.AckDeadline); continue; }
+                received.Add(pn);
+                if (eliciting)
+                {
+                    elicitingSinceAck++;
+                    firstUnackedEliciting ??= now;
+                    largestAckEliciting = Math.Max(largestAckEliciting, pn);
+                    bool immediate = gapBefore || elicitingSinceAck >= 2;
+                    // Due now when a rule says so, else at most max_ack_delay after the first unacknowledged one.
+                    Assert.NotNull(t.AckDeadline);
+                    if (immediate) Assert.True(t.AckDeadline <= now);
+                    else Assert.Equal(firstUnackedEliciting.Value + MaxAckDelay, t.AckDeadline);
+                }
+                else
+                {
+                    Assert.Equal(before, t.AckDeadline);
+                }
+                Assert.Equal(received.Max, t.LargestReceived);
+                if (x / 210 % 4 == 0)
+                {
+                    t.OnAckSent();
+                    elicitingSinceAck = 0;
+                    firstUnackedEliciting = null;
+                    Assert.Null(t.AckDeadline);
+                }
+            }
+            // The ranges report exactly what was received.
+            foreach (long pn in received) Assert.True(t.Ranges.Contains(pn));
+            long total = 0;
+            foreach (var r in t.Ranges) total += r.Count;
+            Assert.Equal(received.Count, total);
+        }).QuickCheckThrowOnFailure();
     }
 }

@@ -424,6 +424,18 @@ public class LossDetectorTests
     }
 
     [Fact]
+    public void OutstandingPacketsAreListedOldestFirst()
+    {
+        var (d, _) = Server();
+        for (int pn = 0; pn < 6; pn++) Send(d, App, pn, pn);
+        d.OnAckReceived(App, R((4, 4), (1, 2)), TimeSpan.Zero, Ms(24)); // RTT 20 ms: 0 is lost, 3 (21 ms old) is not yet
+        Span<SentPacket> buffer = new SentPacket[8];
+        int n = d.CopyOutstandingPackets(App, buffer);
+        Assert.Equal([3L, 5], buffer[..n].ToArray().Select(p => p.PacketNumber));
+        Assert.Equal(1, d.CopyOutstandingPackets(App, buffer[..1]));
+    }
+
+    [Fact]
     public void NonInFlightPacketsAreTrackedButDoNotCount()
     {
         var (d, cc) = Server();
