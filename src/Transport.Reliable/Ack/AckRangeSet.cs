@@ -58,7 +58,11 @@ public sealed class AckRangeSet
     }
 
     /// <summary>Adds one packet number.</summary>
-    /// <returns>False when it was already present or lies below <see cref="Floor"/> (a duplicate, or too old to tell).</returns>
+    /// <returns>
+    /// False when it was already present or lies below <see cref="Floor"/> (a duplicate, or too old to tell). True when it
+    /// is new, including the rare case where the set is full and it would form a new lowest range: then it is forgotten at
+    /// once and <see cref="Floor"/> rises above it.
+    /// </returns>
     /// <exception cref="ArgumentOutOfRangeException">The packet number is negative.</exception>
     public bool Add(long packetNumber)
     {

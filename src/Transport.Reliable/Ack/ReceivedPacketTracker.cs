@@ -96,8 +96,10 @@ public sealed class ReceivedPacketTracker
         bool outOfOrder = false;
         if (isAckEliciting && _largestAckEliciting >= 0)
         {
+            // Packet numbers below the floor were forgotten on purpose (RFC 9000 §13.2.4): they are no gap.
             outOfOrder = packetNumber < _largestAckEliciting
-                || (packetNumber > _largestAckEliciting + 1 && !Ranges.ContainsAll(_largestAckEliciting + 1, packetNumber - 1));
+                || (packetNumber > _largestAckEliciting + 1
+                    && !Ranges.ContainsAll(Math.Max(_largestAckEliciting + 1, Ranges.Floor), packetNumber - 1));
         }
 
         Ranges.Add(packetNumber);

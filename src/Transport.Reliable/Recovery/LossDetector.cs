@@ -262,7 +262,12 @@ public sealed class LossDetector
             }
         }
 
-        if (_spuriousCount > 0) CongestionController.OnSpuriousCongestionEvent(now);
+        for (int i = 0; i < _spuriousCount; i++)
+        {
+            if (!_spurious[i].IsInFlight) continue;
+            CongestionController.OnSpuriousCongestionEvent(now); // once per ACK, and only for losses that cost the window
+            break;
+        }
 
         if (_newlyAckedCount == 0)
         {

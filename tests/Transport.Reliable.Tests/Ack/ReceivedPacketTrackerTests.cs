@@ -145,6 +145,18 @@ public class ReceivedPacketTrackerTests
     }
 
     [Fact]
+    public void ForgottenPacketNumbersAreNoGap()
+    {
+        var t = App();
+        t.OnPacketReceived(0, true, Ms(1));
+        t.OnPacketReceived(1, false, Ms(2));
+        t.OnAckSent();
+        t.OnAckFrameAcknowledged(1);
+        t.OnPacketReceived(2, true, Ms(3)); // 1 is below the floor now, but was received: no gap
+        Assert.Equal(Ms(28), t.AckDeadline);
+    }
+
+    [Fact]
     public void ConfigurableThreshold()
     {
         var t = new ReceivedPacketTracker(PacketNumberSpace.ApplicationData, MaxAckDelay, ackElicitingThreshold: 10);

@@ -446,5 +446,13 @@ public class LossDetectorTests
         var outcome = d.OnAckReceived(App, R((0, 0)), TimeSpan.Zero, Ms(10));
         Assert.Equal("ack-only", outcome.NewlyAcknowledged[0].Payload);
         Assert.Empty(cc.Acks); // nothing in flight was acknowledged
+
+        // An ACK-only packet declared lost and acknowledged later is reported, but costs the controller nothing.
+        d.OnPacketSent(App, 1, Ms(20), 50, isAckEliciting: false, isInFlight: false);
+        for (int pn = 2; pn <= 4; pn++) Send(d, App, pn, 20 + pn);
+        Assert.Equal(1, d.OnAckReceived(App, R((4, 4)), TimeSpan.Zero, Ms(30)).Lost[0].PacketNumber);
+        Assert.Empty(cc.CongestionEvents);
+        Assert.Equal(1, d.OnAckReceived(App, R((0, 4)), TimeSpan.Zero, Ms(31)).SpuriouslyLost[0].PacketNumber);
+        Assert.Empty(cc.SpuriousEvents);
     }
 }
