@@ -449,7 +449,7 @@ public class LossDetectorTests
 
         // An ACK-only packet declared lost and acknowledged later is reported, but costs the controller nothing.
         d.OnPacketSent(App, 1, Ms(20), 50, isAckEliciting: false, isInFlight: false);
-        for (int pn = 2; pn <= 4; pn++) Send(d, App, pn, 20 + pn);
+        for (int pn = 2; pn <= 4; pn++) Send(d, App, pn, 29.5);
         Assert.Equal(1, d.OnAckReceived(App, R((4, 4)), TimeSpan.Zero, Ms(30)).Lost[0].PacketNumber);
         Assert.Empty(cc.CongestionEvents);
         Assert.Equal(1, d.OnAckReceived(App, R((0, 4)), TimeSpan.Zero, Ms(31)).SpuriouslyLost[0].PacketNumber);
