@@ -233,7 +233,9 @@ public class LossDetectorTests
     public void PersistentCongestionExampleFromRfc9002()
     {
         // RFC 9002 §7.6.3, reconstructed so that smoothed_rtt + max(4*rttvar, kGranularity) + max_ack_delay = 2 s after the
-        // first sample: RTT 0.6 s (rttvar 0.3 s) and max_ack_delay 0.2 s.
+        // first sample: RTT 0.6 s (rttvar 0.3 s) and max_ack_delay 0.2 s. The RFC's table receives the ACK of #1 at t=1.2,
+        // after #2 was sent at t=1; §7.6.2 (and A.11) only count packets sent after the first RTT sample, so here the ACK
+        // of #1 arrives at t=0.6, before #2, and the period 1 s .. 8 s is the RFC's.
         var cc = new RecordingController();
         var d = new LossDetector(cc, isServer: true) { MaxAckDelay = Span(200) };
         d.OnHandshakeConfirmed(Instant.Zero);
@@ -249,6 +251,32 @@ public class LossDetectorTests
         Assert.True(outcome.IsPersistentCongestion);
         Assert.True(cc.CongestionEvents.Single().Event.IsPersistentCongestion);
         Assert.Equal(0, d.BytesInFlight);
+    }
+
+    [Fact]
+    public void PersistentCongestionPeriodMayContainNonAckElicitingPackets()
+    {
+        // Only the two packets bounding the period must be ack-eliciting (RFC 9002 §7.6.2).
+        var cc = new RecordingController();
+        var d = new LossDetector(cc, isServer: true) { MaxAckDelay = Span(200) };
+        d.OnHandshakeConfirmed(Instant.Zero);
+        Send(d, App, 1, 0);
+        d.OnAckReceived(App, R((1, 1)), TimeSpan.Zero, Ms(600));
+        Send(d, App, 2, 1000);
+        for (int pn = 3; pn <= 7; pn++) Send(d, App, pn, (pn - 1) * 1000, ackEliciting: false);
+        Send(d, App, 8, 8000);
+        Send(d, App, 9, 12000);
+        Assert.True(d.OnAckReceived(App, R((9, 9)), TimeSpan.Zero, Ms(12200)).IsPersistentCongestion);
+
+        // With #2 non-ack-eliciting the period starts at #8 alone: no persistent congestion.
+        var d2 = new LossDetector(new RecordingController(), isServer: true) { MaxAckDelay = Span(200) };
+        d2.OnHandshakeConfirmed(Instant.Zero);
+        Send(d2, App, 1, 0);
+        d2.OnAckReceived(App, R((1, 1)), TimeSpan.Zero, Ms(600));
+        for (int pn = 2; pn <= 7; pn++) Send(d2, App, pn, (pn - 1) * 1000, ackEliciting: false);
+        Send(d2, App, 8, 8000);
+        Send(d2, App, 9, 12000);
+        Assert.False(d2.OnAckReceived(App, R((9, 9)), TimeSpan.Zero, Ms(12200)).IsPersistentCongestion);
     }
 
     [Fact]
