@@ -1,0 +1,654 @@
+using Transport.Core.Time;
+using Transport.Reliable.Ack;
+using Transport.Reliable.Congestion;
+
+namespace Transport.Reliable.Recovery;
+
+/// <summary>
+/// Sent-packet tracking and loss detection for one connection path, across the three packet number spaces
+/// (RFC 9002 §6 and Appendix A): acknowledgment processing, RTT sampling, packet- and time-threshold loss detection, the
+/// loss detection / probe timeout timer, persistent congestion, bytes in flight and spurious-loss detection. It drives an
+/// <see cref="ICongestionController"/> and a <see cref="DeliveryRateEstimator"/>.
+/// </summary>
+/// <remarks>
+/// Sans-I/O: every call carries the current time; <see cref="LossDetectionTimer"/> says when to call
+/// <see cref="OnLossDetectionTimeout"/>. Processing an ACK allocates nothing in steady state. Not thread-safe.
+/// </remarks>
+public sealed class LossDetector
+{
+    private const int NormalProbeCount = 2; // RFC 9002 §6.2.4: "MAY send up to two full-sized datagrams"
+
+    private readonly SpaceRecoveryState[] _spaces = [new(), new(), new()];
+    private AckedPacket[] _ackedPackets = new AckedPacket[64];
+    private int _ackedCount;
+    private SentPacket[] _newlyAcked = new SentPacket[64];
+    private int _newlyAckedCount;
+    private SentPacket[] _lost = new SentPacket[16];
+    private int _lostCount;
+    private SentPacket[] _spurious = new SentPacket[8];
+    private int _spuriousCount;
+    private Instant? _firstRttSampleTime;
+    private bool _hasReceivedHandshakeAck;
+    private bool _isApplicationLimited;
+
+    /// <summary>Creates a loss detector.</summary>
+    /// <param name="controller">The congestion controller it drives.</param>
+    /// <param name="isServer">True on the server (which matters for the anti-deadlock and anti-amplification rules).</param>
+    /// <param name="initialRtt">The RTT assumed before the first sample; 333 ms by default (RFC 9002 §6.2.2).</param>
+    /// <exception cref="ArgumentNullException"><paramref name="controller"/> is null.</exception>
+    public LossDetector(ICongestionController controller, bool isServer, TimeSpan? initialRtt = null)
+    {
+        ArgumentNullException.ThrowIfNull(controller);
+        CongestionController = controller;
+        IsServer = isServer;
+        Rtt = new RttEstimator(initialRtt);
+    }
+
+    /// <summary>The congestion controller driven by this detector.</summary>
+    public ICongestionController CongestionController { get; }
+
+    /// <summary>The RTT estimator.</summary>
+    public RttEstimator Rtt { get; }
+
+    /// <summary>The delivery-rate estimator whose samples go into every <see cref="AckEvent"/>.</summary>
+    public DeliveryRateEstimator DeliveryRate { get; } = new();
+
+    /// <summary>True on the server.</summary>
+    public bool IsServer { get; }
+
+    /// <summary>The peer's max_ack_delay transport parameter (RFC 9000 §18.2); 25 ms until the parameters arrive.</summary>
+    public TimeSpan MaxAckDelay { get; set; } = RecoveryConstants.DefaultMaxAckDelay;
+
+    /// <summary>bytes_in_flight: the sum of the sizes of in-flight packets neither acknowledged nor declared lost.</summary>
+    public long BytesInFlight { get; private set; }
+
+    /// <summary>pto_count: consecutive probe timeouts without an acknowledgment (RFC 9002 §6.2.1).</summary>
+    public int PtoCount { get; private set; }
+
+    /// <summary>True once the handshake is confirmed (RFC 9001 §4.1.2).</summary>
+    public bool IsHandshakeConfirmed { get; private set; }
+
+    /// <summary>True once Handshake keys are available.</summary>
+    public bool HasHandshakeKeys { get; private set; }
+
+    /// <summary>True while a server may not send because of the anti-amplification limit (RFC 9000 §8.1).</summary>
+    public bool IsAtAntiAmplificationLimit { get; private set; }
+
+    /// <summary>
+    /// True when the peer has validated this endpoint's address: always on the server; on the client once a Handshake ACK
+    /// arrived or the handshake is confirmed (RFC 9002 Appendix A.6, PeerCompletedAddressValidation).
+    /// </summary>
+    public bool PeerCompletedAddressValidation => IsServer || _hasReceivedHandshakeAck || IsHandshakeConfirmed;
+
+    /// <summary>When to call <see cref="OnLossDetectionTimeout"/>, or null when the timer is not armed (RFC 9002 §6.2).</summary>
+    public Instant? LossDetectionTimer { get; private set; }
+
+    /// <summary>Packets declared lost so far.</summary>
+    public long LostPacketCount { get; private set; }
+
+    /// <summary>Packets declared lost and later acknowledged (spurious losses) so far.</summary>
+    public long SpuriousLossCount { get; private set; }
+
+    /// <summary>
+    /// Whether the sender is application-limited: set true when it stopped sending for lack of data although the window
+    /// allowed more, false when the window was the limit. Setting true marks the delivery-rate "bubble"
+    /// (<see cref="DeliveryRateEstimator.OnApplicationLimited"/>); the flag goes into every <see cref="AckEvent"/>
+    /// (RFC 9002 §7.8).
+    /// </summary>
+    public bool IsApplicationLimited
+    {
+        get => _isApplicationLimited;
+        set
+        {
+            _isApplicationLimited = value;
+            if (value) DeliveryRate.OnApplicationLimited(BytesInFlight);
+        }
+    }
+
+    /// <summary>The largest packet number sent in <paramref name="space"/>, or -1.</summary>
+    public long GetLargestSent(PacketNumberSpace space) => Space(space).LargestSent;
+
+    /// <summary>The largest packet number the peer acknowledged in <paramref name="space"/>, or -1 (RFC 9002 A.3 largest_acked_packet).</summary>
+    public long GetLargestAcknowledged(PacketNumberSpace space) => Space(space).LargestAcknowledged;
+
+    /// <summary>Ack-eliciting packets in flight in <paramref name="space"/>.</summary>
+    public int GetAckElicitingInFlight(PacketNumberSpace space) => Space(space).AckElicitingInFlight;
+
+    /// <summary>Bytes in flight in <paramref name="space"/>.</summary>
+    public long GetBytesInFlight(PacketNumberSpace space) => Space(space).BytesInFlight;
+
+    /// <summary>When time-threshold loss detection will next declare a packet of <paramref name="space"/> lost, or null (RFC 9002 A.3 loss_time).</summary>
+    public Instant? GetLossTime(PacketNumberSpace space) => Space(space).LossTime;
+
+    /// <summary>True when <paramref name="space"/>'s keys were discarded (<see cref="DiscardSpace"/>).</summary>
+    public bool IsDiscarded(PacketNumberSpace space) => Space(space).IsDiscarded;
+
+    /// <summary>Packets of <paramref name="space"/> still tracked (outstanding, or resolved but not yet forgotten).</summary>
+    public int GetTrackedPacketCount(PacketNumberSpace space) => Space(space).Sent.Count + Space(space).Lost.Count;
+
+    /// <summary>True when <paramref name="packetNumber"/> of <paramref name="space"/> is outstanding: sent, neither acknowledged nor declared lost.</summary>
+    public bool IsOutstanding(PacketNumberSpace space, long packetNumber)
+    {
+        var ring = Space(space).Sent;
+        int i = ring.LowerBound(packetNumber);
+        return i < ring.Count && ring[i].Packet.PacketNumber == packetNumber && ring[i].State == SentPacketState.Outstanding;
+    }
+
+    /// <summary>
+    /// Copies the outstanding packets of <paramref name="space"/>, oldest first, into <paramref name="destination"/> (as many
+    /// as fit) and returns how many were copied: what a probe should retransmit first (RFC 9002 §6.2.4), or what to release
+    /// before discarding a space.
+    /// </summary>
+    public int CopyOutstandingPackets(PacketNumberSpace space, Span<SentPacket> destination)
+    {
+        var ring = Space(space).Sent;
+        int n = 0;
+        for (int i = 0; i < ring.Count && n < destination.Length; i++)
+            if (ring[i].State == SentPacketState.Outstanding) destination[n++] = ring[i].Packet;
+        return n;
+    }
+
+    /// <summary>Records a packet just sent (RFC 9002 Appendix A.5, OnPacketSent).</summary>
+    /// <param name="space">Its packet number space.</param>
+    /// <param name="packetNumber">Its packet number; larger than every packet number sent before in the space.</param>
+    /// <param name="now">The send time.</param>
+    /// <param name="size">Its size in bytes.</param>
+    /// <param name="isAckEliciting">True when it carries an ack-eliciting frame.</param>
+    /// <param name="isInFlight">True when it counts toward bytes in flight (every ack-eliciting or padded packet).</param>
+    /// <param name="payload">The caller's handle for its content, handed back when it is acknowledged or lost.</param>
+    /// <exception cref="ArgumentException">
+    /// The packet number does not increase, the size is negative, or an ack-eliciting packet is said not to be in flight.
+    /// </exception>
+    /// <exception cref="InvalidOperationException">The space's keys were discarded.</exception>
+    public void OnPacketSent(PacketNumberSpace space, long packetNumber, Instant now, int size, bool isAckEliciting, bool isInFlight,
+        object? payload = null)
+    {
+        var s = Space(space);
+        if (s.IsDiscarded) throw new InvalidOperationException($"The {space} packet number space was discarded; nothing more can be sent in it.");
+        if (packetNumber <= s.LargestSent)
+            throw new ArgumentException($"Packet number {packetNumber} must exceed the largest sent so far in {space} ({s.LargestSent}).", nameof(packetNumber));
+        ArgumentOutOfRangeException.ThrowIfNegative(packetNumber);
+        ArgumentOutOfRangeException.ThrowIfNegative(size);
+        if (isAckEliciting && !isInFlight)
+            throw new ArgumentException("An ack-eliciting packet always counts as in flight (RFC 9002 §2).", nameof(isInFlight));
+
+        var snapshot = isInFlight ? DeliveryRate.OnPacketSent(now, BytesInFlight, size) : default;
+        s.Sent.Add(new SentPacket(packetNumber, now, size, isAckEliciting, isInFlight, payload, snapshot));
+        s.LargestSent = packetNumber;
+        if (!isInFlight) return;
+
+        // RFC 9002 A.5
+        if (isAckEliciting)
+        {
+            s.TimeOfLastAckElicitingPacket = now;
+            s.AckElicitingInFlight++;
+        }
+        s.BytesInFlight += size;
+        BytesInFlight += size;
+        CongestionController.OnPacketSent(now, size, BytesInFlight);
+        SetLossDetectionTimer(now);
+    }
+
+    /// <summary>Processes an ACK frame (RFC 9002 Appendix A.7, OnAckReceived).</summary>
+    /// <param name="space">The packet number space the ACK frame arrived in.</param>
+    /// <param name="ranges">The acknowledged ranges, largest first, disjoint (as <see cref="AckRangeEncoding"/> decodes them).</param>
+    /// <param name="ackDelay">The ACK Delay field, decoded with the peer's ack_delay_exponent.</param>
+    /// <param name="now">When the ACK arrived.</param>
+    /// <param name="ecnCeCount">The frame's ECN-CE count, or -1 when it carried no ECN counts.</param>
+    /// <returns>What the ACK did; on bad input an error, and no state changed.</returns>
+    public AckOutcome OnAckReceived(PacketNumberSpace space, ReadOnlySpan<AckRange> ranges, TimeSpan ackDelay, Instant now,
+        long ecnCeCount = -1)
+    {
+        var s = Space(space);
+        _newlyAckedCount = _ackedCount = _lostCount = _spuriousCount = 0;
+        if (s.IsDiscarded) return default; // keys gone: nothing there to acknowledge (RFC 9002 §6.4)
+
+        var error = Validate(s, ranges);
+        if (error != ReliableError.None) return new AckOutcome { Error = error };
+        if (ackDelay < TimeSpan.Zero) ackDelay = TimeSpan.Zero;
+
+        long largestAcknowledged = ranges[0].Largest;
+        if (largestAcknowledged > s.LargestAcknowledged) s.LargestAcknowledged = largestAcknowledged;
+        if (space == PacketNumberSpace.Handshake) _hasReceivedHandshakeAck = true;
+
+        long priorBytesInFlight = BytesInFlight;
+        long bytesAcked = 0;
+        bool includesAckEliciting = false;
+        var ring = s.Sent;
+
+        // Ascending order: ranges from the smallest (last) up, packets within a range upward.
+        for (int r = ranges.Length - 1; r >= 0; r--)
+        {
+            var range = ranges[r];
+            for (int i = ring.LowerBound(range.Smallest); i < ring.Count; i++)
+            {
+                ref var slot = ref ring[i];
+                if (slot.Packet.PacketNumber > range.Largest) break;
+                if (slot.State != SentPacketState.Outstanding) continue;
+
+                slot.State = SentPacketState.Acknowledged;
+                ref readonly var p = ref slot.Packet;
+                Append(ref _newlyAcked, ref _newlyAckedCount, p);
+                if (p.IsAckEliciting) includesAckEliciting = true;
+                if (p.IsInFlight)
+                {
+                    if (p.IsAckEliciting) s.AckElicitingInFlight--;
+                    s.BytesInFlight -= p.Size;
+                    BytesInFlight -= p.Size;
+                    bytesAcked += p.Size;
+                    Append(ref _ackedPackets, ref _ackedCount, new AckedPacket(p.PacketNumber, p.TimeSent, p.Size));
+                    DeliveryRate.OnPacketAcked(p.PacketNumber, p.TimeSent, p.Size, p.Delivery, now);
+                }
+            }
+        }
+
+        // Packets declared lost, acknowledged after all: spurious losses (RFC 9002 §7.8 lets the controller undo).
+        var lostRing = s.Lost;
+        if (lostRing.Count > 0)
+        {
+            for (int r = ranges.Length - 1; r >= 0; r--)
+            {
+                var range = ranges[r];
+                if (range.Largest < lostRing.FrontPacketNumber) continue;
+                for (int i = lostRing.LowerBound(range.Smallest); i < lostRing.Count; i++)
+                {
+                    ref var slot = ref lostRing[i];
+                    if (slot.Packet.PacketNumber > range.Largest) break;
+                    if (slot.State != SentPacketState.Lost) continue;
+                    slot.State = SentPacketState.Acknowledged;
+                    Append(ref _spurious, ref _spuriousCount, slot.Packet);
+                    SpuriousLossCount++;
+                }
+            }
+        }
+
+        for (int i = 0; i < _spuriousCount; i++)
+        {
+            if (!_spurious[i].IsInFlight) continue;
+            CongestionController.OnSpuriousCongestionEvent(now); // once per ACK, and only for losses that cost the window
+            break;
+        }
+
+        if (_newlyAckedCount == 0)
+        {
+            // RFC 9002 A.7: nothing newly acknowledged, nothing more to do.
+            RemoveResolvedFront(s, now);
+            return new AckOutcome { SpuriouslyLost = new ReadOnlySpan<SentPacket>(_spurious, 0, _spuriousCount) };
+        }
+
+        // RFC 9002 §5.1: an RTT sample when the largest acknowledged is newly acknowledged and at least one newly
+        // acknowledged packet is ack-eliciting.
+        ref readonly var largestNewly = ref _newlyAcked[_newlyAckedCount - 1];
+        bool hasRttSample = false;
+        if (largestNewly.PacketNumber == largestAcknowledged && includesAckEliciting)
+        {
+            var latestRtt = now - largestNewly.TimeSent;
+            if (latestRtt < TimeSpan.Zero) latestRtt = TimeSpan.Zero;
+            // RFC 9002 §5.3: Initial packets are not delayed by the peer, so their ACK delay is ignored.
+            var effectiveAckDelay = space == PacketNumberSpace.Initial ? TimeSpan.Zero : ackDelay;
+            Rtt.Update(latestRtt, effectiveAckDelay, IsHandshakeConfirmed, MaxAckDelay);
+            _firstRttSampleTime ??= now;
+            hasRttSample = true;
+        }
+
+        // RFC 9002 §7.1, A.7 ProcessECN: an increased ECN-CE count is a congestion signal.
+        bool ecnCongestion = false;
+        if (ecnCeCount > s.EcnCeCount)
+        {
+            s.EcnCeCount = ecnCeCount;
+            ecnCongestion = true;
+            CongestionController.OnCongestionEvent(now, new CongestionEvent
+            {
+                LargestSentTime = largestNewly.TimeSent,
+                BytesInFlight = BytesInFlight,
+                PriorBytesInFlight = BytesInFlight,
+                IsEcn = true,
+            });
+        }
+
+        bool persistent = DetectAndRemoveLostPackets(s, now);
+
+        RateSample sample = DeliveryRate.GenerateRateSample(Rtt.MinRtt);
+        if (_ackedCount > 0)
+        {
+            var ack = new AckEvent
+            {
+                Packets = new ReadOnlySpan<AckedPacket>(_ackedPackets, 0, _ackedCount),
+                BytesAcked = bytesAcked,
+                PriorBytesInFlight = priorBytesInFlight,
+                BytesInFlight = BytesInFlight,
+                LatestRtt = hasRttSample ? Rtt.LatestRtt : TimeSpan.Zero,
+                SmoothedRtt = Rtt.SmoothedRtt,
+                MinRtt = Rtt.MinRtt,
+                IsApplicationLimited = _isApplicationLimited,
+                RateSample = sample,
+            };
+            CongestionController.OnAck(now, ack);
+        }
+
+        // RFC 9002 A.7: reset pto_count unless the client is unsure the server validated its address.
+        if (PeerCompletedAddressValidation) PtoCount = 0;
+        RemoveResolvedFront(s, now);
+        SetLossDetectionTimer(now);
+
+        return new AckOutcome
+        {
+            NewlyAcknowledged = new ReadOnlySpan<SentPacket>(_newlyAcked, 0, _newlyAckedCount),
+            Lost = new ReadOnlySpan<SentPacket>(_lost, 0, _lostCount),
+            SpuriouslyLost = new ReadOnlySpan<SentPacket>(_spurious, 0, _spuriousCount),
+            HasRttSample = hasRttSample,
+            IsPersistentCongestion = persistent,
+            IsEcnCongestion = ecnCongestion,
+        };
+    }
+
+    /// <summary>
+    /// The loss detection timer fired (RFC 9002 Appendix A.9, OnLossDetectionTimeout): either declares packets lost by the
+    /// time threshold, or asks for probe packets. Does nothing when the timer is not armed or has not expired at
+    /// <paramref name="now"/>.
+    /// </summary>
+    public TimeoutOutcome OnLossDetectionTimeout(Instant now)
+    {
+        _newlyAckedCount = _ackedCount = _lostCount = _spuriousCount = 0;
+        if (LossDetectionTimer is not { } timer || now < timer) return default;
+
+        if (GetEarliestLossTime(out var lossSpace) is not null)
+        {
+            // RFC 9002 §6.1.2: time threshold loss detection.
+            var s = Space(lossSpace);
+            bool persistent = DetectAndRemoveLostPackets(s, now);
+            RemoveResolvedFront(s, now);
+            SetLossDetectionTimer(now);
+            return new TimeoutOutcome
+            {
+                Kind = LossDetectionTimeoutKind.LossTime,
+                Space = lossSpace,
+                Lost = new ReadOnlySpan<SentPacket>(_lost, 0, _lostCount),
+                IsPersistentCongestion = persistent,
+            };
+        }
+
+        TimeoutOutcome outcome;
+        if (!AnyAckElicitingInFlight())
+        {
+            // RFC 9002 §6.2.2.1: the client's anti-deadlock probe.
+            outcome = new TimeoutOutcome
+            {
+                Kind = LossDetectionTimeoutKind.AntiDeadlockProbe,
+                Space = HasHandshakeKeys ? PacketNumberSpace.Handshake : PacketNumberSpace.Initial,
+                ProbeCount = 1,
+            };
+        }
+        else
+        {
+            // RFC 9002 §6.2.4: send one or two ack-eliciting probes in the space whose PTO expired.
+            GetPtoTimeAndSpace(now, out var ptoSpace);
+            outcome = new TimeoutOutcome { Kind = LossDetectionTimeoutKind.ProbeTimeout, Space = ptoSpace, ProbeCount = NormalProbeCount };
+        }
+        PtoCount++;
+        SetLossDetectionTimer(now);
+        return outcome;
+    }
+
+    /// <summary>
+    /// The keys of <paramref name="space"/> were discarded (RFC 9002 §6.4): its packets leave bytes in flight without
+    /// being declared lost or acknowledged, its timers stop, and pto_count is reset.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="space"/> is the application data space, whose keys are never discarded this way.</exception>
+    public void DiscardSpace(PacketNumberSpace space, Instant now)
+    {
+        if (space == PacketNumberSpace.ApplicationData)
+            throw new ArgumentException("Only the Initial and Handshake packet number spaces are discarded (RFC 9002 §6.4).", nameof(space));
+        var s = Space(space);
+        if (s.IsDiscarded) return;
+        BytesInFlight -= s.BytesInFlight;
+        s.BytesInFlight = 0;
+        s.Sent.Clear();
+        s.Lost.Clear();
+        s.AckElicitingInFlight = 0;
+        s.LossTime = null;
+        s.TimeOfLastAckElicitingPacket = null;
+        s.IsDiscarded = true;
+        PtoCount = 0;
+        SetLossDetectionTimer(now);
+    }
+
+    /// <summary>The handshake is confirmed (RFC 9001 §4.1.2): application data PTOs start, ACK delays are capped.</summary>
+    public void OnHandshakeConfirmed(Instant now)
+    {
+        IsHandshakeConfirmed = true;
+        SetLossDetectionTimer(now);
+    }
+
+    /// <summary>Handshake keys became available (the anti-deadlock probe moves to the Handshake space).</summary>
+    public void OnHandshakeKeysAvailable(Instant now)
+    {
+        HasHandshakeKeys = true;
+        SetLossDetectionTimer(now);
+    }
+
+    /// <summary>
+    /// The server reached (or left) its anti-amplification limit (RFC 9000 §8.1); while at it, its timer is not armed
+    /// (RFC 9002 §6.2.2.1).
+    /// </summary>
+    public void SetAntiAmplificationLimited(bool limited, Instant now)
+    {
+        IsAtAntiAmplificationLimit = limited;
+        SetLossDetectionTimer(now);
+    }
+
+    private ReliableError Validate(SpaceRecoveryState s, ReadOnlySpan<AckRange> ranges)
+    {
+        if (ranges.IsEmpty) return ReliableError.MalformedAckRanges;
+        for (int r = 0; r < ranges.Length; r++)
+        {
+            var range = ranges[r];
+            if (range.Smallest < 0 || range.Smallest > range.Largest) return ReliableError.MalformedAckRanges;
+            if (r > 0 && range.Largest >= ranges[r - 1].Smallest) return ReliableError.MalformedAckRanges;
+        }
+        if (ranges[0].Largest > s.LargestSent) return ReliableError.LargestAcknowledgedBeyondLargestSent;
+
+        // RFC 9000 §13.1: every acknowledged packet number still tracked must be one we sent. Packet numbers below the
+        // oldest tracked one were sent and resolved earlier (or skipped long ago: no longer knowable).
+        var ring = s.Sent;
+        if (ring.Count == 0) return ReliableError.None;
+        long front = ring.FrontPacketNumber;
+        for (int r = 0; r < ranges.Length; r++)
+        {
+            long lo = Math.Max(ranges[r].Smallest, front);
+            long hi = ranges[r].Largest;
+            if (lo > hi) break; // this and all smaller ranges lie below the tracked window
+            int first = ring.LowerBound(lo);
+            int end = ring.LowerBound(hi + 1);
+            if (end - first != hi - lo + 1) return ReliableError.AckOfUnsentPacket;
+        }
+        return ReliableError.None;
+    }
+
+    /// <summary>
+    /// RFC 9002 A.10 DetectAndRemoveLostPackets plus A.11 OnPacketsLost and §7.6 persistent congestion. Appends to the lost
+    /// buffer, tells the controller, returns true when persistent congestion was established.
+    /// </summary>
+    private bool DetectAndRemoveLostPackets(SpaceRecoveryState s, Instant now)
+    {
+        s.LossTime = null;
+        if (s.LargestAcknowledged < 0) return false;
+        var lossDelay = Rtt.GetLossDelay();
+        var ring = s.Sent;
+        long largestAcknowledged = s.LargestAcknowledged;
+        long priorBytesInFlight = BytesInFlight;
+        long lostBytes = 0;
+        Instant sentTimeOfLastLoss = default;
+        bool anyInFlightLost = false;
+
+        // Persistent congestion (RFC 9002 §7.6.2): two ack-eliciting packets lost, sent after the first RTT sample, more
+        // than the persistent congestion duration apart, with no packet between them acknowledged.
+        bool considerPersistent = _firstRttSampleTime.HasValue;
+        var persistentDuration = considerPersistent ? Rtt.GetPersistentCongestionDuration(MaxAckDelay) : TimeSpan.Zero;
+        Instant? runStart = null;
+        bool persistent = false;
+
+        for (int i = 0; i < ring.Count; i++)
+        {
+            ref var slot = ref ring[i];
+            ref readonly var p = ref slot.Packet;
+            if (p.PacketNumber > largestAcknowledged) break;
+            if (slot.State == SentPacketState.Acknowledged)
+            {
+                runStart = null; // an acknowledged packet between two losses breaks the period
+                continue;
+            }
+            if (slot.State == SentPacketState.Lost) continue; // declared lost earlier in this pass (cannot happen) or awaiting cleanup
+
+            // RFC 9002 §6.1: lost by time threshold or by packet threshold. (The time comparison is written as an elapsed
+            // time so it cannot saturate near the start of the timeline.)
+            if (now - p.TimeSent >= lossDelay || largestAcknowledged >= p.PacketNumber + RecoveryConstants.PacketThreshold)
+            {
+                slot.State = SentPacketState.Lost; // leaves the front of Sent at cleanup: losses are a prefix of the outstanding packets
+                s.Lost.Add(p);
+                ref var lostSlot = ref s.Lost[s.Lost.Count - 1];
+                lostSlot.State = SentPacketState.Lost;
+                lostSlot.LostTime = now;
+                Append(ref _lost, ref _lostCount, p);
+                LostPacketCount++;
+                if (p.IsInFlight)
+                {
+                    if (p.IsAckEliciting) s.AckElicitingInFlight--;
+                    s.BytesInFlight -= p.Size;
+                    BytesInFlight -= p.Size;
+                    lostBytes += p.Size;
+                    anyInFlightLost = true;
+                    if (p.TimeSent > sentTimeOfLastLoss) sentTimeOfLastLoss = p.TimeSent;
+                }
+                if (considerPersistent && p.IsAckEliciting && p.TimeSent > _firstRttSampleTime!.Value)
+                {
+                    if (runStart is not { } start) runStart = p.TimeSent;
+                    else if (p.TimeSent - start > persistentDuration) persistent = true;
+                }
+            }
+            else
+            {
+                var lossTime = p.TimeSent + lossDelay;
+                if (s.LossTime is not { } t || lossTime < t) s.LossTime = lossTime;
+            }
+        }
+
+        if (!anyInFlightLost) return false;
+        DeliveryRate.OnPacketsLost(lostBytes);
+        CongestionController.OnCongestionEvent(now, new CongestionEvent
+        {
+            LargestSentTime = sentTimeOfLastLoss,
+            LostBytes = lostBytes,
+            BytesInFlight = BytesInFlight,
+            PriorBytesInFlight = priorBytesInFlight,
+            IsPersistentCongestion = persistent,
+        });
+        return persistent;
+    }
+
+    /// <summary>
+    /// Forgets resolved packets: acknowledged or lost ones at the front of the sent packets (lost ones live on in the lost
+    /// list), and lost ones kept long enough to recognise a late ACK.
+    /// </summary>
+    private void RemoveResolvedFront(SpaceRecoveryState s, Instant now)
+    {
+        var ring = s.Sent;
+        while (ring.Count > 0 && ring[0].State != SentPacketState.Outstanding) ring.RemoveFront();
+
+        var lost = s.Lost;
+        if (lost.Count == 0) return;
+        TimeSpan retention = Rtt.GetPersistentCongestionDuration(MaxAckDelay);
+        while (lost.Count > 0 && (lost[0].State == SentPacketState.Acknowledged || now - lost[0].LostTime >= retention))
+            lost.RemoveFront();
+    }
+
+    /// <summary>RFC 9002 A.8 SetLossDetectionTimer.</summary>
+    private void SetLossDetectionTimer(Instant now)
+    {
+        if (GetEarliestLossTime(out _) is { } earliestLossTime)
+        {
+            LossDetectionTimer = earliestLossTime; // time threshold loss detection
+            return;
+        }
+        if (IsServer && IsAtAntiAmplificationLimit)
+        {
+            LossDetectionTimer = null; // the server's timer is not set if nothing can be sent
+            return;
+        }
+        if (!AnyAckElicitingInFlight() && PeerCompletedAddressValidation)
+        {
+            LossDetectionTimer = null; // nothing to detect lost, and no anti-deadlock need
+            return;
+        }
+        LossDetectionTimer = GetPtoTimeAndSpace(now, out _);
+    }
+
+    /// <summary>RFC 9002 A.8 GetPtoTimeAndSpace.</summary>
+    private Instant? GetPtoTimeAndSpace(Instant now, out PacketNumberSpace ptoSpace)
+    {
+        var duration = Rtt.GetProbeTimeout(MaxAckDelay, includeMaxAckDelay: false, PtoCount);
+        if (!AnyAckElicitingInFlight())
+        {
+            // Anti-deadlock PTO starts from the current time (RFC 9002 §6.2.2.1).
+            ptoSpace = HasHandshakeKeys ? PacketNumberSpace.Handshake : PacketNumberSpace.Initial;
+            return now + duration;
+        }
+
+        Instant? ptoTimeout = null;
+        ptoSpace = PacketNumberSpace.Initial;
+        for (int i = 0; i < _spaces.Length; i++)
+        {
+            var s = _spaces[i];
+            if (s.IsDiscarded || s.AckElicitingInFlight == 0) continue;
+            var d = duration;
+            if (i == (int)PacketNumberSpace.ApplicationData)
+            {
+                // RFC 9002 §6.2.1: no application data PTO before the handshake is confirmed; include max_ack_delay.
+                if (!IsHandshakeConfirmed) return ptoTimeout;
+                d = RttEstimator.AddSaturating(duration, RttEstimator.Backoff(MaxAckDelay, PtoCount));
+            }
+            var t = s.TimeOfLastAckElicitingPacket!.Value + d;
+            if (ptoTimeout is not { } best || t < best)
+            {
+                ptoTimeout = t;
+                ptoSpace = (PacketNumberSpace)i;
+            }
+        }
+        return ptoTimeout;
+    }
+
+    private Instant? GetEarliestLossTime(out PacketNumberSpace space)
+    {
+        Instant? earliest = null;
+        space = PacketNumberSpace.Initial;
+        for (int i = 0; i < _spaces.Length; i++)
+        {
+            if (_spaces[i].LossTime is { } t && (earliest is not { } e || t < e))
+            {
+                earliest = t;
+                space = (PacketNumberSpace)i;
+            }
+        }
+        return earliest;
+    }
+
+    private bool AnyAckElicitingInFlight()
+    {
+        foreach (var s in _spaces)
+            if (s.AckElicitingInFlight > 0) return true;
+        return false;
+    }
+
+    private SpaceRecoveryState Space(PacketNumberSpace space)
+    {
+        if ((uint)space > (uint)PacketNumberSpace.ApplicationData)
+            throw new ArgumentOutOfRangeException(nameof(space), space, "Not a packet number space.");
+        return _spaces[(int)space];
+    }
+
+    private static void Append<T>(ref T[] buffer, ref int count, in T item)
+    {
+        if (count == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
+        buffer[count++] = item;
+    }
+}

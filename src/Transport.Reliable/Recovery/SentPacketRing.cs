@@ -1,0 +1,89 @@
+using Transport.Core.Time;
+
+namespace Transport.Reliable.Recovery;
+
+/// <summary>The fate of a tracked packet.</summary>
+internal enum SentPacketState : byte
+{
+    /// <summary>Sent, neither acknowledged nor declared lost.</summary>
+    Outstanding,
+    /// <summary>Acknowledged: kept only until the packets before it are resolved.</summary>
+    Acknowledged,
+    /// <summary>Declared lost: kept for a while so a late ACK is recognised as a spurious loss.</summary>
+    Lost,
+}
+
+/// <summary>One tracked packet and its fate.</summary>
+internal struct SentPacketSlot
+{
+    public SentPacket Packet;
+    public SentPacketState State;
+    public Instant LostTime;
+}
+
+/// <summary>
+/// The sent packets of one packet number space, in ascending packet number order, in a growable ring buffer: new packets
+/// go at the back, resolved packets leave from the front, lookups by packet number are a binary search. Allocates only
+/// when it grows past its largest size so far.
+/// </summary>
+internal sealed class SentPacketRing
+{
+    private SentPacketSlot[] _slots;
+    private int _head;
+    private int _count;
+
+    public SentPacketRing(int capacity = 64)
+    {
+        _slots = new SentPacketSlot[Math.Max(4, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)capacity))];
+    }
+
+    public int Count => _count;
+
+    public ref SentPacketSlot this[int index] => ref _slots[(_head + index) & (_slots.Length - 1)];
+
+    /// <summary>The packet number at the front, or -1 when empty.</summary>
+    public long FrontPacketNumber => _count == 0 ? -1 : this[0].Packet.PacketNumber;
+
+    public void Add(in SentPacket packet)
+    {
+        if (_count == _slots.Length) Grow();
+        ref var slot = ref _slots[(_head + _count) & (_slots.Length - 1)];
+        slot.Packet = packet;
+        slot.State = SentPacketState.Outstanding;
+        slot.LostTime = default;
+        _count++;
+    }
+
+    public void RemoveFront()
+    {
+        _slots[_head] = default; // drop the payload reference
+        _head = (_head + 1) & (_slots.Length - 1);
+        _count--;
+    }
+
+    public void Clear()
+    {
+        while (_count > 0) RemoveFront();
+        _head = 0;
+    }
+
+    /// <summary>The index of the first packet numbered at least <paramref name="packetNumber"/> (Count when none).</summary>
+    public int LowerBound(long packetNumber)
+    {
+        int lo = 0, hi = _count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (this[mid].Packet.PacketNumber >= packetNumber) hi = mid; else lo = mid + 1;
+        }
+        return lo;
+    }
+
+    private void Grow()
+    {
+        var bigger = new SentPacketSlot[_slots.Length * 2];
+        for (int i = 0; i < _count; i++) bigger[i] = this[i];
+        _slots = bigger;
+        _head = 0;
+    }
+}
