@@ -4,8 +4,8 @@ namespace Transport.Reliable.Congestion;
 
 /// <summary>
 /// CUBIC (RFC 9438) with HyStart++ (RFC 9406) for the initial slow start: W_cubic(t) = C·(t−K)³ + W_max, a Reno-friendly
-/// estimate W_est, fast convergence, a target capped at 1.5·cwnd, an epoch that restarts after idle or application-limited
-/// periods, and undo of a reduction caused by a spurious loss.
+/// estimate W_est, fast convergence, a target capped at 1.5·cwnd, an epoch that skips idle periods (nothing in flight)
+/// and restarts after application-limited ACKs, and undo of a reduction caused by a spurious loss.
 /// </summary>
 public sealed class Cubic : ICongestionController
 {
@@ -23,7 +23,8 @@ public sealed class Cubic : ICongestionController
     private TimeSpan _smoothedRtt;
     private bool _inRecovery;
     private Instant? _recoveryStartTime;
-    private bool _idle = true;
+    private bool _idle;
+    private Instant _idleSince;
     private Snapshot _s;
     private bool _canUndo;
     private Snapshot _undo;
@@ -89,11 +90,11 @@ public sealed class Cubic : ICongestionController
     public void OnPacketSent(Instant now, int bytes, long bytesInFlight)
     {
         _hyStart.OnPacketSent(now);
-        if (_idle || bytesInFlight <= bytes)
+        if (_idle)
         {
-            // Sending resumes after a period with nothing in flight: restart the cubic epoch so the idle time does not
-            // count as growth time (RFC 9438 §5.8).
-            _s.EpochStart = null;
+            // Sending resumes after a period with nothing in flight: move the epoch start forward by the idle time so
+            // the idle period does not count as growth time (RFC 9438 §5.8).
+            if (_s.EpochStart is { } epoch && now > _idleSince) _s.EpochStart = epoch + (now - _idleSince);
             _idle = false;
         }
     }
@@ -102,7 +103,11 @@ public sealed class Cubic : ICongestionController
     public void OnAck(Instant now, in AckEvent ack)
     {
         if (ack.SmoothedRtt > TimeSpan.Zero) _smoothedRtt = ack.SmoothedRtt;
-        if (ack.BytesInFlight == 0) _idle = true;
+        if (ack.BytesInFlight == 0)
+        {
+            _idle = true;
+            _idleSince = now;
+        }
 
         long bytesAcked = 0;
         foreach (ref readonly AckedPacket packet in ack.Packets)

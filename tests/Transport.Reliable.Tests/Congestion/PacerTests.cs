@@ -1,0 +1,113 @@
+using Transport.Core.Time;
+using Transport.Reliable.Congestion;
+
+namespace Transport.Reliable.Tests.Congestion;
+
+public class PacerTests
+{
+    private static readonly Instant T0 = Instant.FromMilliseconds(1000);
+
+    [Fact]
+    public void Rate_zero_never_delays()
+    {
+        var p = new Pacer(1200);
+        for (int i = 0; i < 100; i++)
+        {
+            Assert.Equal(T0, p.NextSendTime(T0, 1200));
+            p.OnPacketSent(T0, 1200);
+        }
+    }
+
+    [Theory]
+    [InlineData(100_000, 2400)]          // 100 KB/s · 1 ms = 100 B: floor of 2 datagrams
+    [InlineData(5_000_000, 5000)]        // 5 MB/s · 1 ms
+    [InlineData(1_000_000_000, 12000)]   // ceiling of 10 datagrams
+    public void Burst_is_one_millisecond_of_data_between_two_and_ten_datagrams(double rate, long burst)
+    {
+        var p = new Pacer(1200);
+        p.SetRate(T0, rate);
+        Assert.Equal(burst, p.BurstSize);
+    }
+
+    [Fact]
+    public void After_the_burst_packets_leave_at_the_pacing_rate()
+    {
+        var p = new Pacer(1200);
+        p.SetRate(T0, 1_200_000); // one 1200-byte packet per millisecond; burst 2400
+        Instant now = T0;
+        var sendTimes = new List<Instant>();
+        for (int i = 0; i < 12; i++)
+        {
+            Instant at = p.NextSendTime(now, 1200);
+            Assert.True(at >= now);
+            now = at;
+            p.OnPacketSent(now, 1200);
+            sendTimes.Add(now);
+        }
+        // Two at once (the burst), then one each millisecond.
+        Assert.Equal(T0, sendTimes[0]);
+        Assert.Equal(T0, sendTimes[1]);
+        for (int i = 2; i < sendTimes.Count; i++)
+            Assert.Equal(T0 + TimeSpan.FromMilliseconds(i - 1), sendTimes[i]);
+    }
+
+    [Fact]
+    public void Long_run_rate_matches_the_configured_rate()
+    {
+        Prop(250_000);
+        Prop(3_000_000);
+        Prop(40_000_000);
+
+        static void Prop(double rate)
+        {
+            var p = new Pacer(1200);
+            p.SetRate(T0, rate);
+            Instant now = T0;
+            long sent = 0;
+            for (int i = 0; i < 5000; i++)
+            {
+                now = p.NextSendTime(now, 1200);
+                p.OnPacketSent(now, 1200);
+                sent += 1200;
+            }
+            double seconds = (now - T0).TotalSeconds;
+            // The burst lets at most BurstSize bytes go ahead of the rate.
+            double expected = (sent - p.BurstSize) / rate;
+            Assert.InRange(seconds, expected * 0.999, expected * 1.001 + 1e-6);
+        }
+    }
+
+    [Fact]
+    public void Idle_time_refills_the_bucket_only_up_to_the_burst()
+    {
+        var p = new Pacer(1200);
+        p.SetRate(T0, 1_200_000);
+        p.OnPacketSent(T0, 1200);
+        p.OnPacketSent(T0, 1200);
+        Instant later = T0 + TimeSpan.FromSeconds(10);
+        Assert.Equal(later, p.NextSendTime(later, 1200));
+        p.OnPacketSent(later, 1200);
+        Assert.Equal(later, p.NextSendTime(later, 1200));
+        p.OnPacketSent(later, 1200);
+        Assert.Equal(later + TimeSpan.FromMilliseconds(1), p.NextSendTime(later, 1200));
+    }
+
+    [Fact]
+    public void Packet_larger_than_the_bucket_waits_for_a_full_bucket()
+    {
+        var p = new Pacer(1200);
+        p.SetRate(T0, 1_200_000);
+        p.OnPacketSent(T0, 2400);
+        Assert.Equal(T0 + TimeSpan.FromMilliseconds(2), p.NextSendTime(T0, 5000));
+    }
+
+    [Fact]
+    public void Bad_arguments_throw()
+    {
+        var p = new Pacer(1200);
+        Assert.Throws<ArgumentOutOfRangeException>(() => p.SetRate(T0, -1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => p.SetRate(T0, double.NaN));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Pacer(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => p.NextSendTime(T0, -1));
+    }
+}
