@@ -555,7 +555,7 @@ public sealed class Bbr : ICongestionController
                 }
                 break;
             case CongestionState.ProbeBwUp:
-                if (IsTimeToGoDown(rs)) StartProbeBwDown(now);
+                if (IsTimeToGoDown(now, ack.BytesInFlight, rs)) StartProbeBwDown(now);
                 break;
         }
     }
@@ -565,6 +565,9 @@ public sealed class Bbr : ICongestionController
         if (_ackPhase == AckPhase.ProbeStarting && _roundStart) _ackPhase = AckPhase.ProbeFeedback;
         if (_ackPhase == AckPhase.ProbeStopping && _roundStart)
         {
+            // The samples of the last probe are in: forget the cycle before it (once per cycle).
+            _bwProbeSamples = 0;
+            _ackPhase = AckPhase.Init;
             if (IsInAProbeBwState && !rs.IsApplicationLimited) AdvanceMaxBwFilter();
         }
         if (!CheckInflightTooHigh(rs))
@@ -639,8 +642,11 @@ public sealed class Bbr : ICongestionController
         return inflight <= BdpMultiple(_maxBw, 1.0);
     }
 
-    private bool IsTimeToGoDown(in RateSample rs)
+    private bool IsTimeToGoDown(Instant now, long inflight, in RateSample rs)
     {
+        // The probe has run for a min RTT and put 1.25 BDP in flight: the extra queue it built has shown what it can
+        // (draft-cardwell-iccrg-bbr-congestion-control-02 §4.3.3.7, kept so a probe queues at most about 0.25 BDP).
+        if (now - _cycleStamp > _minRtt && inflight >= BdpMultiple(_maxBw, ProbeBwUpPacingGain)) return true;
         if (_isCwndLimited && _cwnd >= _inflightHi)
         {
             ResetFullBw();
