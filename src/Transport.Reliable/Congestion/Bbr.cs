@@ -22,8 +22,11 @@ public sealed class Bbr : ICongestionController
     public const double StartupPacingGain = 2.77;
     /// <summary>BBRStartupCwndGain.</summary>
     public const double StartupCwndGain = 2.0;
-    /// <summary>BBRDrainPacingGain (the draft's 0.35, below 1/BBRStartupCwndGain so the queue drains within a round).</summary>
-    public const double DrainPacingGain = 0.35;
+    /// <summary>
+    /// BBRDrainPacingGain: 0.5 in draft-ietf-ccwg-bbr (any value at or below 1/BBRDefaultCwndGain drains Startup's queue
+    /// within a round; the older draft-cardwell-iccrg-bbr-congestion-control-02 used 0.35).
+    /// </summary>
+    public const double DrainPacingGain = 0.5;
     /// <summary>BBRDefaultCwndGain, used in ProbeBW.</summary>
     public const double DefaultCwndGain = 2.0;
     /// <summary>Pacing gain of ProbeBW_DOWN.</summary>
@@ -260,6 +263,7 @@ public sealed class Bbr : ICongestionController
     /// <inheritdoc />
     public void OnCongestionEvent(Instant now, in CongestionEvent congestion)
     {
+        _lastNow = now;
         if (congestion.LostBytes > 0 || congestion.IsEcn)
         {
             _lossInRound = true;
