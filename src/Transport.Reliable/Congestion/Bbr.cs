@@ -237,7 +237,8 @@ public sealed class Bbr : ICongestionController
             }
             _sawRtt = true;
         }
-        if (rs.TotalDelivered > _delivered) _delivered = rs.TotalDelivered;
+        // C.delivered comes from the rate estimator; without one (all-zero samples), count the acknowledged bytes.
+        _delivered = rs.TotalDelivered > 0 ? Math.Max(_delivered, rs.TotalDelivered) : _delivered + ack.BytesAcked;
         _lastAckAppLimited = ack.IsApplicationLimited;
         _isCwndLimited = !ack.IsApplicationLimited && ack.PriorBytesInFlight + _mds > _cwnd;
 
@@ -309,9 +310,10 @@ public sealed class Bbr : ICongestionController
 
         if (congestion.IsPersistentCongestion)
         {
-            // RFC 9002 §7.6.2: collapse to the minimum window; the model survives.
-            SaveCwnd();
+            // RFC 9002 §7.6.2: collapse to the minimum window and do not restore the old one when recovery ends; the
+            // model survives and regrows the window.
             _cwnd = MinimumWindow;
+            _priorCwnd = MinimumWindow;
             _canUndo = false;
         }
     }

@@ -1,3 +1,5 @@
+using FsCheck;
+using FsCheck.Fluent;
 using Transport.Core.Time;
 using Transport.Reliable.Congestion;
 
@@ -109,5 +111,44 @@ public class PacerTests
         Assert.Throws<ArgumentOutOfRangeException>(() => p.SetRate(T0, double.NaN));
         Assert.Throws<ArgumentOutOfRangeException>(() => new Pacer(0));
         Assert.Throws<ArgumentOutOfRangeException>(() => p.NextSendTime(T0, -1));
+    }
+}
+
+public class PacerProperties
+{
+    [Fact]
+    public void Bytes_sent_in_any_interval_never_exceed_burst_plus_rate_times_interval()
+    {
+        var gen = Gen.Choose(0, int.MaxValue - 1).ToArbitrary();
+        var sizes = Gen.Choose(1, 1500).ArrayOf().ToArbitrary();
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(200), Prop.ForAll(gen, sizes, (seed, packetSizes) =>
+        {
+            double rate = 10_000 + seed % 50_000_000;
+            var p = new Pacer(1200);
+            Instant t0 = Instant.FromMilliseconds(5);
+            p.SetRate(t0, rate);
+            long burst = p.BurstSize;
+            Instant now = t0;
+            var sent = new List<(Instant At, int Bytes)>();
+            foreach (int size in packetSizes)
+            {
+                Instant at = p.NextSendTime(now, size);
+                if (at < now) throw new Exception("next send time in the past");
+                now = at;
+                p.OnPacketSent(now, size);
+                sent.Add((now, size));
+            }
+            // Any window [sent[i].At, sent[j].At] carries at most burst + rate · length + one packet (tick rounding).
+            for (int i = 0; i < sent.Count; i++)
+            {
+                long bytes = 0;
+                for (int j = i; j < sent.Count; j++)
+                {
+                    bytes += sent[j].Bytes;
+                    double allowed = burst + rate * (sent[j].At - sent[i].At).TotalSeconds + 1;
+                    if (bytes > allowed) throw new Exception($"rate {rate}: {bytes} bytes in {(sent[j].At - sent[i].At).TotalMilliseconds} ms > {allowed:F0}");
+                }
+            }
+        }));
     }
 }
