@@ -290,7 +290,8 @@ public sealed class Bbr : ICongestionController
 
         if (newRecovery && congestion.LostBytes > 0)
         {
-            // Entering loss recovery: save the window, then packet conservation for one round.
+            // Entering loss recovery: save the window, then packet conservation for one round, starting from what is
+            // still in flight (the lost bytes are already out of it).
             SaveCwnd();
             _recoveryStartTime = now;
             _inRecovery = true;
@@ -298,14 +299,13 @@ public sealed class Bbr : ICongestionController
             _conservationEndDelivered = _delivered;
             _cwnd = Math.Max(congestion.BytesInFlight + _mds, MinimumWindow);
         }
+        else if (congestion.LostBytes > 0)
+        {
+            _cwnd = Math.Max(_cwnd - congestion.LostBytes, MinimumWindow); // BBRModulateCwndForRecovery
+        }
         else if (newRecovery)
         {
             _recoveryStartTime = now; // ECN: one response per round trip
-        }
-
-        if (congestion.LostBytes > 0)
-        {
-            _cwnd = Math.Max(_cwnd - congestion.LostBytes, MinimumWindow); // BBRModulateCwndForRecovery
         }
 
         if (congestion.IsPersistentCongestion)

@@ -126,8 +126,10 @@ public class BbrTests
         Assert.True(bbr.MaxBandwidth >= 0.85 * rate);
     }
 
-    [Fact]
-    public void Loss_outside_probing_cuts_the_lower_bounds_by_beta()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Loss_or_ecn_outside_probing_cuts_the_lower_bounds_by_beta(bool ecn)
     {
         var bbr = new Bbr(1200);
         var link = new BottleneckLink(bbr, 1_000_000, TimeSpan.FromMilliseconds(30), 60_000);
@@ -136,7 +138,13 @@ public class BbrTests
         long cwndBefore = bbr.CongestionWindow;
         double maxBw = bbr.MaxBandwidth;
         int from = link.Samples.Count;
-        link.DropNext = 1;
+        if (ecn)
+            bbr.OnCongestionEvent(link.Now, new CongestionEvent
+            {
+                LargestSentTime = link.Now, IsEcn = true, BytesInFlight = link.BytesInFlight, PriorBytesInFlight = link.BytesInFlight,
+            });
+        else
+            link.DropNext = 1;
         link.Run(TimeSpan.FromMilliseconds(150)); // the loss is detected and its round ends, still cruising
         var after = link.Samples.Skip(from).Where(s => s.State == CongestionState.ProbeBwCruise && s.InflightLo != long.MaxValue).ToList();
         Assert.NotEmpty(after);
