@@ -227,8 +227,9 @@ public sealed class Cubic : ICongestionController
     {
         if (!_canUndo) return;
         // RFC 9438 §4.9: restore cwnd, ssthresh, W_max and the epoch saved before the reduction.
+        double current = _s.Cwnd;
         _s = _undo;
-        if (_s.Cwnd < MinimumWindow) _s.Cwnd = MinimumWindow;
+        _s.Cwnd = Math.Max(Math.Max(_s.Cwnd, current), MinimumWindow); // an undo never shrinks the window
         _inRecovery = false;
         _recoveryStartTime = null;
         _canUndo = false;

@@ -125,7 +125,7 @@ public sealed class NewReno : ICongestionController
     {
         if (!_canUndo) return;
         // The loss that caused the last reduction was not a loss: restore the window and ssthresh saved before it.
-        _congestionWindow = Math.Max(_undoWindow, MinimumWindow);
+        _congestionWindow = Math.Max(Math.Max(_undoWindow, _congestionWindow), MinimumWindow); // an undo never shrinks
         _ssthresh = _undoSsthresh;
         _inRecovery = false;
         _recoveryStartTime = null;

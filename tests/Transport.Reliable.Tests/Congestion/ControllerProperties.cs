@@ -125,12 +125,13 @@ public class ControllerProperties
     [Theory]
     [InlineData(0)]
     [InlineData(1)]
-    public void One_reduction_per_recovery_period_by_beta_but_not_below_the_minimum(int which)
+    public void One_reduction_per_recovery_period_by_beta_but_not_below_the_minimum_and_undo_restores(int which)
     {
         Check.One(Config, Prop.ForAll(Ops, ops =>
         {
             var cc = Make(which);
             Instant? recoveryStart = null;
+            long? undoTarget = null; // the window before the last reduction, until undone or collapsed
             int reductions = 0;
             Replay(cc, ops, (h, op, before, ev) =>
             {
@@ -138,6 +139,9 @@ public class ControllerProperties
                 {
                     case Op.Spurious:
                     case Op.Persistent:
+                        if (op == Op.Spurious && undoTarget is { } target && cc.CongestionWindow < target)
+                            throw new Exception($"{cc.Name}: undo left cwnd {cc.CongestionWindow} below {target}");
+                        undoTarget = null;
                         recoveryStart = null;
                         if (op == Op.Persistent && cc.CongestionWindow != MinimumWindow(cc))
                             throw new Exception($"{cc.Name}: persistent congestion left cwnd {cc.CongestionWindow}");
@@ -156,6 +160,7 @@ public class ControllerProperties
                                 throw new Exception($"{cc.Name}: {before} -> {cc.CongestionWindow}, expected {expected}");
                             if (cc.State != CongestionState.Recovery) throw new Exception("not in recovery after a reduction");
                             recoveryStart = h.Now;
+                            undoTarget = before;
                             reductions++;
                         }
                         break;
