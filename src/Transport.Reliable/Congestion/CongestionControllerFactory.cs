@@ -1,0 +1,24 @@
+namespace Transport.Reliable.Congestion;
+
+/// <summary>Factories for the built-in congestion controllers, for connection options that pick one by name.</summary>
+public static class CongestionControllerFactory
+{
+    private static readonly ICongestionControllerFactory NewRenoFactory = new Factory(static mds => new NewReno(mds));
+    private static readonly ICongestionControllerFactory CubicFactory = new Factory(static mds => new Cubic(mds));
+    private static readonly ICongestionControllerFactory BbrFactory = new Factory(static mds => new Bbr(mds));
+
+    /// <summary>The factory of a built-in algorithm.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not a defined algorithm.</exception>
+    public static ICongestionControllerFactory For(CongestionControlAlgorithm algorithm) => algorithm switch
+    {
+        CongestionControlAlgorithm.NewReno => NewRenoFactory,
+        CongestionControlAlgorithm.Cubic => CubicFactory,
+        CongestionControlAlgorithm.Bbr => BbrFactory,
+        _ => throw new ArgumentOutOfRangeException(nameof(algorithm), algorithm, "Unknown congestion control algorithm."),
+    };
+
+    private sealed class Factory(Func<int, ICongestionController> create) : ICongestionControllerFactory
+    {
+        public ICongestionController Create(int maxDatagramSize) => create(maxDatagramSize);
+    }
+}

@@ -1,0 +1,57 @@
+using Transport.Core.Time;
+using Transport.Reliable.Congestion;
+
+namespace Transport.Reliable.Tests.Congestion;
+
+/// <summary>The per-packet paths of the controllers and the pacer allocate nothing in steady state.</summary>
+public class AllocationTests
+{
+    [Theory]
+    [InlineData(CongestionControlAlgorithm.NewReno)]
+    [InlineData(CongestionControlAlgorithm.Cubic)]
+    [InlineData(CongestionControlAlgorithm.Bbr)]
+    public void Steady_state_send_ack_and_pace_allocate_nothing(CongestionControlAlgorithm algorithm)
+    {
+        var cc = CongestionControllerFactory.For(algorithm).Create(1200);
+        var pacer = new Pacer(1200);
+        var packets = new AckedPacket[2];
+        long pn = 0, delivered = 0, inFlight = 0;
+        Instant now = Instant.FromMilliseconds(10);
+
+        void Step()
+        {
+            for (int i = 0; i < 2; i++)
+            {
+                inFlight += 1200;
+                cc.OnPacketSent(now, 1200, inFlight);
+                now = pacer.NextSendTime(now, 1200);
+                pacer.OnPacketSent(now, 1200);
+            }
+            now += TimeSpan.FromMilliseconds(1);
+            packets[0] = new AckedPacket(pn, now - TimeSpan.FromMilliseconds(30), 1200);
+            packets[1] = new AckedPacket(pn + 1, now - TimeSpan.FromMilliseconds(30), 1200);
+            pn += 2;
+            long prior = inFlight;
+            inFlight -= 2400;
+            delivered += 2400;
+            var ack = new AckEvent
+            {
+                Packets = packets, BytesAcked = 2400, PriorBytesInFlight = prior, BytesInFlight = inFlight,
+                LatestRtt = TimeSpan.FromMilliseconds(30), SmoothedRtt = TimeSpan.FromMilliseconds(30), MinRtt = TimeSpan.FromMilliseconds(30),
+                RateSample = new RateSample
+                {
+                    Delivered = 24000, Interval = TimeSpan.FromMilliseconds(30), PriorDelivered = delivered - 24000,
+                    TotalDelivered = delivered, TxInFlight = prior, Rtt = TimeSpan.FromMilliseconds(30),
+                },
+            };
+            cc.OnAck(now, ack);
+            pacer.SetRate(now, cc.PacingRate);
+        }
+
+        for (int i = 0; i < 2000; i++) Step(); // warm up (JIT, tiering)
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 2000; i++) Step();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+    }
+}

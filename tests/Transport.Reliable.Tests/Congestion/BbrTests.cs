@@ -1,0 +1,187 @@
+using FsCheck;
+using FsCheck.Fluent;
+using Transport.Core.Time;
+using Transport.Reliable.Congestion;
+
+namespace Transport.Reliable.Tests.Congestion;
+
+public class BbrTests
+{
+    private static bool IsProbeBw(CongestionState s) =>
+        s is CongestionState.ProbeBwDown or CongestionState.ProbeBwCruise or CongestionState.ProbeBwRefill or CongestionState.ProbeBwUp;
+
+    [Fact]
+    public void Constants_follow_the_draft()
+    {
+        Assert.Equal(2.77, Bbr.StartupPacingGain);
+        Assert.Equal(2.0, Bbr.StartupCwndGain);
+        Assert.Equal(0.5, Bbr.DrainPacingGain);
+        Assert.Equal(0.9, Bbr.ProbeBwDownPacingGain);
+        Assert.Equal(1.25, Bbr.ProbeBwUpPacingGain);
+        Assert.Equal(2.25, Bbr.ProbeBwUpCwndGain);
+        Assert.Equal(0.02, Bbr.LossThresh);
+        Assert.Equal(0.7, Bbr.BbrBeta);
+        Assert.Equal(TimeSpan.FromSeconds(10), Bbr.MinRttFilterLength);
+        Assert.Equal(TimeSpan.FromSeconds(5), Bbr.ProbeRttInterval);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), Bbr.ProbeRttDuration);
+    }
+
+    [Fact]
+    public void Starts_in_startup_with_the_initial_window_and_pacing_rate()
+    {
+        var bbr = new Bbr(1200);
+        Assert.Equal(CongestionState.Startup, bbr.State);
+        Assert.Equal(12000, bbr.CongestionWindow);
+        Assert.Equal(4800, bbr.MinimumWindow);
+        Assert.Equal(2.77 * 12000 / 0.001, bbr.PacingRate, 3); // nominal bandwidth InitialCwnd / 1 ms
+        var h = new ControllerHarness(bbr) { Rtt = TimeSpan.FromMilliseconds(100) };
+        h.Send();
+        h.Advance(h.Rtt);
+        h.Ack(1);
+        Assert.Equal(2.77 * 12000 / 0.1, bbr.PacingRate, 3); // with the first smoothed RTT
+        Assert.InRange(bbr.SendQuantum, 2400, 64 * 1024);
+    }
+
+    [Fact]
+    public void Walks_startup_drain_probe_bw_and_probes_rtt_every_five_seconds()
+    {
+        var bbr = new Bbr(1200);
+        var rtt = TimeSpan.FromMilliseconds(40);
+        var link = new BottleneckLink(bbr, 1_250_000, rtt, 100_000);
+        link.Run(TimeSpan.FromSeconds(11));
+
+        var order = new List<CongestionState>();
+        foreach (var s in link.Samples) if (order.Count == 0 || order[^1] != s.State) order.Add(s.State);
+        Assert.Equal(CongestionState.Startup, order[0]);
+        Assert.Equal(CongestionState.Drain, order[1]);
+        Assert.True(IsProbeBw(order[2]), $"after Drain: {order[2]}");
+        Assert.Contains(CongestionState.ProbeBwUp, order);
+        Assert.Contains(CongestionState.ProbeBwDown, order);
+        Assert.Contains(CongestionState.ProbeBwCruise, order);
+        Assert.Contains(CongestionState.ProbeBwRefill, order);
+
+        // ProbeRTT: the min RTT was not lowered for 5 s; the window drops to half a BDP (at least 4 packets) for at
+        // least 200 ms and one round, then BBR returns to ProbeBW.
+        var probeRtt = link.Samples.Where(s => s.State == CongestionState.ProbeRtt).ToList();
+        Assert.NotEmpty(probeRtt);
+        long bdp = (long)(1_250_000 * bbr.MinRtt.TotalSeconds);
+        Assert.All(probeRtt, s => Assert.True(s.Cwnd <= Math.Max(bdp / 2, 4800) + 1, $"ProbeRTT cwnd {s.Cwnd}"));
+        Instant first = probeRtt[0].Time;
+        Assert.InRange(first.Ticks, Instant.FromMilliseconds(5000).Ticks, Instant.FromMilliseconds(6500).Ticks);
+        var firstEpisode = probeRtt.TakeWhile(s => s.Time - first < TimeSpan.FromSeconds(1)).ToList();
+        Assert.True(firstEpisode[^1].Time - first >= TimeSpan.FromMilliseconds(200));
+        Assert.True(IsProbeBw(link.Samples[^1].State) || link.Samples[^1].State == CongestionState.ProbeRtt);
+    }
+
+    [Fact]
+    public void Bandwidth_estimate_converges_to_the_bottleneck_and_the_queue_stays_small_in_probe_bw()
+    {
+        // rate 200 KB/s .. 4 MB/s, propagation RTT 10 .. 150 ms, buffer 0.5 .. 4 BDP.
+        var gen = Gen.Choose(0, int.MaxValue - 1).ToArbitrary();
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(10), Prop.ForAll(gen, seed =>
+        {
+            double rate = 200_000 + seed % 3_800_000;
+            var rtt = TimeSpan.FromMilliseconds(10 + seed / 7 % 141);
+            double bufferBdp = new[] { 0.5, 1, 2, 4 }[seed / 11 % 4];
+            var bbr = new Bbr(1200, (ulong)seed + 1);
+            var link = new BottleneckLink(bbr, rate, rtt, Math.Max(2400, (long)(rate * rtt.TotalSeconds * bufferBdp)));
+            var duration = TimeSpan.FromSeconds(5);
+            link.Run(duration);
+            string where = $"rate {rate:F0} B/s, RTT {rtt.TotalMilliseconds} ms, buffer {bufferBdp} BDP";
+
+            // Converges within a bounded number of rounds (Startup doubles each round: ~log2(BDP / IW) + 3).
+            var converged = link.Samples.FirstOrDefault(s => s.MaxBandwidth >= 0.9 * rate);
+            if (converged.Time == Instant.Zero) throw new Exception($"{where}: max_bw never reached 0.9 · rate ({bbr.MaxBandwidth:F0})");
+            if (converged.Round > 20) throw new Exception($"{where}: took {converged.Round} rounds");
+            // Never overestimates, and still right at the end.
+            double highest = link.Samples.Max(s => s.MaxBandwidth);
+            if (highest > 1.05 * rate) throw new Exception($"{where}: max_bw {highest:F0} above the bottleneck");
+            if (bbr.MaxBandwidth < 0.9 * rate) throw new Exception($"{where}: max_bw fell to {bbr.MaxBandwidth:F0}");
+
+            // Queue in ProbeBW: mean RTT above the min RTT at most a quarter of the min RTT (or two packet times on
+            // slow links, where one packet is a large share of the RTT).
+            TimeSpan minRtt = link.Samples.Min(s => s.Rtt);
+            var probeBw = link.Samples.Where(s => IsProbeBw(s.State)).ToList();
+            if (probeBw.Count == 0) throw new Exception($"{where}: never reached ProbeBW");
+            double meanQueue = probeBw.Average(s => (s.Rtt - minRtt).TotalSeconds);
+            double bound = Math.Max(0.25 * minRtt.TotalSeconds, 2 * 1200 / rate);
+            if (meanQueue > bound) throw new Exception($"{where}: mean queue {meanQueue * 1000:F2} ms > {bound * 1000:F2} ms");
+
+            // And the link is used: from 2 s on, at least 80 % of the bottleneck rate is delivered.
+            if (link.DeliveredBytes < 0.8 * rate * (duration.TotalSeconds - 2) ) throw new Exception($"{where}: delivered {link.DeliveredBytes}");
+        }));
+    }
+
+    [Fact]
+    public void Shallow_buffer_losses_set_inflight_hi_and_keep_the_loss_rate_low()
+    {
+        var bbr = new Bbr(1200);
+        double rate = 2_500_000;
+        var rtt = TimeSpan.FromMilliseconds(60);
+        var link = new BottleneckLink(bbr, rate, rtt, (long)(rate * rtt.TotalSeconds * 0.25));
+        link.Run(TimeSpan.FromSeconds(8));
+        Assert.True(link.DroppedPackets > 0, "the shallow buffer should drop in Startup");
+        Assert.NotEqual(long.MaxValue, bbr.InflightHi);
+        Assert.True(link.DroppedPackets < 0.03 * link.SentPackets, $"{link.DroppedPackets} of {link.SentPackets} dropped");
+        Assert.True(bbr.MaxBandwidth >= 0.85 * rate);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Loss_or_ecn_outside_probing_cuts_the_lower_bounds_by_beta(bool ecn)
+    {
+        var bbr = new Bbr(1200);
+        var link = new BottleneckLink(bbr, 1_000_000, TimeSpan.FromMilliseconds(30), 60_000);
+        Assert.True(link.RunUntil(cc => cc.State == CongestionState.ProbeBwCruise, TimeSpan.FromSeconds(3)));
+        Assert.True(double.IsPositiveInfinity(bbr.BandwidthLo));
+        long cwndBefore = bbr.CongestionWindow;
+        double maxBw = bbr.MaxBandwidth;
+        int from = link.Samples.Count;
+        if (ecn)
+            bbr.OnCongestionEvent(link.Now, new CongestionEvent
+            {
+                LargestSentTime = link.Now, IsEcn = true, BytesInFlight = link.BytesInFlight, PriorBytesInFlight = link.BytesInFlight,
+            });
+        else
+            link.DropNext = 1;
+        link.Run(TimeSpan.FromMilliseconds(150)); // the loss is detected and its round ends, still cruising
+        var after = link.Samples.Skip(from).Where(s => s.State == CongestionState.ProbeBwCruise && s.InflightLo != long.MaxValue).ToList();
+        Assert.NotEmpty(after);
+        // bw_lo = max(bw_latest, 0.7 · max_bw) and inflight_lo = max(inflight_latest, 0.7 · cwnd): at most the model,
+        // at least beta of it.
+        Assert.InRange(after[0].BandwidthLo, 0.7 * maxBw - 1, maxBw);
+        // inflight_lo starts from the window at the end of the loss round (already lowered by recovery).
+        var prev = link.Samples[link.Samples.IndexOf(after[0]) - 1];
+        Assert.InRange(after[0].InflightLo, (long)(0.7 * prev.Cwnd) - 1, cwndBefore);
+        Assert.True(after[0].Cwnd <= after[0].InflightLo);
+    }
+
+    [Fact]
+    public void Spurious_loss_restores_the_window()
+    {
+        var bbr = new Bbr(1200);
+        var h = new ControllerHarness(bbr);
+        h.RunRounds(3);
+        long before = bbr.CongestionWindow;
+        for (int i = 0; i < 20; i++) h.Send();
+        h.Advance(h.Rtt);
+        h.Lose(10);
+        Assert.True(bbr.CongestionWindow < before);
+        h.Spurious();
+        Assert.True(bbr.CongestionWindow >= before);
+    }
+
+    [Fact]
+    public void Persistent_congestion_collapses_to_four_packets()
+    {
+        var bbr = new Bbr(1200);
+        var h = new ControllerHarness(bbr);
+        h.RunRounds(3);
+        for (int i = 0; i < 10; i++) h.Send();
+        h.Advance(TimeSpan.FromSeconds(2));
+        h.Lose(10, persistent: true);
+        Assert.Equal(4800, bbr.CongestionWindow);
+    }
+}
+
