@@ -183,7 +183,8 @@ public sealed class ReceiveBuffer : IDisposable
         if (count < 0 || count > ReadableBytes)
             throw new ArgumentOutOfRangeException(nameof(count), $"Cannot consume {count} bytes: {ReadableBytes} are readable.");
         _readOffset += count;
-        _store.ReleaseBefore(_readOffset);
+        if (_readOffset == _finalSize) _store.Clear(_readOffset); // FIN delivered: nothing more will be stored
+        else _store.ReleaseBefore(_readOffset);
     }
 
     /// <summary>Returns the pooled memory; the buffer reads nothing more afterwards.</summary>
