@@ -217,7 +217,9 @@ public sealed class SendBuffer : IDisposable
             _finAcked = true;
             _finLost = false;
         }
-        _store.ReleaseBefore(_acked.PrefixEnd);
+        long prefix = _acked.PrefixEnd;
+        if (prefix == _finalSize) _store.Clear(prefix); // every byte acknowledged and no more can be written
+        else _store.ReleaseBefore(prefix);
     }
 
     /// <summary>A segment was declared lost: the parts not acknowledged are queued to be sent again, ahead of new data.</summary>

@@ -73,13 +73,13 @@ public class ByteRangeSetTests
                     if (r > 0) Assert.True(set.EndAt(r - 1) < set.StartAt(r));
                     for (long i = set.StartAt(r); i < set.EndAt(r); i++) covered[i] = true;
                 }
-                Assert.Equal(model, covered);
+                Assert.True(model.AsSpan().SequenceEqual(covered), "ranges do not cover exactly the model");
                 for (int p = 0; p < Size; p++)
                 {
                     int idx = set.FirstEndingAfter(p);
-                    Assert.True(idx == set.Count || set.EndAt(idx) > p);
-                    Assert.True(idx == 0 || set.EndAt(idx - 1) <= p);
-                    Assert.Equal(model[p], set.Contains(p, p + 1));
+                    if (!(idx == set.Count || set.EndAt(idx) > p) || !(idx == 0 || set.EndAt(idx - 1) <= p))
+                        Assert.Fail($"FirstEndingAfter({p}) = {idx} is wrong");
+                    if (model[p] != set.Contains(p, p + 1)) Assert.Fail($"Contains({p}) is wrong");
                 }
             }
         }).QuickCheckThrowOnFailure();

@@ -6,7 +6,7 @@ namespace Transport.Reliable.Tests.Streams;
 
 public class ReceiveBufferProperties
 {
-    private static readonly Config Config = Config.QuickThrowOnFailure.WithMaxTest(300);
+    private static readonly Config Config = Config.QuickThrowOnFailure.WithMaxTest(200);
 
     public sealed record Scenario(byte[] Data, int ChunkSize, (int Start, int End)[] Segments, int ReadSeed)
     {
@@ -17,7 +17,7 @@ public class ReceiveBufferProperties
     // A byte string cut into consecutive segments, plus duplicates and arbitrary overlapping sub-ranges, shuffled.
     private static readonly Gen<Scenario> Scenarios =
         from length in Gen.Choose(0, 3000)
-        from chunk in Gen.Elements(1, 7, 64, 1000, 4096)
+        from chunk in Gen.Elements(3, 64, 1000, 4096)
         from cuts in Gen.ArrayOf(Gen.Choose(0, length))
         from extras in Gen.ArrayOf(from a in Gen.Choose(0, length) from b in Gen.Choose(0, length) select (Math.Min(a, b), Math.Max(a, b)))
         from dataSeed in Gen.Choose(0, int.MaxValue)
@@ -87,7 +87,7 @@ public class ReceiveBufferProperties
             int last = rb.Read(rest);
             output.AddRange(rest.AsSpan(0, last).ToArray());
 
-            Assert.Equal(s.Data, output.ToArray());
+            Assert.True(s.Data.AsSpan().SequenceEqual(output.ToArray()), "the bytes read differ from the bytes sent");
             Assert.True(rb.IsFinished);
             Assert.Equal((long)length, rb.FinalSize);
             Assert.Equal(0, rb.Read(rest));
