@@ -98,7 +98,11 @@ public sealed class ReceiveBuffer : IDisposable
             highestOffsetIncrease = end - _highest;
             _highest = end;
         }
-        if (fin) _finalSize = end;
+        if (fin)
+        {
+            _finalSize = end;
+            if (_readOffset == end) _store.Clear(end); // everything was read before the FIN arrived
+        }
         if (_reset || end <= _readOffset) return ReceiveResult.Ok;
 
         // Store only the parts not received before (the first copy wins).
