@@ -18,6 +18,8 @@ namespace Transport.Reliable.FlowControl;
 /// </remarks>
 public sealed class ReceiveWindow
 {
+    private const long MaxVarInt = (1L << 62) - 1; // RFC 9000 §16: the largest limit MAX_DATA can carry
+
     private Instant _lastUpdateTime;
     private bool _hasLastUpdate;
     private long _consumedAtLastUpdate;
@@ -25,10 +27,11 @@ public sealed class ReceiveWindow
     /// <summary>Creates a window whose initial limit (the transport parameter advertised) is <paramref name="initialWindow"/>.</summary>
     /// <param name="initialWindow">The initial window and limit, e.g. initial_max_stream_data_bidi_remote.</param>
     /// <param name="maxWindow">The largest the window may grow to by auto-tuning (equal to <paramref name="initialWindow"/> turns tuning off).</param>
-    /// <exception cref="ArgumentOutOfRangeException">A negative window, or a maximum below the initial window.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A negative window, a maximum below the initial window or above 2^62 - 1.</exception>
     public ReceiveWindow(long initialWindow, long maxWindow)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(initialWindow);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxWindow, MaxVarInt);
         if (maxWindow < initialWindow)
             throw new ArgumentOutOfRangeException(nameof(maxWindow), $"The maximum window {maxWindow} is below the initial window {initialWindow}.");
         Window = initialWindow;
@@ -52,7 +55,9 @@ public sealed class ReceiveWindow
     public long Consumed { get; private set; }
 
     /// <summary>True when a window update is due: advertised but unconsumed credit is below half the window.</summary>
-    public bool IsUpdateDue => MaxData - Consumed < Window / 2;
+    public bool IsUpdateDue =>
+        // credit < Window / 2 in exact arithmetic (so a 1-byte window still updates); nothing beyond the varint range.
+        MaxData < MaxVarInt && MaxData - Consumed < Window - Window / 2;
 
     /// <summary>
     /// Stream level: data reached <paramref name="endOffset"/>. Returns <see cref="FlowControlResult.FlowControlError"/>
@@ -117,7 +122,7 @@ public sealed class ReceiveWindow
         _hasLastUpdate = true;
         _lastUpdateTime = now;
         _consumedAtLastUpdate = Consumed;
-        MaxData = Consumed + Window;
+        MaxData = Consumed > MaxVarInt - Window ? MaxVarInt : Consumed + Window;
         maxData = MaxData;
         return true;
     }

@@ -3,12 +3,19 @@ using System.Buffers;
 namespace Transport.Reliable.Streams;
 
 /// <summary>
-/// Stream bytes stored by absolute stream offset in fixed-size chunks rented from <see cref="ArrayPool{T}.Shared"/>.
+/// Stream bytes stored by absolute stream offset in fixed-size chunks rented from <see cref="Pool"/>.
 /// Chunks are kept in a ring indexed by chunk number, rented lazily on first write and returned once every offset in
 /// them is released. In steady state (a sliding window of offsets) nothing is allocated beyond the pool.
 /// </summary>
 internal sealed class ChunkedByteStore
 {
+    /// <summary>
+    /// The pool all stream buffers rent chunks from. <see cref="ArrayPool{T}.Shared"/> keeps only a few dozen arrays
+    /// per size and core, so a stream buffering a megabyte would allocate on every pass; this pool keeps up to 4096
+    /// arrays per size (16 MiB of the default 4 KiB chunks; chunks above 16 KiB are not pooled) and is thread-safe.
+    /// </summary>
+    internal static readonly ArrayPool<byte> Pool = ArrayPool<byte>.Create(maxArrayLength: 16 * 1024, maxArraysPerBucket: 4096);
+
     private readonly int _chunkSize;
     private byte[]?[] _slots;
     private int _head;       // slot holding chunk number _baseChunk
@@ -78,7 +85,7 @@ internal sealed class ChunkedByteStore
             byte[]? array = _slots[_head];
             if (array is not null)
             {
-                ArrayPool<byte>.Shared.Return(array);
+                Pool.Return(array);
                 _slots[_head] = null;
                 _rented--;
             }
@@ -100,7 +107,7 @@ internal sealed class ChunkedByteStore
         {
             if (_slots[i] is { } array)
             {
-                ArrayPool<byte>.Shared.Return(array);
+                Pool.Return(array);
                 _slots[i] = null;
             }
         }
@@ -124,7 +131,7 @@ internal sealed class ChunkedByteStore
         int slot = (int)((_head + relative) & (_slots.Length - 1));
         if (_slots[slot] is { } existing) return existing;
         _rented++;
-        return _slots[slot] = ArrayPool<byte>.Shared.Rent(_chunkSize);
+        return _slots[slot] = Pool.Rent(_chunkSize);
     }
 
     private void Grow(long needed)

@@ -88,6 +88,16 @@ public class ReceiveWindowTests
     }
 
     [Fact]
+    public void A_one_byte_window_still_updates()
+    {
+        var w = new ReceiveWindow(1, 1);
+        w.OnReceived(1);
+        w.OnConsumed(1);
+        Assert.True(w.TryGetUpdate(Instant.Zero, Rtt, out long max));
+        Assert.Equal(2, max);
+    }
+
+    [Fact]
     public void No_tuning_without_an_rtt_or_on_the_first_update()
     {
         var w = new ReceiveWindow(1000, 8000);
@@ -130,7 +140,7 @@ public class ReceiveWindowTests
                 w.OnConsumed(consume);
 
                 long windowBefore = w.Window, maxBefore = w.MaxData;
-                bool due = maxBefore - w.Consumed < windowBefore / 2;
+                bool due = 2 * (maxBefore - w.Consumed) < windowBefore;
                 TimeSpan rtt = TimeSpan.FromMilliseconds(s.RttMillis);
                 bool updated = w.TryGetUpdate(now, rtt, out long advertised);
                 Assert.Equal(due, updated);

@@ -120,7 +120,7 @@ public class ReceiveBufferProperties
             ReceiveResult result = c.Kind switch
             {
                 // A FIN at another offset (above or below the known final size).
-                Violation.ChangedFinalSize => c.Delta % 2 == 0 || c.Received - c.Delta / 2 < 0
+                Violation.ChangedFinalSize => c.Delta % 2 == 0 || c.Received - (c.Delta + 1) / 2 < 0
                     ? rb.Receive(c.Received, data.AsSpan(0, c.Delta), true, Limit)
                     : rb.Receive(0, data.AsSpan(0, c.Received - (c.Delta + 1) / 2), true, Limit),
                 Violation.DataBeyondFinalSize => rb.Receive(c.Received - 1 + c.Delta % 2, data.AsSpan(0, c.Delta), false, Limit),
