@@ -39,7 +39,7 @@ public static class FrameWriter
     /// The encoded length of an ACK frame for <paramref name="ranges"/> (see <see cref="TryWriteAck"/> for the
     /// requirements on them).
     /// </summary>
-    public static int GetAckLength(ReadOnlySpan<AckRange> ranges, ulong ackDelay, EcnCounts? ecn = null)
+    public static int GetAckLength(scoped ReadOnlySpan<AckRange> ranges, ulong ackDelay, EcnCounts? ecn = null)
     {
         ValidateRanges(ranges);
         return AckLength(ranges, ackDelay, ecn);
@@ -49,7 +49,7 @@ public static class FrameWriter
     /// How many of <paramref name="ranges"/> (a prefix: the highest ones) fit in an ACK frame of at most
     /// <paramref name="maxLength"/> bytes; 0 when not even the first range fits.
     /// </summary>
-    public static int GetAckRangesThatFit(ReadOnlySpan<AckRange> ranges, ulong ackDelay, EcnCounts? ecn, int maxLength)
+    public static int GetAckRangesThatFit(scoped ReadOnlySpan<AckRange> ranges, ulong ackDelay, EcnCounts? ecn, int maxLength)
     {
         ValidateRanges(ranges);
         if (ranges.IsEmpty) return 0;
@@ -78,7 +78,7 @@ public static class FrameWriter
     /// down by the ack_delay_exponent (microseconds &gt;&gt; exponent).
     /// </summary>
     /// <exception cref="ArgumentException">No ranges, or ranges not descending and disjoint with a gap.</exception>
-    public static bool TryWriteAck(ref SpanWriter writer, ReadOnlySpan<AckRange> ranges, ulong ackDelay, EcnCounts? ecn = null)
+    public static bool TryWriteAck(ref SpanWriter writer, scoped ReadOnlySpan<AckRange> ranges, ulong ackDelay, EcnCounts? ecn = null)
     {
         ValidateRanges(ranges);
         if (ranges.IsEmpty) throw new ArgumentException("An ACK frame acknowledges at least one range.", nameof(ranges));
@@ -102,7 +102,7 @@ public static class FrameWriter
         return true;
     }
 
-    private static int AckLength(ReadOnlySpan<AckRange> ranges, ulong ackDelay, EcnCounts? ecn)
+    private static int AckLength(scoped ReadOnlySpan<AckRange> ranges, ulong ackDelay, EcnCounts? ecn)
     {
         if (ranges.IsEmpty) return 0;
         int n = TypeLength + VarInt.GetLength(ranges[0].Largest) + VarInt.GetLength(ackDelay)
@@ -115,7 +115,7 @@ public static class FrameWriter
     private static int EcnLength(EcnCounts? ecn) =>
         ecn is EcnCounts e ? VarInt.GetLength(e.Ect0) + VarInt.GetLength(e.Ect1) + VarInt.GetLength(e.Ce) : 0;
 
-    private static void ValidateRanges(ReadOnlySpan<AckRange> ranges)
+    private static void ValidateRanges(scoped ReadOnlySpan<AckRange> ranges)
     {
         if (!ranges.IsEmpty && ranges[0].Largest > VarInt.MaxValue)
             throw new ArgumentException($"Largest Acknowledged {ranges[0].Largest} exceeds 2^62-1.", nameof(ranges));
@@ -283,7 +283,7 @@ public static class FrameWriter
     }
 
     /// <summary>Writes a CRYPTO frame (RFC 9000 §19.6).</summary>
-    public static bool TryWrite(ref SpanWriter writer, CryptoFrame frame)
+    public static bool TryWrite(ref SpanWriter writer, scoped CryptoFrame frame)
     {
         if (!TryWriteCryptoFrameHeader(ref writer, frame.Offset, frame.Data.Length)) return false;
         writer.TryWriteBytes(frame.Data);
@@ -293,12 +293,12 @@ public static class FrameWriter
     // ---------------------------------------------------------------- NEW_TOKEN
 
     /// <summary>The encoded length of a NEW_TOKEN frame.</summary>
-    public static int GetLength(NewTokenFrame frame) =>
+    public static int GetLength(scoped NewTokenFrame frame) =>
         TypeLength + VarInt.GetLength((ulong)frame.Token.Length) + frame.Token.Length;
 
     /// <summary>Writes a NEW_TOKEN frame (RFC 9000 §19.7).</summary>
     /// <exception cref="ArgumentException">An empty token.</exception>
-    public static bool TryWrite(ref SpanWriter writer, NewTokenFrame frame)
+    public static bool TryWrite(ref SpanWriter writer, scoped NewTokenFrame frame)
     {
         if (frame.Token.IsEmpty) throw new ArgumentException("A NEW_TOKEN frame carries a non-empty token (RFC 9000 §19.7).", nameof(frame));
         if (GetLength(frame) > writer.Remaining) return false;
@@ -350,7 +350,7 @@ public static class FrameWriter
     }
 
     /// <summary>Writes a STREAM frame (RFC 9000 §19.8); the Offset field is omitted when the offset is 0.</summary>
-    public static bool TryWrite(ref SpanWriter writer, StreamFrame frame)
+    public static bool TryWrite(ref SpanWriter writer, scoped StreamFrame frame)
     {
         if (!TryWriteStreamFrameHeader(ref writer, frame.StreamId, frame.Offset, frame.Data.Length, frame.Fin, frame.HasLengthField)) return false;
         writer.TryWriteBytes(frame.Data);
@@ -360,7 +360,7 @@ public static class FrameWriter
     // ---------------------------------------------------------------- NEW_CONNECTION_ID
 
     /// <summary>The encoded length of a NEW_CONNECTION_ID frame.</summary>
-    public static int GetLength(NewConnectionIdFrame frame) =>
+    public static int GetLength(scoped NewConnectionIdFrame frame) =>
         TypeLength + VarInt.GetLength(frame.SequenceNumber) + VarInt.GetLength(frame.RetirePriorTo)
         + 1 + frame.ConnectionId.Length + NewConnectionIdFrame.StatelessResetTokenLength;
 
@@ -368,7 +368,7 @@ public static class FrameWriter
     /// <exception cref="ArgumentException">
     /// A connection ID not 1 to 20 bytes, a reset token not 16 bytes, or Retire Prior To above the sequence number.
     /// </exception>
-    public static bool TryWrite(ref SpanWriter writer, NewConnectionIdFrame frame)
+    public static bool TryWrite(ref SpanWriter writer, scoped NewConnectionIdFrame frame)
     {
         if (frame.ConnectionId.Length is < 1 or > ConnectionId.MaxLength)
             throw new ArgumentException($"A NEW_CONNECTION_ID connection ID is 1 to 20 bytes; got {frame.ConnectionId.Length}.", nameof(frame));
@@ -388,12 +388,12 @@ public static class FrameWriter
     // ---------------------------------------------------------------- CONNECTION_CLOSE
 
     /// <summary>The encoded length of a CONNECTION_CLOSE frame.</summary>
-    public static int GetLength(ConnectionCloseFrame frame) =>
+    public static int GetLength(scoped ConnectionCloseFrame frame) =>
         TypeLength + VarInt.GetLength(frame.ErrorCode) + (frame.IsApplicationError ? 0 : VarInt.GetLength(frame.TriggeringFrameType))
         + VarInt.GetLength((ulong)frame.ReasonPhrase.Length) + frame.ReasonPhrase.Length;
 
     /// <summary>Writes a CONNECTION_CLOSE frame (RFC 9000 §19.19): 0x1d when it is an application error, else 0x1c.</summary>
-    public static bool TryWrite(ref SpanWriter writer, ConnectionCloseFrame frame)
+    public static bool TryWrite(ref SpanWriter writer, scoped ConnectionCloseFrame frame)
     {
         if (GetLength(frame) > writer.Remaining) return false;
         writer.TryWriteByte(frame.IsApplicationError ? (byte)FrameType.ConnectionCloseApplication : (byte)FrameType.ConnectionClose);
@@ -404,11 +404,11 @@ public static class FrameWriter
     }
 
     /// <summary>Writes a transport CONNECTION_CLOSE frame (type 0x1c).</summary>
-    public static bool TryWriteConnectionClose(ref SpanWriter writer, TransportErrorCode error, ulong triggeringFrameType, ReadOnlySpan<byte> reasonPhrase) =>
+    public static bool TryWriteConnectionClose(ref SpanWriter writer, TransportErrorCode error, ulong triggeringFrameType, scoped ReadOnlySpan<byte> reasonPhrase) =>
         TryWrite(ref writer, new ConnectionCloseFrame(false, (ulong)error, triggeringFrameType, reasonPhrase));
 
     /// <summary>Writes an application CONNECTION_CLOSE frame (type 0x1d).</summary>
-    public static bool TryWriteApplicationClose(ref SpanWriter writer, ulong applicationErrorCode, ReadOnlySpan<byte> reasonPhrase) =>
+    public static bool TryWriteApplicationClose(ref SpanWriter writer, ulong applicationErrorCode, scoped ReadOnlySpan<byte> reasonPhrase) =>
         TryWrite(ref writer, new ConnectionCloseFrame(true, applicationErrorCode, 0, reasonPhrase));
 
     // ---------------------------------------------------------------- DATAGRAM
@@ -421,7 +421,7 @@ public static class FrameWriter
     /// Writes a DATAGRAM frame (RFC 9221 §4): type 0x31 with a Length field, or 0x30 whose data runs to the end of the
     /// packet (the caller must then write nothing after it).
     /// </summary>
-    public static bool TryWrite(ref SpanWriter writer, DatagramFrame frame)
+    public static bool TryWrite(ref SpanWriter writer, scoped DatagramFrame frame)
     {
         if (GetDatagramFrameLength(frame.Data.Length, frame.HasLengthField) > writer.Remaining) return false;
         if (frame.HasLengthField)
