@@ -46,16 +46,16 @@ public sealed class TransportParameters
     /// <summary>max_idle_timeout (0x01) in milliseconds; 0 (the default) disables the idle timeout.</summary>
     public ulong MaxIdleTimeoutMs { get => _maxIdleTimeoutMs; set => _maxIdleTimeoutMs = CheckVarInt(value); }
 
-    /// <summary>stateless_reset_token (0x02, server only): 16 bytes, or null when absent.</summary>
+    /// <summary>stateless_reset_token (0x02, server only): 16 bytes, or null when absent. Get and set copy the bytes.</summary>
     /// <exception cref="ArgumentException">Not 16 bytes.</exception>
-    public ReadOnlyMemory<byte>? StatelessResetToken
+    public byte[]? StatelessResetToken
     {
-        get => _statelessResetToken;
+        get => (byte[]?)_statelessResetToken?.Clone();
         set
         {
             if (value is { } v && v.Length != StatelessResetTokenLength)
                 throw new ArgumentException($"A stateless reset token is 16 bytes; got {v.Length}.", nameof(value));
-            _statelessResetToken = value?.ToArray();
+            _statelessResetToken = (byte[]?)value?.Clone();
         }
     }
 
