@@ -18,18 +18,32 @@ public ref struct FrameReader
 {
     private readonly ReadOnlySpan<byte> _payload;
     private readonly EncryptionLevel _level;
+    private readonly bool _receiverIsServer;
     private int _position;
 
-    /// <summary>Reads frames from <paramref name="payload"/>, a packet protected at <paramref name="level"/>.</summary>
-    public FrameReader(ReadOnlySpan<byte> payload, EncryptionLevel level)
+    /// <summary>
+    /// Reads frames from <paramref name="payload"/>, a packet protected at <paramref name="level"/>. A server passes
+    /// <paramref name="receiverIsServer"/> = true so that frames only a server may send (NEW_TOKEN, HANDSHAKE_DONE) are
+    /// rejected as PROTOCOL_VIOLATION (RFC 9000 §19.7, §19.20).
+    /// </summary>
+    public FrameReader(ReadOnlySpan<byte> payload, EncryptionLevel level, bool receiverIsServer = false)
     {
         _payload = payload;
         _level = level;
+        _receiverIsServer = receiverIsServer;
         _position = 0;
         Error = TransportErrorCode.NoError;
         ErrorFrameType = 0;
         ErrorReason = null;
+        IsAckEliciting = false;
+        IsInFlight = false;
     }
+
+    /// <summary>True once an ack-eliciting frame has been read: the packet must be acknowledged (RFC 9000 §13.2.1).</summary>
+    public bool IsAckEliciting { get; private set; }
+
+    /// <summary>True once a frame that makes the packet count toward bytes in flight has been read (RFC 9002 §2).</summary>
+    public bool IsInFlight { get; private set; }
 
     /// <summary>Bytes of the payload consumed so far.</summary>
     public readonly int Position => _position;
@@ -48,6 +62,8 @@ public ref struct FrameReader
     {
         frame = default;
         if (Error != TransportErrorCode.NoError) return FrameReadResult.Error;
+        // RFC 9000 §12.4: a packet containing no frames is a PROTOCOL_VIOLATION.
+        if (_payload.IsEmpty) return Fail(TransportErrorCode.ProtocolViolation, 0, "Packet contains no frames.");
         if (_position >= _payload.Length) return FrameReadResult.End;
 
         int start = _position;
@@ -59,6 +75,7 @@ public ref struct FrameReader
             int n = 1;
             while (n < rest.Length && rest[n] == 0) n++;
             _position += n;
+            IsInFlight = true;
             frame = new Frame(0, rest.Slice(0, n));
             return FrameReadResult.Frame;
         }
@@ -76,6 +93,9 @@ public ref struct FrameReader
         // RFC 9000 §12.4 Table 3, §12.5: a frame in a packet type that cannot carry it is a PROTOCOL_VIOLATION.
         if (!FrameRules.IsAllowed(kind, _level))
             return Fail(TransportErrorCode.ProtocolViolation, type, "Frame type not allowed in this packet type.");
+        // RFC 9000 §19.7, §19.20: a server treats a NEW_TOKEN or HANDSHAKE_DONE it receives as a PROTOCOL_VIOLATION.
+        if (_receiverIsServer && !FrameRules.MayBeSentByClient(kind))
+            return Fail(TransportErrorCode.ProtocolViolation, type, "Frame type only a server may send.");
 
         ulong v0 = 0, v1 = 0, v2 = 0, v3 = 0;
         ReadOnlySpan<byte> s0 = default, s1 = default;
@@ -213,6 +233,11 @@ public ref struct FrameReader
         }
 
         _position += r.Position;
+        if (FrameRules.IsAckEliciting(kind))
+        {
+            IsAckEliciting = true;
+            IsInFlight = true;
+        }
         frame = new Frame(type, rest.Slice(0, r.Position), v0, v1, v2, v3, s0, s1);
         return FrameReadResult.Frame;
     }

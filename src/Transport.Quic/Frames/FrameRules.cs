@@ -63,6 +63,12 @@ public static class FrameRules
     }
 
     /// <summary>
+    /// False for the frames only a server sends: NEW_TOKEN (RFC 9000 §19.7) and HANDSHAKE_DONE (§19.20). A server
+    /// receiving one treats it as a PROTOCOL_VIOLATION.
+    /// </summary>
+    public static bool MayBeSentByClient(FrameType type) => type is not (FrameType.NewToken or FrameType.HandshakeDone);
+
+    /// <summary>
     /// True for ack-eliciting frames: every frame except ACK, PADDING and CONNECTION_CLOSE (RFC 9002 §2;
     /// DATAGRAM is ack-eliciting, RFC 9221 §5.2).
     /// </summary>

@@ -169,6 +169,35 @@ public class FrameReaderTests
     }
 
     [Fact]
+    public void A_packet_with_no_frames_is_a_protocol_violation() => AssertError("", TransportErrorCode.ProtocolViolation);
+
+    [Theory]
+    [InlineData("07 01 aa")] // NEW_TOKEN
+    [InlineData("1e")]       // HANDSHAKE_DONE
+    public void Server_only_frames_received_by_a_server_are_protocol_violations(string hex)
+    {
+        var server = new FrameReader(TestGen.Hex(hex), EncryptionLevel.OneRtt, receiverIsServer: true);
+        Assert.Equal(FrameReadResult.Error, server.ReadNext(out _));
+        Assert.Equal(TransportErrorCode.ProtocolViolation, server.Error);
+        var client = new FrameReader(TestGen.Hex(hex), EncryptionLevel.OneRtt, receiverIsServer: false);
+        Assert.Equal(FrameReadResult.Frame, client.ReadNext(out _));
+    }
+
+    [Theory]
+    [InlineData("02 00 00 00 00", false, false)]       // ACK only
+    [InlineData("02 00 00 00 00 1c 00 00 00", false, false)] // ACK + CONNECTION_CLOSE
+    [InlineData("02 00 00 00 00 00 00", false, true)]  // ACK + PADDING: in flight, not ack-eliciting
+    [InlineData("00 01", true, true)]                  // PADDING + PING
+    public void Reader_accumulates_ack_eliciting_and_in_flight(string hex, bool ackEliciting, bool inFlight)
+    {
+        var r = new FrameReader(TestGen.Hex(hex), EncryptionLevel.OneRtt);
+        while (r.ReadNext(out _) == FrameReadResult.Frame) { }
+        Assert.Equal(TransportErrorCode.NoError, r.Error);
+        Assert.Equal(ackEliciting, r.IsAckEliciting);
+        Assert.Equal(inFlight, r.IsInFlight);
+    }
+
+    [Fact]
     public void Error_reports_the_offending_frame_type_and_is_sticky()
     {
         var r = new FrameReader(TestGen.Hex("01 12 d000000000000001 01"), EncryptionLevel.OneRtt);
