@@ -72,8 +72,8 @@ public ref struct FrameReader
         // RFC 9000 §19.1: consecutive PADDING bytes, reported as one frame.
         if (rest[0] == 0)
         {
-            int n = 1;
-            while (n < rest.Length && rest[n] == 0) n++;
+            int n = rest.IndexOfAnyExcept((byte)0);
+            if (n < 0) n = rest.Length;
             _position += n;
             IsInFlight = true;
             frame = new Frame(0, rest.Slice(0, n));

@@ -1,3 +1,5 @@
+using FsCheck;
+using FsCheck.Fluent;
 using Transport.Quic.Packets;
 
 namespace Transport.Quic.Tests.Packets;
@@ -211,4 +213,31 @@ public class PacketHeaderTests
         Assert.Equal(TestGen.Hex("0102030405060708"), h.DestinationConnectionId.ToArray());
         Assert.False(InvariantHeader.TryParse(TestGen.Hex("41 01020304"), 8, out _));
     }
+
+    [Fact]
+    public void Built_long_headers_parse_back_to_their_fields() => TestGen.Check(
+        from type in Gen.Elements(PacketType.Initial, PacketType.ZeroRtt, PacketType.Handshake)
+        from version in Gen.Elements(QuicVersion.Version1, QuicVersion.Version2)
+        from dcid in TestGen.Bytes(0, 20)
+        from scid in TestGen.Bytes(0, 20)
+        from token in TestGen.Bytes(0, 100)
+        from pnLength in Gen.Choose(1, 4)
+        from pn in TestGen.UpTo(uint.MaxValue)
+        from lengthField in Gen.Elements(2, 4, 8)
+        from payload in Gen.Choose(20, 1400)
+        select (type, version, dcid, scid, token: type == PacketType.Initial ? token : [], pnLength, pn, lengthField, payload),
+        x =>
+        {
+            var packet = new byte[1600];
+            Assert.True(LongHeaderBuilder.TryWrite(packet, x.type, x.version, x.dcid, x.scid, x.token, x.pn, x.pnLength, out PacketHeaderLayout layout, x.lengthField));
+            Assert.Equal(LongHeaderBuilder.GetHeaderLength(x.type, x.dcid.Length, x.scid.Length, x.token.Length, x.pnLength, x.lengthField), layout.HeaderLength);
+            int total = layout.HeaderLength + x.payload;
+            LongHeaderBuilder.WriteLength(packet, layout, total);
+            Assert.True(LongHeader.TryParse(packet.AsSpan(0, total + 7), out LongHeader h)); // followed by other bytes
+            return h.Type == x.type && h.Version == x.version && h.DestinationConnectionId.SequenceEqual(x.dcid)
+                && h.SourceConnectionId.SequenceEqual(x.scid) && h.Token.SequenceEqual(x.token)
+                && h.PacketNumberOffset == layout.PacketNumberOffset && h.LengthOffset == layout.LengthOffset
+                && h.PacketLength == total && PacketHeaderBits.GetPacketNumberLength(h.FirstByte) == x.pnLength
+                && PacketNumber.ReadTruncated(packet.AsSpan(h.PacketNumberOffset), x.pnLength) == (x.pn & ((1UL << (8 * x.pnLength)) - 1));
+        });
 }
