@@ -189,6 +189,8 @@ internal sealed class TlsServerHandshake : TlsHandshake
             foreach (TlsNamedGroup g in _options.Groups)
                 if (clientGroups.Contains((ushort)g)) { group = g; break; }
             if (group is null) throw new TlsAlertException(TlsAlert.HandshakeFailure, "No key-exchange group in common.");
+            // RFC 8446 §4.2.10: HelloRetryRequest rejects early data.
+            if (ext.Contains(TlsConstants.ExtEarlyData)) EarlyDataStatus = TlsEarlyDataStatus.Rejected;
             SendHelloRetryRequest(message, group.Value, hash);
             return;
         }
