@@ -33,6 +33,15 @@ internal sealed class KeyShare : IDisposable
         }
     }
 
+    /// <summary>An x25519 share with a given private key (known-answer tests only).</summary>
+    internal KeyShare(ReadOnlySpan<byte> x25519PrivateKey)
+    {
+        Group = TlsNamedGroup.X25519;
+        _x25519Private = x25519PrivateKey.ToArray();
+        PublicKey = new byte[X25519.PointSize];
+        X25519.GeneratePublicKey(_x25519Private, 0, PublicKey, 0);
+    }
+
     public TlsNamedGroup Group { get; }
 
     /// <summary>The key_exchange bytes to send.</summary>

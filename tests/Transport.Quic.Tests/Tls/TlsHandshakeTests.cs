@@ -141,7 +141,7 @@ public class TlsHandshakeTests
             pair.Chunker = data => Split(data, random);
             pair.Run();
             pair.AssertSuccess();
-        }).QuickCheckThrowOnFailure();
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(25));
     }
 
     private static IEnumerable<byte[]> Split(byte[] data, Random random)
