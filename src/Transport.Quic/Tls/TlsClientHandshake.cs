@@ -43,22 +43,24 @@ internal sealed class TlsClientHandshake : TlsHandshake
     public TlsResult Start()
     {
         if (_state != State.Start) throw new InvalidOperationException("Start was already called.");
-        ClientRandom = RandomNumberGenerator.GetBytes(32);
-        _keyShare = new KeyShare(_options.Groups[0]);
-        _ticket = UsableTicket();
-        bool offerEarlyData = _ticket is not null && _options.EnableEarlyData && _ticket.AllowsEarlyData;
-        byte[] clientHello = BuildClientHello(offerEarlyData);
-        Send(EncryptionLevel.Initial, clientHello);
         _state = State.WaitServerHello;
-        if (offerEarlyData)
+        return Guard(() =>
         {
-            EarlyDataStatus = TlsEarlyDataStatus.Offered;
-            // RFC 8446 §7.1: client_early_traffic_secret = Derive-Secret(early_secret, "c e traffic", ClientHello).
-            CipherSuite = _ticket!.CipherSuite;
-            byte[] early = _pskSchedule!.DeriveSecret(_pskSchedule.EarlySecret, "c e traffic", TlsConstants.Hash(_pskSchedule.Hash, Transcript.WrittenSpan));
-            SetWriteSecret(EncryptionLevel.ZeroRtt, early, "CLIENT_EARLY_TRAFFIC_SECRET");
-        }
-        return Error;
+            ClientRandom = RandomNumberGenerator.GetBytes(32);
+            _keyShare = new KeyShare(_options.Groups[0]);
+            _ticket = UsableTicket();
+            bool offerEarlyData = _ticket is not null && _options.EnableEarlyData && _ticket.AllowsEarlyData;
+            byte[] clientHello = BuildClientHello(offerEarlyData);
+            Send(EncryptionLevel.Initial, clientHello);
+            if (offerEarlyData)
+            {
+                EarlyDataStatus = TlsEarlyDataStatus.Offered;
+                // RFC 8446 §7.1: client_early_traffic_secret = Derive-Secret(early_secret, "c e traffic", ClientHello).
+                CipherSuite = _ticket!.CipherSuite;
+                byte[] early = _pskSchedule!.DeriveSecret(_pskSchedule.EarlySecret, "c e traffic", TlsConstants.Hash(_pskSchedule.Hash, Transcript.WrittenSpan));
+                SetWriteSecret(EncryptionLevel.ZeroRtt, early, "CLIENT_EARLY_TRAFFIC_SECRET");
+            }
+        });
     }
 
     /// <inheritdoc/>
@@ -402,7 +404,14 @@ internal sealed class TlsClientHandshake : TlsHandshake
         // RFC 8446 §4.4.2.4: an empty server Certificate is a decode_error.
         if (PeerCertificates.Count == 0) throw new TlsAlertException(TlsAlert.DecodeError, "The server sent no certificate.");
         PeerCertificate = PeerCertificates[0];
-        TlsCertificateValidator.Validate(_options, PeerCertificate, PeerCertificates);
+        try
+        {
+            TlsCertificateValidator.Validate(_options, PeerCertificate, PeerCertificates);
+        }
+        catch (CryptographicException e)
+        {
+            throw new TlsAlertException(TlsAlert.BadCertificate, "The server certificate cannot be validated: " + e.Message);
+        }
         AddToTranscript(message);
         _state = State.WaitCertificateVerify;
     }
@@ -413,7 +422,14 @@ internal sealed class TlsClientHandshake : TlsHandshake
         ushort scheme = r.ReadUInt16();
         ReadOnlySpan<byte> signature = r.ReadVector16(1);
         r.ExpectEnd("CertificateVerify");
-        TlsSignatures.Verify(PeerCertificate!, scheme, signature, TlsSignatures.ServerSignedContent(TranscriptHash()));
+        try
+        {
+            TlsSignatures.Verify(PeerCertificate!, scheme, signature, TlsSignatures.ServerSignedContent(TranscriptHash()));
+        }
+        catch (CryptographicException e)
+        {
+            throw new TlsAlertException(TlsAlert.UnsupportedCertificate, "The server certificate's key cannot verify: " + e.Message);
+        }
         AddToTranscript(message);
         _state = State.WaitFinished;
     }

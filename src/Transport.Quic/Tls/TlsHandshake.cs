@@ -80,15 +80,29 @@ internal abstract class TlsHandshake : IDisposable
     public TlsResult ProcessCryptoData(EncryptionLevel level, ReadOnlySpan<byte> data)
     {
         if (_error.IsError) return _error;
-        try
+        // RFC 9000 §17.2.3: 0-RTT packets carry no CRYPTO frames.
+        if (level == EncryptionLevel.ZeroRtt)
         {
-            // RFC 9000 §17.2.3: 0-RTT packets carry no CRYPTO frames.
-            if (level == EncryptionLevel.ZeroRtt) throw new TlsAlertException(TlsAlert.UnexpectedMessage, "CRYPTO data at the 0-RTT level.");
-            Append((int)level, data);
+            Fail(new TlsAlertException(TlsAlert.UnexpectedMessage, "CRYPTO data at the 0-RTT level."));
+            return _error;
+        }
+        if ((uint)level > (uint)EncryptionLevel.OneRtt) throw new ArgumentOutOfRangeException(nameof(level), level, "Not an encryption level.");
+        Append((int)level, data);
+        return Guard(() =>
+        {
             while (TryTakeMessage((int)level, out byte[]? message))
             {
                 HandleMessage(level, message[0], message);
             }
+        });
+    }
+
+    /// <summary>Runs a step; turns alerts and unexpected exceptions into the sticky <see cref="Error"/>.</summary>
+    protected TlsResult Guard(Action step)
+    {
+        try
+        {
+            step();
         }
         catch (TlsAlertException e)
         {
@@ -97,6 +111,12 @@ internal abstract class TlsHandshake : IDisposable
         catch (CryptographicException e)
         {
             _error = TlsResult.FromAlert(TlsAlert.InternalError, "Cryptographic failure: " + e.Message);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Nothing the peer sends may escape as an exception; a local bug (here or in the listener) ends the
+            // handshake with internal_error and says what happened.
+            _error = TlsResult.FromAlert(TlsAlert.InternalError, $"{e.GetType().Name}: {e.Message}");
         }
         return _error;
     }
