@@ -21,6 +21,7 @@ internal sealed class TlsServerHandshake : TlsHandshake
     private byte[]? _clientApplicationSecret;
     private TlsNamedGroup? _retryGroup;
     private bool _clientTakesTickets;
+    private X509Certificate2? _certificate;
 
     /// <summary>A server handshake. <paramref name="localTransportParameters"/> is the encoded quic_transport_parameters body.</summary>
     /// <exception cref="ArgumentException">The options are incomplete or invalid.</exception>
@@ -95,6 +96,7 @@ internal sealed class TlsServerHandshake : TlsHandshake
             throw new TlsAlertException(TlsAlert.IllegalParameter, "early_data in the ClientHello after HelloRetryRequest.");
 
         if (ext.TryGet(TlsConstants.ExtServerName, out byte[] sni)) ClientServerName = ParseServerName(sni);
+        _certificate = SelectCertificate();
 
         // RFC 9001 §8.1: ALPN is mandatory.
         if (!ext.TryGet(TlsConstants.ExtAlpn, out byte[] alpnBody))
@@ -158,7 +160,7 @@ internal sealed class TlsServerHandshake : TlsHandshake
         {
             if (!ext.TryGet(TlsConstants.ExtSignatureAlgorithms, out byte[] sa))
                 throw new TlsAlertException(TlsAlert.MissingExtension, "The ClientHello has no signature_algorithms.");
-            scheme = TlsSignatures.ChooseScheme(_options.ServerCertificate!, ParseUInt16List(sa, "signature_algorithms"))
+            scheme = TlsSignatures.ChooseScheme(_certificate, ParseUInt16List(sa, "signature_algorithms"))
                 ?? throw new TlsAlertException(TlsAlert.HandshakeFailure, "The client accepts no signature scheme that fits the server certificate.");
         }
 
@@ -323,13 +325,13 @@ internal sealed class TlsServerHandshake : TlsHandshake
 
     private void SendCertificateAndVerify(ushort scheme)
     {
-        X509Certificate2 leaf = _options.ServerCertificate!;
+        X509Certificate2 leaf = _certificate!;
         var w = new TlsWriter(4096);
         int msg = BeginMessage(w, TlsConstants.Certificate);
         w.WriteUInt8(0); // certificate_request_context
         int list = w.BeginLength(3);
         w.WriteVector24(leaf.RawData); w.WriteUInt16(0);
-        if (_options.ServerCertificateChain is not null)
+        if (_options.ServerCertificateChain is not null && ReferenceEquals(leaf, _options.ServerCertificate))
             foreach (X509Certificate2 c in _options.ServerCertificateChain) { w.WriteVector24(c.RawData); w.WriteUInt16(0); }
         w.EndLength(list, 3);
         EndMessage(w, msg);
@@ -380,6 +382,16 @@ internal sealed class TlsServerHandshake : TlsHandshake
         w.EndLength(exts, 2);
         EndMessage(w, msg);
         Send(EncryptionLevel.OneRtt, w.WrittenSpan, addToTranscript: false);
+    }
+
+    private X509Certificate2 SelectCertificate()
+    {
+        X509Certificate2? certificate = _options.ServerCertificateSelector is { } select ? select(ClientServerName) : _options.ServerCertificate;
+        if (certificate is null)
+            throw new TlsAlertException(TlsAlert.UnrecognizedName, $"No certificate for server name '{ClientServerName}'.");
+        if (!certificate.HasPrivateKey)
+            throw new TlsAlertException(TlsAlert.InternalError, "The selected server certificate has no private key.");
+        return certificate;
     }
 
     private bool DecideEarlyData(TicketState ticket, uint obfuscatedAge)

@@ -6,8 +6,15 @@ namespace Transport.Quic.Tls;
 /// <summary>TLS 1.3 settings of a QUIC server. One instance may serve many connections (it holds the ticket keys and the replay cache).</summary>
 public sealed class TlsServerOptions
 {
-    /// <summary>The server's certificate with its private key: ECDSA (P-256, P-384, P-521) or RSA (signed with RSA-PSS).</summary>
+    /// <summary>The server's certificate with its private key: ECDSA (P-256, P-384, P-521) or RSA (signed with RSA-PSS). Ed25519 is not supported.</summary>
     public X509Certificate2? ServerCertificate { get; set; }
+
+    /// <summary>
+    /// Picks the certificate (with private key) by the client's SNI host name (null when the client sent none).
+    /// Return null to refuse the name (alert unrecognized_name). When set, it wins over <see cref="ServerCertificate"/>;
+    /// <see cref="ServerCertificateChain"/> is sent only with <see cref="ServerCertificate"/>.
+    /// </summary>
+    public Func<string?, X509Certificate2?>? ServerCertificateSelector { get; set; }
 
     /// <summary>Intermediate certificates sent after the leaf, in order (leaf's issuer first).</summary>
     public X509Certificate2Collection? ServerCertificateChain { get; set; }
@@ -50,8 +57,9 @@ public sealed class TlsServerOptions
 
     internal void Validate()
     {
-        if (ServerCertificate is null) throw new ArgumentException("ServerCertificate is required.", nameof(ServerCertificate));
-        if (!ServerCertificate.HasPrivateKey) throw new ArgumentException("ServerCertificate has no private key.", nameof(ServerCertificate));
+        if (ServerCertificate is null && ServerCertificateSelector is null)
+            throw new ArgumentException("ServerCertificate (or ServerCertificateSelector) is required.", nameof(ServerCertificate));
+        if (ServerCertificate is not null && !ServerCertificate.HasPrivateKey) throw new ArgumentException("ServerCertificate has no private key.", nameof(ServerCertificate));
         if (ApplicationProtocols is null || ApplicationProtocols.Count == 0)
             throw new ArgumentException("QUIC requires at least one ALPN protocol in ApplicationProtocols (RFC 9001 §8.1).", nameof(ApplicationProtocols));
         if (CipherSuites is null || CipherSuites.Count == 0) throw new ArgumentException("CipherSuites is empty.", nameof(CipherSuites));

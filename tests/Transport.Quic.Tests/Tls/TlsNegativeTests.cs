@@ -438,3 +438,30 @@ internal static class ClientHelloEditor
         message[1] = (byte)(len >> 16); message[2] = (byte)(len >> 8); message[3] = (byte)len;
     }
 }
+
+public class TlsServerNameTests
+{
+    [Fact]
+    public void CertificateSelector_PicksBySni()
+    {
+        var server = TlsTestOptions.Server();
+        server.ServerCertificate = null;
+        string? asked = null;
+        server.ServerCertificateSelector = name => { asked = name; return name == TestCertificates.Name ? TestCertificates.Rsa : null; };
+        using var pair = new TlsPair(TlsTestOptions.Client(TestCertificates.Rsa), server);
+        pair.Run();
+        pair.AssertSuccess();
+        Assert.Equal(TestCertificates.Name, asked);
+        Assert.Equal(TestCertificates.Rsa.RawData, pair.Client.PeerCertificate!.RawData);
+    }
+
+    [Fact]
+    public void CertificateSelector_RefusingTheName_UnrecognizedName()
+    {
+        var server = TlsTestOptions.Server();
+        server.ServerCertificateSelector = _ => null;
+        using var pair = new TlsPair(TlsTestOptions.Client(), server);
+        pair.Run();
+        Assert.Equal(TlsAlert.UnrecognizedName, pair.ServerResult.Alert);
+    }
+}
