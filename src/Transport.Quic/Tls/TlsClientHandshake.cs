@@ -364,6 +364,8 @@ internal sealed class TlsClientHandshake : TlsHandshake
             // RFC 8446 §4.2.10: 0-RTT requires the ticket's ALPN.
             if (!_ticket!.ApplicationProtocol.Equals(NegotiatedApplicationProtocol))
                 throw new TlsAlertException(TlsAlert.IllegalParameter, "The server accepted early data under a different ALPN protocol.");
+            if (_ticket.CipherSuite != CipherSuite)
+                throw new TlsAlertException(TlsAlert.IllegalParameter, "The server accepted early data under a different cipher suite.");
             EarlyDataStatus = TlsEarlyDataStatus.Accepted;
         }
         else if (EarlyDataStatus == TlsEarlyDataStatus.Offered)
