@@ -1,0 +1,70 @@
+using System.Security.Cryptography;
+using Transport.Quic.Crypto;
+
+namespace Transport.Quic.Tls;
+
+/// <summary>
+/// The TLS 1.3 key schedule (RFC 8446 §7.1) for one hash: early secret -> handshake secret -> master secret, and the
+/// secrets derived from each with Derive-Secret(Secret, Label, Messages) = HKDF-Expand-Label(Secret, Label,
+/// Transcript-Hash(Messages), Hash.length).
+/// </summary>
+internal sealed class TlsKeySchedule
+{
+    public TlsKeySchedule(HashAlgorithmName hash, ReadOnlySpan<byte> psk)
+    {
+        Hash = hash;
+        HashLength = TlsConstants.HashLength(hash);
+        Span<byte> zeros = stackalloc byte[HashLength];
+        zeros.Clear();
+        // early_secret = HKDF-Extract(salt 0, IKM = PSK or 0).
+        EarlySecret = Extract(zeros, psk.IsEmpty ? zeros : psk);
+    }
+
+    public HashAlgorithmName Hash { get; }
+
+    public int HashLength { get; }
+
+    public byte[] EarlySecret { get; }
+
+    public byte[]? HandshakeSecret { get; private set; }
+
+    public byte[]? MasterSecret { get; private set; }
+
+    public byte[] Extract(ReadOnlySpan<byte> salt, ReadOnlySpan<byte> ikm)
+    {
+        byte[] prk = new byte[HashLength];
+        HKDF.Extract(Hash, ikm, salt, prk);
+        return prk;
+    }
+
+    public byte[] ExpandLabel(ReadOnlySpan<byte> secret, string label, ReadOnlySpan<byte> context, int length) =>
+        HkdfLabel.Expand(Hash, secret, label, context, length);
+
+    public byte[] DeriveSecret(ReadOnlySpan<byte> secret, string label, ReadOnlySpan<byte> transcriptHash) =>
+        ExpandLabel(secret, label, transcriptHash, HashLength);
+
+    public byte[] EmptyHash => TlsConstants.Hash(Hash, ReadOnlySpan<byte>.Empty);
+
+    /// <summary>binder_key = Derive-Secret(early_secret, "res binder", "") (RFC 8446 §7.1).</summary>
+    public byte[] ResumptionBinderKey() => DeriveSecret(EarlySecret, "res binder", EmptyHash);
+
+    /// <summary>handshake_secret = HKDF-Extract(Derive-Secret(early_secret, "derived", ""), (EC)DHE).</summary>
+    public void SetSharedSecret(ReadOnlySpan<byte> ecdhe)
+    {
+        HandshakeSecret = Extract(DeriveSecret(EarlySecret, "derived", EmptyHash), ecdhe);
+        Span<byte> zeros = stackalloc byte[HashLength];
+        zeros.Clear();
+        MasterSecret = Extract(DeriveSecret(HandshakeSecret, "derived", EmptyHash), zeros);
+    }
+
+    /// <summary>finished_key = HKDF-Expand-Label(BaseKey, "finished", "", Hash.length); verify_data = HMAC(finished_key, transcript hash) (RFC 8446 §4.4.4).</summary>
+    public byte[] FinishedVerifyData(ReadOnlySpan<byte> baseKey, ReadOnlySpan<byte> transcriptHash)
+    {
+        byte[] finishedKey = ExpandLabel(baseKey, "finished", ReadOnlySpan<byte>.Empty, HashLength);
+        return Hash == HashAlgorithmName.SHA384 ? HMACSHA384.HashData(finishedKey, transcriptHash) : HMACSHA256.HashData(finishedKey, transcriptHash);
+    }
+
+    /// <summary>The PSK for a ticket: HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, Hash.length) (RFC 8446 §4.6.1).</summary>
+    public byte[] TicketPsk(ReadOnlySpan<byte> resumptionMasterSecret, ReadOnlySpan<byte> nonce) =>
+        ExpandLabel(resumptionMasterSecret, "resumption", nonce, HashLength);
+}

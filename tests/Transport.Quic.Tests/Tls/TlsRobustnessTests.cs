@@ -1,0 +1,89 @@
+using FsCheck;
+using FsCheck.Fluent;
+using Transport.Quic.Tls;
+
+namespace Transport.Quic.Tests.Tls;
+
+public class TlsRobustnessTests
+{
+    [Fact]
+    public void CorruptedMessages_NeverThrow_AndEndInSuccessOrAnAlert()
+    {
+        // Flip one byte of one handshake message in flight (either direction); every outcome must be a result.
+        var gen = from message in Gen.Choose(0, 7)
+                  from position in Gen.Choose(0, 4000)
+                  from mask in Gen.Choose(1, 255)
+                  select (message, position, mask);
+        Prop.ForAll(gen.ToArbitrary(), t =>
+        {
+            int seen = 0;
+            using var pair = new TlsPair(TlsTestOptions.Client(), TlsTestOptions.Server())
+            {
+                Tamper = (fromServer, level, data) =>
+                {
+                    if (seen++ == t.message) data[t.position % data.Length] ^= (byte)t.mask;
+                    return data;
+                },
+            };
+            pair.Run();
+            bool failed = pair.ClientResult.IsError || pair.ServerResult.IsError;
+            if (!failed && !(pair.Client.IsHandshakeComplete && pair.Server.IsHandshakeComplete))
+            {
+                // A corrupted length can make a side wait for bytes that never come: a stall, not an error
+                // (the connection's idle timeout ends it).
+                int buffered = 0;
+                foreach (EncryptionLevel l in new[] { EncryptionLevel.Initial, EncryptionLevel.Handshake })
+                    buffered += pair.Client.BufferedBytes(l) + pair.Server.BufferedBytes(l);
+                Assert.True(buffered > 0, "stalled with nothing buffered");
+            }
+            else if (!failed)
+            {
+                pair.AssertSuccess();
+            }
+            else
+            {
+                TlsResult r = pair.ClientResult.IsError ? pair.ClientResult : pair.ServerResult;
+                Assert.True(r.ErrorCode == TransportErrorCode.CryptoBufferExceeded || r.Alert != TlsAlert.InternalError, r.ToString());
+            }
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(60));
+    }
+
+    [Fact]
+    public void TruncatedAtEveryLength_ServerWaitsOrRejects()
+    {
+        using var reference = new TlsPair(TlsTestOptions.Client(), TlsTestOptions.Server());
+        reference.Client.Start();
+        byte[] hello = reference.ClientListener.Outbox[0].Data;
+        for (int n = 4; n < hello.Length; n += 7)
+        {
+            byte[] cut = hello.AsSpan(0, n).ToArray();
+            int len = n - 4;
+            cut[1] = (byte)(len >> 16); cut[2] = (byte)(len >> 8); cut[3] = (byte)len;
+            using var server = new TlsServerHandshake(TlsTestOptions.Server(), TlsPair.ServerTransportParameters, new RecordingListener());
+            TlsResult r = server.ProcessCryptoData(EncryptionLevel.Initial, cut);
+            Assert.True(r.IsError, $"length {n}");
+            Assert.Equal(TlsAlert.DecodeError, r.Alert);
+        }
+    }
+
+    [Fact]
+    public void ListenerThatThrows_BecomesInternalError()
+    {
+        var server = new TlsServerHandshake(TlsTestOptions.Server(), TlsPair.ServerTransportParameters, new ThrowingListener());
+        using var reference = new TlsPair(TlsTestOptions.Client(), TlsTestOptions.Server());
+        reference.Client.Start();
+        TlsResult r = server.ProcessCryptoData(EncryptionLevel.Initial, reference.ClientListener.Outbox[0].Data);
+        Assert.Equal(TlsAlert.InternalError, r.Alert);
+        Assert.Contains("boom", r.Reason);
+    }
+
+    private sealed class ThrowingListener : ITlsHandshakeListener
+    {
+        public void OnCryptoData(EncryptionLevel level, ReadOnlySpan<byte> data) => throw new InvalidOperationException("boom");
+        public void OnReadSecret(EncryptionLevel level, CipherSuite suite, ReadOnlySpan<byte> secret) { }
+        public void OnWriteSecret(EncryptionLevel level, CipherSuite suite, ReadOnlySpan<byte> secret) { }
+        public void OnPeerTransportParameters(ReadOnlySpan<byte> parameters) { }
+        public void OnHandshakeComplete() { }
+        public void OnSessionTicket(TlsSessionTicket ticket) { }
+    }
+}
