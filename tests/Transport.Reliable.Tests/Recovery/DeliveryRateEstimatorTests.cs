@@ -41,7 +41,7 @@ public class DeliveryRateEstimatorTests
         var e = new DeliveryRateEstimator();
         var snaps = new Dictionary<long, DeliverySnapshot>();
         long inflight = 0;
-        var last = default(Congestion.RateSample);
+        var last = default(Transport.Reliable.Congestion.RateSample);
         for (long t = 0; t < 300; t++)
         {
             if (t >= 50)
