@@ -73,6 +73,11 @@ internal sealed class BottleneckLink
     private Instant _appLastRefill;
     private long _appLimitedUntil; // C.app_limited: delivered mark after which samples are no longer app-limited
 
+    /// <summary>Probability that a packet is dropped at random (non-congestive loss), from a generator seeded with 1.</summary>
+    public double RandomLoss { get; set; }
+
+    private readonly Random _random = new(1);
+
     /// <summary>The next this many packets sent are dropped at the bottleneck (a hand-made loss).</summary>
     public int DropNext { get; set; }
 
@@ -152,7 +157,7 @@ internal sealed class BottleneckLink
         // The bottleneck: FIFO at a fixed rate behind a drop-tail queue; the whole propagation delay is on the way back.
         double t = Now.SinceZero.TotalSeconds;
         double queued = Math.Max(0, _linkFreeAt - t) * Rate;
-        if (DropNext > 0 || queued + p.Bytes > QueueLimit + Mds)
+        if (DropNext > 0 || queued + p.Bytes > QueueLimit + Mds || (RandomLoss > 0 && _random.NextDouble() < RandomLoss))
         {
             if (DropNext > 0) DropNext--;
             DroppedPackets++;
