@@ -158,6 +158,24 @@ public class BbrTests
     }
 
     [Fact]
+    public void Application_limited_samples_do_not_lower_the_bandwidth_estimate()
+    {
+        var bbr = new Bbr(1200);
+        double rate = 1_000_000;
+        var link = new BottleneckLink(bbr, rate, TimeSpan.FromMilliseconds(40), 80_000);
+        link.Run(TimeSpan.FromSeconds(2));
+        Assert.InRange(bbr.MaxBandwidth, 0.9 * rate, 1.05 * rate);
+        link.AppRate = 0.3 * rate;
+        int from = link.Samples.Count;
+        link.Run(TimeSpan.FromSeconds(10)); // several ProbeBW cycles' worth: an unguarded filter would forget the rate
+        Assert.InRange(bbr.MaxBandwidth, 0.9 * rate, 1.05 * rate);
+        // The link carried about the application's rate, and the window stopped growing with nothing to send.
+        long deliveredLate = link.DeliveredBytes;
+        Assert.True(deliveredLate < (2 * rate + 10 * 0.35 * rate), $"delivered {deliveredLate}");
+        Assert.All(link.Samples.Skip(from + 200), s => Assert.True(s.Cwnd <= 4 * rate * 0.04 + 64 * 1024, $"cwnd {s.Cwnd}"));
+    }
+
+    [Fact]
     public void Spurious_loss_restores_the_window()
     {
         var bbr = new Bbr(1200);

@@ -22,6 +22,7 @@ internal sealed class BottleneckLink
         public Instant FirstSentTime;
         public long TxInFlight;
         public long Lost;
+        public bool IsAppLimited;
     }
 
     public readonly record struct Sample(Instant Time, TimeSpan Rtt, CongestionState State, double MaxBandwidth, long Round, long Cwnd, long BytesInFlight, double BandwidthLo, long InflightLo);
@@ -62,6 +63,21 @@ internal sealed class BottleneckLink
     public long DeliveredBytes => _delivered;
     public List<Sample> Samples { get; } = new();
 
+    /// <summary>
+    /// When positive, the application produces data at this rate (bytes per second) instead of always having data; the
+    /// sender is then application-limited whenever the window would allow more (draft-ietf-ccwg-bbr §4.1.2's C.app_limited).
+    /// </summary>
+    public double AppRate { get; set; }
+
+    private double _appBytes;
+    private Instant _appLastRefill;
+    private long _appLimitedUntil; // C.app_limited: delivered mark after which samples are no longer app-limited
+
+    /// <summary>Probability that a packet is dropped at random (non-congestive loss), from a generator seeded with 1.</summary>
+    public double RandomLoss { get; set; }
+
+    private readonly Random _random = new(1);
+
     /// <summary>The next this many packets sent are dropped at the bottleneck (a hand-made loss).</summary>
     public int DropNext { get; set; }
 
@@ -88,10 +104,23 @@ internal sealed class BottleneckLink
             while (_acks.Count > 0 && _acks.Peek().At <= Now) OnAckArrival(_acks.Dequeue().P);
 
             Instant next = Instant.MaxValue;
+            if (AppRate > 0)
+            {
+                _appBytes = Math.Min(_appBytes + AppRate * (Now - _appLastRefill).TotalSeconds, 4.0 * Mds);
+                _appLastRefill = Now;
+            }
             while (BytesInFlight + Mds <= Cc.CongestionWindow)
             {
+                if (AppRate > 0 && _appBytes < Mds)
+                {
+                    // The window allows more than the application has: application-limited.
+                    _appLimitedUntil = Math.Max(_delivered + BytesInFlight, 1);
+                    next = Now + TimeSpan.FromSeconds((Mds - _appBytes) / AppRate) + TimeSpan.FromTicks(1);
+                    break;
+                }
                 Instant at = _pacer.NextSendTime(Now, Mds);
                 if (at > Now) { next = at; break; }
+                if (AppRate > 0) _appBytes -= Mds;
                 Send();
             }
             if (_acks.Count > 0 && _acks.Peek().At < next) next = _acks.Peek().At;
@@ -118,7 +147,7 @@ internal sealed class BottleneckLink
         var p = new Packet
         {
             Pn = _nextPn++, Sent = Now, Bytes = Mds, Delivered = _delivered, DeliveredTime = _deliveredTime,
-            FirstSentTime = _firstSentTime, TxInFlight = BytesInFlight, Lost = _lost,
+            FirstSentTime = _firstSentTime, TxInFlight = BytesInFlight, Lost = _lost, IsAppLimited = _appLimitedUntil > 0,
         };
         _outstanding.Add(p);
         SentPackets++;
@@ -128,7 +157,7 @@ internal sealed class BottleneckLink
         // The bottleneck: FIFO at a fixed rate behind a drop-tail queue; the whole propagation delay is on the way back.
         double t = Now.SinceZero.TotalSeconds;
         double queued = Math.Max(0, _linkFreeAt - t) * Rate;
-        if (DropNext > 0 || queued + p.Bytes > QueueLimit + Mds)
+        if (DropNext > 0 || queued + p.Bytes > QueueLimit + Mds || (RandomLoss > 0 && _random.NextDouble() < RandomLoss))
         {
             if (DropNext > 0) DropNext--;
             DroppedPackets++;
@@ -173,6 +202,7 @@ internal sealed class BottleneckLink
         BytesInFlight -= p.Bytes;
         _delivered += p.Bytes;
         _deliveredTime = Now;
+        if (_appLimitedUntil > 0 && _delivered > _appLimitedUntil) _appLimitedUntil = 0;
 
         TimeSpan rtt = Now - p.Sent;
         if (rtt < _minRtt) _minRtt = rtt;
@@ -192,7 +222,7 @@ internal sealed class BottleneckLink
             TotalDelivered = _delivered,
             TxInFlight = p.TxInFlight,
             Lost = _lost - p.Lost,
-            IsApplicationLimited = false,
+            IsApplicationLimited = p.IsAppLimited,
             Rtt = rtt,
         };
         _ackedOne[0] = new AckedPacket(p.Pn, p.Sent, p.Bytes);
@@ -205,7 +235,7 @@ internal sealed class BottleneckLink
             LatestRtt = rtt,
             SmoothedRtt = _smoothedRtt,
             MinRtt = _minRtt,
-            IsApplicationLimited = false,
+            IsApplicationLimited = _appLimitedUntil > 0,
             RateSample = rs,
         };
         Cc.OnAck(Now, ack);
