@@ -102,6 +102,19 @@ public static class FrameWriter
         return true;
     }
 
+    /// <summary>
+    /// The ACK Delay field for <paramref name="ackDelay"/>: microseconds divided by 2^<paramref name="ackDelayExponent"/>
+    /// (RFC 9000 §19.3, §18.2); negative delays count as 0.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The exponent exceeds 20.</exception>
+    public static ulong EncodeAckDelay(TimeSpan ackDelay, int ackDelayExponent)
+    {
+        if ((uint)ackDelayExponent > 20)
+            throw new ArgumentOutOfRangeException(nameof(ackDelayExponent), ackDelayExponent, "ack_delay_exponent is 0 to 20 (RFC 9000 §18.2).");
+        if (ackDelay <= TimeSpan.Zero) return 0;
+        return (ulong)(ackDelay.Ticks / TimeSpan.TicksPerMicrosecond) >> ackDelayExponent;
+    }
+
     private static int AckLength(scoped ReadOnlySpan<AckRange> ranges, ulong ackDelay, EcnCounts? ecn)
     {
         if (ranges.IsEmpty) return 0;
