@@ -6,15 +6,17 @@ using Transport.Reliable.Recovery;
 
 namespace Transport.Reliable.Tests.Recovery;
 
-/// <summary>Loss detection against generated send / ACK / time / timer schedules, checked against a simple model.</summary>
+/// <summary>Loss detection against generated send / ACK / time / timer / discard schedules, checked against a simple model.</summary>
 public class LossDetectorPropertyTests
 {
-    private enum Fate { Outstanding, Acknowledged, Lost, LostThenAcknowledged }
+    private enum Fate { Outstanding, Acknowledged, Lost, LostThenAcknowledged, Discarded }
 
-    private sealed class Model
+    private sealed class SpaceModel
     {
         public readonly Dictionary<long, (int Size, bool AckEliciting, bool InFlight, Fate Fate)> Packets = [];
         public long LargestAcknowledged = -1;
+        public long Next;
+        public bool Discarded;
 
         public void Acked(ReadOnlySpan<SentPacket> packets)
         {
@@ -47,108 +49,159 @@ public class LossDetectorPropertyTests
             }
         }
 
-        public void Check(LossDetector d)
+        public void Discard()
+        {
+            Discarded = true;
+            foreach (var pn in Packets.Keys.ToList())
+                if (Packets[pn].Fate == Fate.Outstanding) Packets[pn] = Packets[pn] with { Fate = Fate.Discarded };
+        }
+    }
+
+    private static void Check(SpaceModel[] model, LossDetector d)
+    {
+        long total = 0;
+        for (int s = 0; s < 3; s++)
         {
             long bytes = 0;
             int ackEliciting = 0;
-            foreach (var (_, m) in Packets)
+            foreach (var (_, m) in model[s].Packets)
             {
                 if (m.Fate != Fate.Outstanding) continue;
                 if (m.InFlight) bytes += m.Size;
                 if (m.AckEliciting) ackEliciting++;
             }
-            Assert.Equal(bytes, d.BytesInFlight);
-            Assert.Equal(ackEliciting, d.GetAckElicitingInFlight(PacketNumberSpace.ApplicationData));
+            Assert.Equal(bytes, d.GetBytesInFlight((PacketNumberSpace)s));
+            Assert.Equal(ackEliciting, d.GetAckElicitingInFlight((PacketNumberSpace)s));
+            total += bytes;
         }
+        Assert.Equal(total, d.BytesInFlight);
     }
 
-    private static (long Lost, long Spurious, int Probes) Run(List<int> steps)
+    private const int StepsPerSpace = 409_600;
+
+    private static (long Lost, long Spurious, int Probes) Run(List<int> steps, bool multiSpace)
     {
-        const PacketNumberSpace App = PacketNumberSpace.ApplicationData;
         var cc = new RecordingController();
         var d = new LossDetector(cc, isServer: true);
         d.OnHandshakeConfirmed(Instant.Zero);
-        var model = new Model();
+        var model = new[] { new SpaceModel(), new SpaceModel(), new SpaceModel() };
         var now = Instant.FromMilliseconds(1);
-        long next = 0;
         int probes = 0;
 
-        void Send(bool ackEliciting, bool inFlight, int size)
+        void Send(PacketNumberSpace space, bool ackEliciting, bool inFlight, int size)
         {
-            d.OnPacketSent(App, next, now, size, ackEliciting, inFlight);
-            model.Packets[next] = (size, ackEliciting, inFlight, Fate.Outstanding);
-            next++;
+            var m = model[(int)space];
+            if (m.Discarded) return;
+            d.OnPacketSent(space, m.Next, now, size, ackEliciting, inFlight);
+            m.Packets[m.Next] = (size, ackEliciting, inFlight, Fate.Outstanding);
+            m.Next++;
         }
 
-        void Ack(AckRange[] ranges, TimeSpan delay)
+        void Ack(PacketNumberSpace space, AckRange[] ranges, TimeSpan delay)
         {
-            var outcome = d.OnAckReceived(App, ranges, delay, now);
+            var m = model[(int)space];
+            var outcome = d.OnAckReceived(space, ranges, delay, now);
             Assert.Equal(ReliableError.None, outcome.Error);
-            model.LargestAcknowledged = Math.Max(model.LargestAcknowledged, ranges[0].Largest);
-            model.Acked(outcome.NewlyAcknowledged);
-            model.Lost(outcome.Lost);
-            model.Spurious(outcome.SpuriouslyLost);
+            if (m.Discarded)
+            {
+                Assert.Equal(0, outcome.NewlyAcknowledged.Length + outcome.Lost.Length + outcome.SpuriouslyLost.Length);
+                return;
+            }
+            m.LargestAcknowledged = Math.Max(m.LargestAcknowledged, ranges[0].Largest);
+            m.Acked(outcome.NewlyAcknowledged);
+            m.Lost(outcome.Lost);
+            m.Spurious(outcome.SpuriouslyLost);
         }
 
         foreach (int x in steps)
         {
-            int kind = x % 4, a = x / 4 % 16, b = x / 64 % 16, c = x / 1024 % 8, t = x / 8192 % 50;
+            var space = multiSpace ? (PacketNumberSpace)(x / StepsPerSpace % 3) : PacketNumberSpace.ApplicationData;
+            var sm = model[(int)space];
+            int y = x % StepsPerSpace;
+            int kind = y % 4, a = y / 4 % 16, b = y / 64 % 16, c = y / 1024 % 8, t = y / 8192 % 50;
             switch (kind)
             {
                 case 0:
                     for (int i = 0; i <= a % 4; i++)
                     {
                         bool ackEliciting = (b + i) % 5 != 0;
-                        Send(ackEliciting, ackEliciting || c % 2 == 0, 1000 + a * 37 % 500);
+                        Send(space, ackEliciting, ackEliciting || c % 2 == 0, 1000 + a * 37 % 500);
                     }
                     break;
                 case 1:
-                    if (next == 0) break;
-                    long top = Math.Max(0, next - 1 - a % 8);
+                    if (sm.Next == 0) break;
+                    long top = Math.Max(0, sm.Next - 1 - a % 8);
                     var first = new AckRange(Math.Max(0, top - b % 6), top);
                     long secondTop = first.Smallest - 2 - c % 3;
                     AckRange[] ranges = secondTop >= 0
                         ? [first, new AckRange(Math.Max(0, secondTop - b / 2 % 4), secondTop)]
                         : [first];
-                    Ack(ranges, TimeSpan.FromMilliseconds(c));
+                    Ack(space, ranges, TimeSpan.FromMilliseconds(c));
                     break;
                 case 2:
-                    now += TimeSpan.FromMilliseconds(t * 4);
+                    if (multiSpace && c == 7 && space != PacketNumberSpace.ApplicationData)
+                    {
+                        d.DiscardSpace(space, now);
+                        sm.Discard();
+                    }
+                    else
+                    {
+                        now += TimeSpan.FromMilliseconds(t * 4);
+                    }
                     break;
                 case 3:
                     if (d.LossDetectionTimer is { } timer)
                     {
                         if (timer > now) now = timer;
                         var outcome = d.OnLossDetectionTimeout(now);
-                        model.Lost(outcome.Lost);
-                        if (outcome.Kind == LossDetectionTimeoutKind.ProbeTimeout) probes++;
+                        if (outcome.Kind == LossDetectionTimeoutKind.LossTime) model[(int)outcome.Space].Lost(outcome.Lost);
+                        else Assert.Equal(0, outcome.Lost.Length);
                         if (outcome.Kind == LossDetectionTimeoutKind.ProbeTimeout)
-                            for (int i = 0; i < outcome.ProbeCount; i++) Send(true, true, 1200);
+                        {
+                            probes++;
+                            Assert.False(model[(int)outcome.Space].Discarded);
+                            for (int i = 0; i < outcome.ProbeCount; i++) Send(outcome.Space, true, true, 1200);
+                        }
                     }
                     break;
             }
             now += TimeSpan.FromMilliseconds(t);
-            model.Check(d);
+            Check(model, d);
         }
 
-        // Drain: three more ack-eliciting packets, acknowledged; everything older is then lost by packet threshold.
-        for (int i = 0; i < 3; i++) Send(true, true, 1200);
-        now += TimeSpan.FromMilliseconds(10);
-        Ack([new AckRange(next - 3, next - 1)], TimeSpan.Zero);
-        model.Check(d);
-        foreach (var (pn, m) in model.Packets)
-            Assert.True(m.Fate != Fate.Outstanding, $"packet {pn} neither acknowledged nor lost at the end");
+        // Drain: in each live space three more ack-eliciting packets, acknowledged; everything older is then lost by the
+        // packet threshold.
+        now += TimeSpan.FromMilliseconds(1);
+        for (int s = 0; s < 3; s++)
+        {
+            var space = (PacketNumberSpace)s;
+            var m = model[s];
+            if (m.Discarded) continue;
+            for (int i = 0; i < 3; i++) Send(space, true, true, 1200);
+            Ack(space, [new AckRange(m.Next - 3, m.Next - 1)], TimeSpan.Zero);
+            Check(model, d);
+        }
+        foreach (var m in model)
+            foreach (var (pn, p) in m.Packets)
+                Assert.True(p.Fate != Fate.Outstanding, $"packet {pn} neither acknowledged, lost nor discarded at the end");
         Assert.Equal(0, d.BytesInFlight);
         Assert.Null(d.LossDetectionTimer);
-        Assert.Equal(model.Packets.Values.Count(m => m.Fate == Fate.LostThenAcknowledged), d.SpuriousLossCount);
+        Assert.Equal(model.Sum(m => m.Packets.Values.Count(p => p.Fate == Fate.LostThenAcknowledged)), d.SpuriousLossCount);
         return (d.LostPacketCount, d.SpuriousLossCount, probes);
     }
 
     [Fact]
     public void Property_ScheduleKeepsLossDetectionConsistent()
     {
-        var arb = Gen.ListOf(Gen.Choose(0, 409_599)).ToArbitrary();
-        Prop.ForAll(arb, steps => { Run(steps.ToList()); }).Check(Config.QuickThrowOnFailure.WithMaxTest(300));
+        var arb = Gen.ListOf(Gen.Choose(0, StepsPerSpace - 1)).ToArbitrary();
+        Prop.ForAll(arb, steps => { Run(steps.ToList(), multiSpace: false); }).Check(Config.QuickThrowOnFailure.WithMaxTest(300));
+    }
+
+    [Fact]
+    public void Property_MultiSpaceScheduleWithDiscardsKeepsLossDetectionConsistent()
+    {
+        var arb = Gen.ListOf(Gen.Choose(0, 3 * StepsPerSpace - 1)).ToArbitrary();
+        Prop.ForAll(arb, steps => { Run(steps.ToList(), multiSpace: true); }).Check(Config.QuickThrowOnFailure.WithMaxTest(300));
     }
 
     [Fact]
@@ -159,8 +212,8 @@ public class LossDetectorPropertyTests
         for (int run = 0; run < 10; run++)
         {
             var steps = new List<int>();
-            for (int i = 0; i < 300; i++) steps.Add(random.Next(409_600));
-            var stats = Run(steps);
+            for (int i = 0; i < 300; i++) steps.Add(random.Next(3 * StepsPerSpace));
+            var stats = Run(steps, multiSpace: run % 2 == 0);
             lost += stats.Lost;
             spurious += stats.Spurious;
             probes += stats.Probes;
