@@ -35,8 +35,11 @@ internal sealed class InMemoryConnection : IH3Connection
     /// <summary>The code the peer closed with.</summary>
     public long? PeerCloseCode => _peer.LocalCloseCode;
 
-    /// <summary>Streams this end opened, by ID.</summary>
+    /// <summary>Streams this end opened.</summary>
     public List<InMemoryStream> Opened { get; } = [];
+
+    /// <summary>The local ends of the streams the peer opened (whether or not accepted yet), in order.</summary>
+    public List<InMemoryStream> Incoming { get; } = [];
 
     public static (InMemoryConnection Client, InMemoryConnection Server) CreatePair()
     {
@@ -71,6 +74,7 @@ internal sealed class InMemoryConnection : IH3Connection
             var local = new InMemoryStream(id, inbound?.Reader, outbound.Writer);
             var remote = new InMemoryStream(id, outbound.Reader, inbound?.Writer);
             Opened.Add(local);
+            _peer.Incoming.Add(remote);
             _peer._accept.Writer.TryWrite(remote);
             return local;
         }
@@ -124,12 +128,16 @@ internal sealed class InMemoryStream : IH3Stream
     public PipeReader Input => _input ?? throw new InvalidOperationException("This stream cannot be read.");
     public PipeWriter Output => _output ?? throw new InvalidOperationException("This stream cannot be written.");
     public long? ReadAbortCode { get; private set; }
+    private readonly TaskCompletionSource<long> _readAborted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>Completes with the code when this end aborts reading.</summary>
+    public Task<long> ReadAborted => _readAborted.Task;
     public long? WriteAbortCode { get; private set; }
 
     public void AbortRead(long errorCode)
     {
         if (_input is null || ReadAbortCode is not null) return;
         ReadAbortCode = errorCode;
+        _readAborted.TrySetResult(errorCode);
         try { _input.Complete(); } catch (InvalidOperationException) { }
     }
 

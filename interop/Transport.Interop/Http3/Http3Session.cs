@@ -13,7 +13,8 @@ public sealed class Http3Session
     public const int MaxBufferedFramePayload = 64 * 1024;
 
     private readonly TaskCompletionSource<Http3Settings> _peerSettings = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _controlSeen, _encoderSeen, _decoderSeen, _closed;
+    private readonly TaskCompletionSource<long> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _controlSeen, _encoderSeen, _decoderSeen, _closing;
     private ulong? _goAwayId;
     private ulong? _peerMaxPushId;
 
@@ -64,15 +65,20 @@ public sealed class Http3Session
     /// <summary>Closes the connection with <paramref name="errorCode"/> once; later calls do nothing.</summary>
     public async Task CloseAsync(long errorCode)
     {
-        if (Interlocked.Exchange(ref _closed, 1) != 0) return;
+        if (Interlocked.Exchange(ref _closing, 1) != 0) return;
         CloseErrorCode = errorCode;
         _peerSettings.TrySetException(new Http3Exception(errorCode, "The connection closed."));
+        _ = _peerSettings.Task.Exception; // observed: nobody may be waiting for the settings
         try { await Connection.CloseAsync(errorCode).ConfigureAwait(false); }
         catch (Exception) { /* already gone */ }
+        _closed.TrySetResult(errorCode);
     }
 
     /// <summary>True once <see cref="CloseAsync"/> ran.</summary>
-    public bool IsClosed => Volatile.Read(ref _closed) != 0;
+    public bool IsClosed => Volatile.Read(ref _closing) != 0;
+
+    /// <summary>Completes with the error code once this side closed the connection.</summary>
+    public Task<long> Closed => _closed.Task;
 
     /// <summary>
     /// Handles one peer-initiated unidirectional stream until it ends. Connection errors close the connection; the
