@@ -295,4 +295,24 @@ public class Http3SessionTests(WwwFixture www) : IClassFixture<WwwFixture>
         Assert.Contains("content-length", r.Error);
         await client.CloseAsync().WaitAsync(Safety);
     }
+
+    [Fact]
+    public async Task ClientStopsReadingAMalformedResponse()
+    {
+        var (c, s) = InMemoryConnection.CreatePair();
+        var client = new Http3Client(c);
+        await client.StartAsync();
+        Task<DownloadResult> download = client.DownloadAsync(U("/b.bin"), www.NewDownloadDirectory());
+        IH3Stream? req = await s.AcceptStreamAsync().AsTask().WaitAsync(Safety);
+        while (req is not null && !req.CanWrite) req = await s.AcceptStreamAsync();
+        Assert.NotNull(req);
+        var w = new System.Buffers.ArrayBufferWriter<byte>();
+        Http3Frames.WriteFrame(w, Http3FrameType.Headers, QpackEncoder.Encode([new("content-length", "0")])); // no :status
+        await req.Output.WriteAsync(w.WrittenMemory);
+        DownloadResult r = await download.WaitAsync(Safety);
+        Assert.False(r.Success);
+        Assert.Equal(Http3ErrorCode.MessageError, c.Opened.Single(st => st.StreamId == req.StreamId).ReadAbortCode);
+        Assert.Null(c.LocalCloseCode); // a stream error, not a connection error
+        await client.CloseAsync().WaitAsync(Safety);
+    }
 }

@@ -73,9 +73,10 @@ public sealed class Http3Client
         int? status = null;
         long received = 0;
         FileStream? file = null;
+        IH3Stream? stream = null;
         try
         {
-            IH3Stream stream = await _session.Connection.OpenBidirectionalStreamAsync(cancellationToken).ConfigureAwait(false);
+            stream = await _session.Connection.OpenBidirectionalStreamAsync(cancellationToken).ConfigureAwait(false);
             string authority = url.IsDefaultPort ? url.IdnHost : url.IdnHost + ":" + url.Port.ToString(CultureInfo.InvariantCulture);
             byte[] block = QpackEncoder.Encode(
             [
@@ -148,7 +149,12 @@ public sealed class Http3Client
         catch (Http3Exception e)
         {
             if (file is not null) await file.DisposeAsync().ConfigureAwait(false);
-            if (Http3ErrorCode.IsStreamError(e.ErrorCode)) return Fail(url, status, received, null, e.Message);
+            if (Http3ErrorCode.IsStreamError(e.ErrorCode))
+            {
+                // RFC 9114 §4.1.2: a malformed response is a stream error; stop reading it.
+                stream?.AbortRead(e.ErrorCode);
+                return Fail(url, status, received, null, e.Message);
+            }
             await _session.CloseAsync(e.ErrorCode).ConfigureAwait(false);
             return Fail(url, status, received, null, $"Connection error 0x{e.ErrorCode:x}: {e.Message}");
         }
