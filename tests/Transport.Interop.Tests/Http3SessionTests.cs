@@ -315,4 +315,87 @@ public class Http3SessionTests(WwwFixture www) : IClassFixture<WwwFixture>
         Assert.Null(c.LocalCloseCode); // a stream error, not a connection error
         await client.CloseAsync().WaitAsync(Safety);
     }
+
+    // Raw response bytes from a hand-driven server, and the code the client must close the connection with.
+    [Theory]
+    [InlineData(Http3ErrorCode.FrameUnexpected, "0001aa")]          // DATA before HEADERS
+    [InlineData(Http3ErrorCode.IdError, "050100")]                  // PUSH_PROMISE although no MAX_PUSH_ID sent
+    [InlineData(Http3ErrorCode.FrameUnexpected, "0400")]            // SETTINGS on a request stream
+    [InlineData(Http3ErrorCode.FrameUnexpected, "0900")]            // HTTP/2 CONTINUATION type
+    [InlineData(Http3ErrorCode.QpackDecompressionFailed, "0103 0000 80")]
+    [InlineData(Http3ErrorCode.FrameError, "0110 0000")]            // HEADERS cut by FIN
+    public async Task ClientClosesOnBadResponseFrames(long expected, string hex)
+    {
+        var (c, s) = InMemoryConnection.CreatePair();
+        var client = new Http3Client(c);
+        await client.StartAsync();
+        Task<DownloadResult> download = client.DownloadAsync(U("/c.bin"), www.NewDownloadDirectory());
+        IH3Stream? req = await s.AcceptStreamAsync().AsTask().WaitAsync(Safety);
+        while (req is not null && !req.CanWrite) req = await s.AcceptStreamAsync();
+        Assert.NotNull(req);
+        await req.Output.WriteAsync(Hex.Parse(hex));
+        await req.Output.CompleteAsync();
+        DownloadResult r = await download.WaitAsync(Safety);
+        Assert.False(r.Success);
+        Assert.Equal(expected, await client.Session.Closed.WaitAsync(Safety));
+        Assert.Equal(expected, c.LocalCloseCode);
+    }
+
+    // Whatever bytes arrive on the control stream or a request stream, the server neither crashes nor hangs: it
+    // either closes the connection with an HTTP/3 or QPACK code or carries on until the client closes.
+    [Fact]
+    public async Task ServerSurvivesRandomBytes()
+    {
+        var rng = new Random(7);
+        var codes = new HashSet<long>();
+        for (int i = 0; i < 60; i++)
+        {
+            var (c, s) = InMemoryConnection.CreatePair();
+            Task serverTask = new Http3Server(new WebRoot(www.Root)).ServeConnectionAsync(s);
+            byte[] junk = new byte[rng.Next(0, 64)];
+            rng.NextBytes(junk);
+            InMemoryStream st;
+            if (i % 2 == 0)
+            {
+                st = c.Open(bidirectional: false);
+                await st.Output.WriteAsync(Hex.Parse("00 0400"));
+            }
+            else
+            {
+                st = c.Open(bidirectional: true);
+                if (i % 4 == 1) junk[0] = 0x01; // make HEADERS likely
+            }
+            await st.Output.WriteAsync(junk);
+            await st.Output.CompleteAsync();
+            if (i % 2 == 1)
+            {
+                // A request stream always ends in a response, a reset or a connection close.
+                try
+                {
+                    while (true)
+                    {
+                        var rr = await st.Input.ReadAsync().AsTask().WaitAsync(Safety);
+                        st.Input.AdvanceTo(rr.Buffer.End);
+                        if (rr.IsCompleted) break;
+                    }
+                }
+                catch (IOException) { }
+            }
+            else
+            {
+                // The control stream ends, so the server must close the connection (at the latest with
+                // H3_CLOSED_CRITICAL_STREAM, or earlier for a bad frame).
+                await serverTask.WaitAsync(Safety);
+                Assert.NotNull(s.LocalCloseCode);
+            }
+            await c.CloseAsync(Http3ErrorCode.NoError);
+            await serverTask.WaitAsync(Safety);
+            if (s.LocalCloseCode is long code)
+            {
+                Assert.True(code is >= 0x100 and <= 0x110 or >= 0x200 and <= 0x202, $"unexpected code 0x{code:x}");
+                codes.Add(code);
+            }
+        }
+        Assert.True(codes.Count >= 2, $"only {codes.Count} distinct close codes");
+    }
 }
