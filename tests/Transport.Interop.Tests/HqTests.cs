@@ -120,4 +120,19 @@ public class HqTests(WwwFixture www) : IClassFixture<WwwFixture>
     [InlineData("", null)]
     public void ParseRequest(string request, string? path) =>
         Assert.Equal(path, HqServer.ParseRequest(Encoding.ASCII.GetBytes(request)));
+
+    [Fact]
+    public async Task ManyConcurrentRequestsOnOneConnection()
+    {
+        var (c, s) = InMemoryConnection.CreatePair();
+        Task serverTask = new HqServer(new WebRoot(www.Root)).ServeConnectionAsync(s);
+        string dl = www.NewDownloadDirectory();
+        Uri[] urls = Enumerable.Range(0, WwwFixture.ManyCount).Select(i => U($"/many/f{i}.bin")).ToArray();
+        DownloadResult[] results = await HqClient.DownloadAllAsync(c, urls, dl).WaitAsync(Safety);
+        Assert.All(results, r => Assert.True(r.Success, r.Error));
+        for (int i = 0; i < WwwFixture.ManyCount; i++)
+            Assert.Equal(File.ReadAllBytes(Path.Combine(www.Root, "many", $"f{i}.bin")), File.ReadAllBytes(Path.Combine(dl, $"f{i}.bin")));
+        await c.CloseAsync(HqErrorCode.NoError);
+        await serverTask.WaitAsync(Safety);
+    }
 }

@@ -398,4 +398,22 @@ public class Http3SessionTests(WwwFixture www) : IClassFixture<WwwFixture>
         }
         Assert.True(codes.Count >= 2, $"only {codes.Count} distinct close codes");
     }
+
+    [Fact]
+    public async Task ManyConcurrentRequestsOnOneConnection()
+    {
+        var (c, s) = InMemoryConnection.CreatePair();
+        Task serverTask = new Http3Server(new WebRoot(www.Root)).ServeConnectionAsync(s);
+        var client = new Http3Client(c);
+        await client.StartAsync();
+        string dl = www.NewDownloadDirectory();
+        Uri[] urls = Enumerable.Range(0, WwwFixture.ManyCount).Select(i => U($"/many/f{i}.bin")).ToArray();
+        DownloadResult[] results = await client.DownloadAllAsync(urls, dl).WaitAsync(Safety);
+        Assert.All(results, r => Assert.True(r.Success, r.Error));
+        for (int i = 0; i < WwwFixture.ManyCount; i++)
+            Assert.Equal(File.ReadAllBytes(Path.Combine(www.Root, "many", $"f{i}.bin")), File.ReadAllBytes(Path.Combine(dl, $"f{i}.bin")));
+        await client.CloseAsync().WaitAsync(Safety);
+        await serverTask.WaitAsync(Safety);
+        Assert.Null(s.LocalCloseCode);
+    }
 }

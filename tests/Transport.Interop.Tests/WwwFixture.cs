@@ -15,8 +15,12 @@ public sealed class WwwFixture : IDisposable
         Write("large.bin", 10 * 1024 * 1024, rng);
         Write(Path.Combine("dir", "nested.txt"), 5000, rng);
         Write("name with space.txt", 10, rng);
+        Directory.CreateDirectory(Path.Combine(Root, "many"));
+        for (int i = 0; i < ManyCount; i++) Write(Path.Combine("many", $"f{i}.bin"), rng.Next(0, 5000), rng);
         File.WriteAllText(Path.Combine(Base, "secret.txt"), "outside the root");
     }
+
+    public const int ManyCount = 150;
 
     public string Base { get; }
     public string Root { get; }
