@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Transport.Quic.Packets;
 
 namespace Transport.Quic.Crypto;
 
@@ -139,7 +140,7 @@ public sealed class OneRttKeys : IDisposable
         if (packet.IsEmpty || (packet[0] & 0x80) != 0) return false;
         if (!_receiveHeader.TryRemove(packet, packetNumberOffset, out int pnLength, out long truncated)) return false;
         headerLength = packetNumberOffset + pnLength;
-        packetNumber = PacketNumberDecoder.Decode(largestReceivedPacketNumber, truncated, pnLength * 8);
+        packetNumber = (long)PacketNumber.Decode(largestReceivedPacketNumber < 0 ? null : (ulong)largestReceivedPacketNumber, (ulong)truncated, pnLength);
         bool phase = (packet[0] & KeyPhaseBit) != 0;
         bool currentPhase = (_receiveCurrent.Generation & 1) != 0;
 

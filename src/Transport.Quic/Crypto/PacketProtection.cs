@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Transport.Quic.Packets;
 
 namespace Transport.Quic.Crypto;
 
@@ -115,7 +116,7 @@ public sealed class PacketProtection : IDisposable
         payloadLength = 0;
         if (!_header.TryRemove(packet, packetNumberOffset, out int pnLength, out long truncated)) return false;
         headerLength = packetNumberOffset + pnLength;
-        packetNumber = PacketNumberDecoder.Decode(largestReceivedPacketNumber, truncated, pnLength * 8);
+        packetNumber = (long)PacketNumber.Decode(largestReceivedPacketNumber < 0 ? null : (ulong)largestReceivedPacketNumber, (ulong)truncated, pnLength);
         if (!TryDecryptPayload(_payload, packet, headerLength, packetNumber, out payloadLength))
         {
             DecryptionFailures++;
@@ -162,7 +163,7 @@ public sealed class PacketProtection : IDisposable
             throw new ArgumentOutOfRangeException(nameof(packetNumberOffset), packetNumberOffset, "The Packet Number field starts after the first byte.");
         if (headerLength != packetNumberOffset + packetNumberLength)
             throw new ArgumentException($"The header ends with the packet number: headerLength {headerLength} must be packetNumberOffset {packetNumberOffset} + packetNumberLength {packetNumberLength}.", nameof(headerLength));
-        if ((ulong)packetNumber > PacketNumberDecoder.MaxPacketNumber)
+        if ((ulong)packetNumber > PacketNumber.MaxValue)
             throw new ArgumentOutOfRangeException(nameof(packetNumber), packetNumber, "A packet number is 0 to 2^62-1.");
         if (packet.Length < headerLength + TagLength)
             throw new ArgumentException($"The packet ({packet.Length} bytes) has no room for the header ({headerLength}) and the {TagLength}-byte tag.", nameof(packet));

@@ -8,10 +8,10 @@ namespace Transport.Quic.Crypto;
 internal sealed class QuicVersionParameters
 {
     /// <summary>QUIC version 1 (RFC 9000).</summary>
-    public const uint Version1 = 0x00000001;
+    public const uint Version1 = Packets.QuicVersion.Version1;
 
     /// <summary>QUIC version 2 (RFC 9369 §3.1).</summary>
-    public const uint Version2 = 0x6b3343cf;
+    public const uint Version2 = Packets.QuicVersion.Version2;
 
     // RFC 9001 §5.2
     private static readonly byte[] V1Salt = Convert.FromHexString("38762cf7f55934b34d179ae6a4c80cadccbb7f0a");
