@@ -374,12 +374,17 @@ internal sealed class TlsClientHandshake : TlsHandshake
         }
 
         // RFC 9001 §8.2: quic_transport_parameters is mandatory.
-        if (!ext.TryGet(TlsConstants.ExtQuicTransportParameters, out byte[] tp))
+        if (ext.TryGet(TlsConstants.ExtQuicTransportParameters, out byte[] tp))
+        {
+            PeerTransportParameters = tp;
+        }
+        else if (_options.RequireTransportParameters)
+        {
             throw new TlsAlertException(TlsAlert.MissingExtension, "The server sent no quic_transport_parameters.");
-        PeerTransportParameters = tp;
+        }
 
         AddToTranscript(message);
-        Listener.OnPeerTransportParameters(tp);
+        if (PeerTransportParameters is not null) Listener.OnPeerTransportParameters(PeerTransportParameters);
         _state = IsResumed ? State.WaitFinished : State.WaitCertificate;
     }
 

@@ -54,6 +54,12 @@ public sealed class TlsClientOptions
     /// <summary>The clock for certificate validity and ticket ages.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>
+    /// Whether the server must send quic_transport_parameters (RFC 9001 §8.2). Always true for QUIC; false only lets
+    /// tests run this handshake against a plain TLS 1.3 server (for example SslStream over a record-layer shim).
+    /// </summary>
+    internal bool RequireTransportParameters { get; set; } = true;
+
     /// <summary>The pin of a certificate for <see cref="PinnedCertificateSha256"/>: SHA-256 of its DER encoding.</summary>
     public static byte[] ComputeCertificatePin(X509Certificate2 certificate)
     {
