@@ -80,6 +80,67 @@ public class TlsSslStreamInteropTests
         Assert.Equal(suite, recorder.Tickets[0].CipherSuite);
     }
 
+    [Theory]
+    [InlineData(CipherSuite.Aes128GcmSha256, false, false)]
+    [InlineData(CipherSuite.Aes256GcmSha384, true, false)]
+    [InlineData(CipherSuite.ChaCha20Poly1305Sha256, false, false)]
+    [InlineData(CipherSuite.Aes128GcmSha256, false, true)]
+    [InlineData(CipherSuite.Aes256GcmSha384, true, true)]
+    public async Task SslStreamClient_HandshakesAndExchangesDataWithOurServer(CipherSuite suite, bool rsa, bool helloRetry)
+    {
+        var certificate = rsa ? TestCertificates.Rsa : TestCertificates.Ecdsa;
+        using var tcpListener = new TcpListener(IPAddress.Loopback, 0);
+        tcpListener.Start();
+        using var clientTcp = new TcpClient();
+        await clientTcp.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)tcpListener.LocalEndpoint).Port);
+        using var serverTcp = await tcpListener.AcceptTcpClientAsync();
+
+        using var ssl = new SslStream(clientTcp.GetStream());
+        byte[]? seenCertificate = null;
+        Task clientHandshake = ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = TestCertificates.Name,
+            EnabledSslProtocols = SslProtocols.Tls13,
+            ApplicationProtocols = [new SslApplicationProtocol("other"), TlsTestOptions.Alpn],
+            RemoteCertificateValidationCallback = (_, cert, _, _) => { seenCertificate = cert?.GetRawCertData(); return true; },
+        });
+
+        NetworkStream net = serverTcp.GetStream();
+        net.ReadTimeout = 10_000;
+        var records = new RecordLayer(net);
+        var options = TlsTestOptions.Server(certificate);
+        options.CipherSuites = [suite];
+        options.EnforceQuicRules = false;
+        if (helloRetry) options.Groups = [TlsNamedGroup.Secp384r1]; // OpenSSL's first flight shares x25519 (and maybe P-256) only
+        options.SessionTicketKeys = new TlsSessionTicketKeys();
+        var recorder = new RecordingListener();
+        using var tls = new TlsServerHandshake(options, TlsPair.ServerTransportParameters, new ShimListener(records, recorder));
+
+        while (!tls.IsHandshakeComplete)
+        {
+            (EncryptionLevel level, byte[] data)? message = records.ReadHandshakeData();
+            Assert.NotNull(message);
+            TlsResult r = tls.ProcessCryptoData(message.Value.level, message.Value.data);
+            Assert.False(r.IsError, r.ToString());
+        }
+        await clientHandshake.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(TlsTestOptions.Alpn, ssl.NegotiatedApplicationProtocol);
+        Assert.Equal((int)suite, (int)ssl.NegotiatedCipherSuite);
+        Assert.Equal(certificate.RawData, seenCertificate);
+        Assert.Equal(TestCertificates.Name, tls.ClientServerName);
+        Assert.Equal(helloRetry, tls.HelloRetryRequested);
+
+        await ssl.WriteAsync("ping"u8.ToArray());
+        byte[]? app;
+        while ((app = records.ReadApplicationData(tls)) is null) { }
+        Assert.Equal("ping"u8.ToArray(), app);
+        records.WriteApplicationData("pong"u8);
+        byte[] buffer = new byte[4];
+        int got = 0;
+        while (got < 4) got += await ssl.ReadAsync(buffer.AsMemory(got)).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("pong"u8.ToArray(), buffer); // SslStream also consumed our NewSessionTicket on the way
+    }
+
     private sealed class ShimListener(RecordLayer records, RecordingListener recorder) : ITlsHandshakeListener
     {
         public void OnCryptoData(EncryptionLevel level, ReadOnlySpan<byte> data) => records.WriteHandshake(level, data);
@@ -186,7 +247,7 @@ public class TlsSslStreamInteropTests
         }
 
         /// <summary>Reads one protected record: application data is returned; handshake data (tickets) goes to the client.</summary>
-        public byte[]? ReadApplicationData(TlsClientHandshake tls)
+        public byte[]? ReadApplicationData(TlsHandshake tls)
         {
             (byte type, byte[] payload, byte[] header) = ReadRecord();
             Assert.Equal(23, type);
