@@ -21,9 +21,19 @@ public class TlsSslStreamInteropTests
     [InlineData(CipherSuite.Aes128GcmSha256, TlsNamedGroup.X25519, false)]
     [InlineData(CipherSuite.Aes256GcmSha384, TlsNamedGroup.Secp256r1, true)]
     [InlineData(CipherSuite.ChaCha20Poly1305Sha256, TlsNamedGroup.Secp384r1, false)]
-    public async Task OurClient_HandshakesAndExchangesDataWithSslStream(CipherSuite suite, TlsNamedGroup group, bool rsa)
+    public Task OurClient_HandshakesAndExchangesDataWithSslStream(CipherSuite suite, TlsNamedGroup group, bool rsa) =>
+        RunOurClient(suite, group, rsa, ticket: null);
+
+    [Fact]
+    public async Task OurClient_ResumesWithSslStreamTicket()
     {
-        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() && !OperatingSystem.IsWindows()) return;
+        (TlsSessionTicket ticket, _) = await RunOurClient(CipherSuite.Aes128GcmSha256, TlsNamedGroup.X25519, false, null);
+        (_, bool resumed) = await RunOurClient(CipherSuite.Aes128GcmSha256, TlsNamedGroup.X25519, false, ticket);
+        Assert.True(resumed);
+    }
+
+    private static async Task<(TlsSessionTicket, bool)> RunOurClient(CipherSuite suite, TlsNamedGroup group, bool rsa, TlsSessionTicket? ticket)
+    {
         var certificate = rsa ? TestCertificates.Rsa : TestCertificates.Ecdsa;
 
         using var tcpListener = new TcpListener(IPAddress.Loopback, 0);
@@ -46,6 +56,7 @@ public class TlsSslStreamInteropTests
         options.CipherSuites = [suite];
         options.Groups = [group];
         options.RequireTransportParameters = false;
+        options.SessionTicket = ticket;
         var recorder = new RecordingListener();
         using var tls = new TlsClientHandshake(options, TlsPair.ClientTransportParameters, new ShimListener(records, recorder));
 
@@ -62,7 +73,7 @@ public class TlsSslStreamInteropTests
         Assert.Equal(TlsTestOptions.Alpn, ssl.NegotiatedApplicationProtocol);
         Assert.Equal((int)suite, (int)ssl.NegotiatedCipherSuite);
         Assert.Equal(TlsTestOptions.Alpn, tls.NegotiatedApplicationProtocol);
-        Assert.Equal(certificate.RawData, tls.PeerCertificate!.RawData);
+        if (!tls.IsResumed) Assert.Equal(certificate.RawData, tls.PeerCertificate!.RawData);
 
         // Application data both ways proves both application traffic secrets.
         await ssl.WriteAsync("ping"u8.ToArray());
@@ -78,6 +89,7 @@ public class TlsSslStreamInteropTests
         // OpenSSL sends NewSessionTickets after the handshake; they must parse.
         Assert.NotEmpty(recorder.Tickets);
         Assert.Equal(suite, recorder.Tickets[0].CipherSuite);
+        return (recorder.Tickets[0], tls.IsResumed);
     }
 
     [Theory]
@@ -86,7 +98,18 @@ public class TlsSslStreamInteropTests
     [InlineData(CipherSuite.ChaCha20Poly1305Sha256, false, false)]
     [InlineData(CipherSuite.Aes128GcmSha256, false, true)]
     [InlineData(CipherSuite.Aes256GcmSha384, true, true)]
-    public async Task SslStreamClient_HandshakesAndExchangesDataWithOurServer(CipherSuite suite, bool rsa, bool helloRetry)
+    public Task SslStreamClient_HandshakesAndExchangesDataWithOurServer(CipherSuite suite, bool rsa, bool helloRetry) =>
+        RunOurServer(suite, rsa, helloRetry, new TlsSessionTicketKeys());
+
+    [Fact]
+    public async Task SslStreamClient_ResumesWithOurTicket()
+    {
+        var keys = new TlsSessionTicketKeys();
+        Assert.False(await RunOurServer(CipherSuite.Aes128GcmSha256, false, false, keys));
+        Assert.True(await RunOurServer(CipherSuite.Aes128GcmSha256, false, false, keys));
+    }
+
+    private static async Task<bool> RunOurServer(CipherSuite suite, bool rsa, bool helloRetry, TlsSessionTicketKeys keys)
     {
         var certificate = rsa ? TestCertificates.Rsa : TestCertificates.Ecdsa;
         using var tcpListener = new TcpListener(IPAddress.Loopback, 0);
@@ -112,7 +135,7 @@ public class TlsSslStreamInteropTests
         options.CipherSuites = [suite];
         options.EnforceQuicRules = false;
         if (helloRetry) options.Groups = [TlsNamedGroup.Secp384r1]; // OpenSSL's first flight shares x25519 (and maybe P-256) only
-        options.SessionTicketKeys = new TlsSessionTicketKeys();
+        options.SessionTicketKeys = keys;
         var recorder = new RecordingListener();
         using var tls = new TlsServerHandshake(options, TlsPair.ServerTransportParameters, new ShimListener(records, recorder));
 
@@ -126,7 +149,7 @@ public class TlsSslStreamInteropTests
         await clientHandshake.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(TlsTestOptions.Alpn, ssl.NegotiatedApplicationProtocol);
         Assert.Equal((int)suite, (int)ssl.NegotiatedCipherSuite);
-        Assert.Equal(certificate.RawData, seenCertificate);
+        if (!tls.IsResumed) Assert.Equal(certificate.RawData, seenCertificate);
         Assert.Equal(TestCertificates.Name, tls.ClientServerName);
         Assert.Equal(helloRetry, tls.HelloRetryRequested);
 
@@ -139,6 +162,7 @@ public class TlsSslStreamInteropTests
         int got = 0;
         while (got < 4) got += await ssl.ReadAsync(buffer.AsMemory(got)).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal("pong"u8.ToArray(), buffer); // SslStream also consumed our NewSessionTicket on the way
+        return tls.IsResumed;
     }
 
     private sealed class ShimListener(RecordLayer records, RecordingListener recorder) : ITlsHandshakeListener
