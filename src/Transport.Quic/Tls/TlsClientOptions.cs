@@ -39,7 +39,10 @@ public sealed class TlsClientOptions
     /// <summary>INSECURE: accept any server certificate, valid or not. For tests and debugging only.</summary>
     public bool DangerousAcceptAnyServerCertificate { get; set; }
 
-    /// <summary>Revocation checking for the chain. Default: none (no network access during the handshake).</summary>
+    /// <summary>
+    /// Revocation checking for the chain. Default: none. Online checking fetches CRLs/OCSP synchronously inside the
+    /// handshake call (missing intermediates are never downloaded); use it only where that blocking is acceptable.
+    /// </summary>
     public X509RevocationMode RevocationMode { get; set; } = X509RevocationMode.NoCheck;
 
     /// <summary>A ticket from an earlier connection to resume with (RFC 8446 §2.2); ignored when expired or for another server name.</summary>

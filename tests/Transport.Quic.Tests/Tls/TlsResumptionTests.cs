@@ -327,3 +327,43 @@ public class TlsResumptionTests
         Assert.Throws<ArgumentException>(() => keys.AddKey(new byte[16], true));
     }
 }
+
+public class TlsSessionTicketSerializationTests
+{
+    [Fact]
+    public void SerializedTicket_RoundTripsAndResumes()
+    {
+        var server = TlsTestOptions.Server();
+        server.SessionTicketKeys = new TlsSessionTicketKeys();
+        server.EnableEarlyData = true;
+        TlsSessionTicket original;
+        using (var first = new TlsPair(TlsTestOptions.Client(), server))
+        {
+            first.Run();
+            first.AssertSuccess();
+            original = Assert.Single(first.ClientListener.Tickets);
+        }
+        byte[] bytes = original.Serialize();
+        Assert.True(TlsSessionTicket.TryDeserialize(bytes, out TlsSessionTicket? copy));
+        Assert.Equal(original.Serialize(), copy.Serialize());
+        Assert.Equal(original.ServerName, copy.ServerName);
+        Assert.Equal(original.ApplicationProtocol, copy.ApplicationProtocol);
+        Assert.Equal(original.TransportParameters, copy.TransportParameters);
+        Assert.Equal(original.ReceivedAt.ToUnixTimeMilliseconds(), copy.ReceivedAt.ToUnixTimeMilliseconds());
+
+        var client = TlsTestOptions.Client();
+        client.SessionTicket = copy;
+        client.EnableEarlyData = true;
+        using var second = new TlsPair(client, server);
+        second.Run();
+        second.AssertSuccess();
+        Assert.True(second.Client.IsResumed);
+        Assert.Equal(TlsEarlyDataStatus.Accepted, second.Client.EarlyDataStatus);
+
+        // Truncations and a wrong version are refused, never thrown.
+        for (int n = 0; n < bytes.Length; n++) Assert.False(TlsSessionTicket.TryDeserialize(bytes.AsSpan(0, n), out _));
+        byte[] wrongVersion = bytes.ToArray();
+        wrongVersion[0] = 9;
+        Assert.False(TlsSessionTicket.TryDeserialize(wrongVersion, out _));
+    }
+}
