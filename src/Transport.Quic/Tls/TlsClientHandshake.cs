@@ -49,7 +49,9 @@ internal sealed class TlsClientHandshake : TlsHandshake
             ClientRandom = RandomNumberGenerator.GetBytes(32);
             _keyShare = new KeyShare(_options.Groups[0]);
             _ticket = UsableTicket();
-            bool offerEarlyData = _ticket is not null && _options.EnableEarlyData && _ticket.AllowsEarlyData;
+            // RFC 8446 §4.2.10: early data goes under the ticket's suite and ALPN, so offer it only if both are still wanted.
+            bool offerEarlyData = _ticket is not null && _options.EnableEarlyData && _ticket.AllowsEarlyData
+                && _options.ApplicationProtocols.Contains(_ticket.ApplicationProtocol);
             byte[] clientHello = BuildClientHello(offerEarlyData);
             Send(EncryptionLevel.Initial, clientHello);
             if (offerEarlyData)
