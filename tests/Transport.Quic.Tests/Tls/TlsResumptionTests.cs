@@ -299,6 +299,39 @@ public class TlsResumptionTests
     }
 
     [Fact]
+    public void TicketAlpnNoLongerOffered_ResumesWithoutEarlyData()
+    {
+        var server = Server();
+        server.ApplicationProtocols = [TlsTestOptions.Alpn, new System.Net.Security.SslApplicationProtocol("v2")];
+        TlsSessionTicket ticket = FirstConnection(server);
+        var client = Client(ticket);
+        client.ApplicationProtocols = [new System.Net.Security.SslApplicationProtocol("v2")];
+        using var pair = new TlsPair(client, server);
+        pair.Run();
+        pair.AssertSuccess();
+        Assert.True(pair.Client.IsResumed);
+        Assert.Equal(TlsEarlyDataStatus.NotOffered, pair.Client.EarlyDataStatus);
+    }
+
+    [Fact]
+    public void ServerNegotiatesAnotherAlpn_RejectsEarlyData()
+    {
+        var server = Server();
+        server.ApplicationProtocols = [TlsTestOptions.Alpn, new System.Net.Security.SslApplicationProtocol("v2")];
+        TlsSessionTicket ticket = FirstConnection(server);
+        server.ApplicationProtocols = [new System.Net.Security.SslApplicationProtocol("v2"), TlsTestOptions.Alpn];
+        var client = Client(ticket);
+        client.ApplicationProtocols = [TlsTestOptions.Alpn, new System.Net.Security.SslApplicationProtocol("v2")];
+        using var pair = new TlsPair(client, server);
+        pair.Run();
+        pair.AssertSuccess();
+        Assert.True(pair.Client.IsResumed);
+        Assert.Equal(new System.Net.Security.SslApplicationProtocol("v2"), pair.Client.NegotiatedApplicationProtocol);
+        Assert.Equal(TlsEarlyDataStatus.Rejected, pair.Server.EarlyDataStatus);
+        Assert.Equal(TlsEarlyDataStatus.Rejected, pair.Client.EarlyDataStatus);
+    }
+
+    [Fact]
     public void ReplayCache_IsSingleUseAndBounded()
     {
         var cache = new TlsReplayCache(capacity: 2);
