@@ -87,3 +87,29 @@ public class TlsRobustnessTests
         public void OnSessionTicket(TlsSessionTicket ticket) { }
     }
 }
+
+public class TlsRandomInputTests
+{
+    [Fact]
+    public void RandomBytes_AtAnyLevel_NeverThrow()
+    {
+        var gen = from level in Gen.Elements(EncryptionLevel.Initial, EncryptionLevel.Handshake, EncryptionLevel.OneRtt)
+                  from type in Gen.Elements<byte>(1, 2, 4, 8, 11, 15, 20, 24, 99)
+                  from body in Gen.ArrayOf(Gen.Choose(0, 255).Select(i => (byte)i))
+                  select (level, type, body);
+        Prop.ForAll(gen.ToArbitrary(), t =>
+        {
+            byte[] message = [t.type, 0, (byte)(t.body.Length >> 8), (byte)t.body.Length, .. t.body];
+            using var server = new TlsServerHandshake(TlsTestOptions.Server(), TlsPair.ServerTransportParameters, new RecordingListener());
+            TlsResult rs = server.ProcessCryptoData(t.level, message);
+            var clientListener = new RecordingListener();
+            using var client = new TlsClientHandshake(TlsTestOptions.Client(), TlsPair.ClientTransportParameters, clientListener);
+            client.Start();
+            TlsResult rc = client.ProcessCryptoData(t.level, message);
+            Assert.True(rs.IsError, "random input must not be accepted by the server");
+            Assert.True(rc.IsError, "random input must not be accepted by the client");
+            Assert.NotEqual(TlsAlert.InternalError, rs.Alert);
+            Assert.NotEqual(TlsAlert.InternalError, rc.Alert);
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(300));
+    }
+}
