@@ -94,7 +94,7 @@ internal sealed class TlsClientHandshake : TlsHandshake
         if (TlsCertificateValidator.IsSniName(_options.ServerName))
         {
             // RFC 6066 §3: server_name_list with one host_name.
-            byte[] name = Encoding.ASCII.GetBytes(_options.ServerName!);
+            byte[] name = Encoding.ASCII.GetBytes(_options.ServerName!.TrimEnd('.')); // RFC 6066 §3: no trailing dot
             w.WriteUInt16(TlsConstants.ExtServerName);
             int e = w.BeginLength(2); int list = w.BeginLength(2);
             w.WriteUInt8(0); w.WriteVector16(name);

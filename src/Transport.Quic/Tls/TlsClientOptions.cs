@@ -83,5 +83,9 @@ public sealed class TlsClientOptions
         foreach (SslApplicationProtocol p in ApplicationProtocols)
             if (p.Protocol.Length is 0 or > 255) throw new ArgumentException("An ALPN protocol must be 1 to 255 bytes.", nameof(ApplicationProtocols));
         ArgumentNullException.ThrowIfNull(TimeProvider);
+        if (ServerName is not null)
+            foreach (char c in ServerName)
+                if (c is <= ' ' or > '~')
+                    throw new ArgumentException("ServerName must be an ASCII host name (use the xn-- form for international names) or an IP address.", nameof(ServerName));
     }
 }
