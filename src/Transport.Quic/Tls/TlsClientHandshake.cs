@@ -386,7 +386,7 @@ internal sealed class TlsClientHandshake : TlsHandshake
         }
 
         AddToTranscript(message);
-        if (PeerTransportParameters is not null) Listener.OnPeerTransportParameters(PeerTransportParameters);
+        if (PeerTransportParameters is not null) NotifyPeerTransportParameters(PeerTransportParameters);
         _state = IsResumed ? State.WaitFinished : State.WaitCertificate;
     }
 
@@ -465,7 +465,7 @@ internal sealed class TlsClientHandshake : TlsHandshake
         _resumptionMasterSecret = Schedule.DeriveSecret(Schedule.MasterSecret!, "res master", TranscriptHash());
         _state = State.Connected;
         IsHandshakeComplete = true;
-        Listener.OnHandshakeComplete();
+        NotifyHandshakeComplete();
     }
 
     private void HandleNewSessionTicket(byte[] message)
@@ -493,6 +493,6 @@ internal sealed class TlsClientHandshake : TlsHandshake
         byte[] psk = Schedule!.TicketPsk(_resumptionMasterSecret!, nonce);
         var t = new TlsSessionTicket(ticket.ToArray(), CipherSuite, psk, ageAdd, TimeSpan.FromSeconds(lifetime), _options.TimeProvider.GetUtcNow(),
             maxEarlyData, NegotiatedApplicationProtocol, _options.ServerName, PeerTransportParameters ?? []);
-        Listener.OnSessionTicket(t);
+        NotifySessionTicket(t);
     }
 }

@@ -216,7 +216,7 @@ internal sealed class TlsServerHandshake : TlsHandshake
         if (tp is not null)
         {
             PeerTransportParameters = tp;
-            Listener.OnPeerTransportParameters(tp);
+            NotifyPeerTransportParameters(tp);
         }
 
         AddToTranscript(message);
@@ -358,7 +358,8 @@ internal sealed class TlsServerHandshake : TlsHandshake
         _state = State.Connected;
         IsHandshakeComplete = true;
         Listener.OnReadSecret(EncryptionLevel.OneRtt, CipherSuite, _clientApplicationSecret!);
-        Listener.OnHandshakeComplete();
+        ThrowIfAborted();
+        NotifyHandshakeComplete();
         if (_options.SessionTicketKeys is not null && _clientTakesTickets) SendNewSessionTicket(resumptionMasterSecret);
     }
 

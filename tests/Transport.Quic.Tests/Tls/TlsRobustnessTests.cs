@@ -113,3 +113,55 @@ public class TlsRandomInputTests
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(300));
     }
 }
+
+public class TlsAbortTests
+{
+    private sealed class AbortingListener(Func<TlsHandshake> handshake) : ITlsHandshakeListener
+    {
+        public RecordingListener Inner { get; } = new();
+        public void OnCryptoData(EncryptionLevel level, ReadOnlySpan<byte> data) => Inner.OnCryptoData(level, data);
+        public void OnReadSecret(EncryptionLevel level, CipherSuite suite, ReadOnlySpan<byte> secret) => Inner.OnReadSecret(level, suite, secret);
+        public void OnWriteSecret(EncryptionLevel level, CipherSuite suite, ReadOnlySpan<byte> secret) => Inner.OnWriteSecret(level, suite, secret);
+        public void OnPeerTransportParameters(ReadOnlySpan<byte> parameters) => handshake().Abort(TransportErrorCode.TransportParameterError, "bad parameters");
+        public void OnHandshakeComplete() => Inner.OnHandshakeComplete();
+        public void OnSessionTicket(TlsSessionTicket ticket) => Inner.OnSessionTicket(ticket);
+    }
+
+    [Fact]
+    public void AbortFromTransportParameterCallback_StopsServerBeforeAnyOutput()
+    {
+        TlsServerHandshake? server = null;
+        var listener = new AbortingListener(() => server!);
+        server = new TlsServerHandshake(TlsTestOptions.Server(), TlsPair.ServerTransportParameters, listener);
+        var clientListener = new RecordingListener();
+        using var client = new TlsClientHandshake(TlsTestOptions.Client(), TlsPair.ClientTransportParameters, clientListener);
+        client.Start();
+        TlsResult r = server.ProcessCryptoData(EncryptionLevel.Initial, clientListener.Outbox[0].Data);
+        Assert.Equal(TransportErrorCode.TransportParameterError, r.ErrorCode);
+        Assert.Equal("bad parameters", r.Reason);
+        Assert.Empty(listener.Inner.Outbox);
+        Assert.Empty(listener.Inner.WriteSecrets);
+        Assert.Equal(r.ErrorCode, server.ProcessCryptoData(EncryptionLevel.Initial, [1]).ErrorCode);
+    }
+
+    [Fact]
+    public void AbortFromTransportParameterCallback_StopsClientBeforeFinished()
+    {
+        TlsClientHandshake? client = null;
+        var listener = new AbortingListener(() => client!);
+        client = new TlsClientHandshake(TlsTestOptions.Client(), TlsPair.ClientTransportParameters, listener);
+        var serverListener = new RecordingListener();
+        using var server = new TlsServerHandshake(TlsTestOptions.Server(), TlsPair.ServerTransportParameters, serverListener);
+        client.Start();
+        server.ProcessCryptoData(EncryptionLevel.Initial, listener.Inner.Outbox[0].Data);
+        TlsResult r = default;
+        foreach (var (level, data) in serverListener.Outbox)
+        {
+            r = client.ProcessCryptoData(level, data);
+            if (r.IsError) break;
+        }
+        Assert.Equal(TransportErrorCode.TransportParameterError, r.ErrorCode);
+        Assert.False(client.IsHandshakeComplete);
+        Assert.DoesNotContain(listener.Inner.Outbox, o => o.Level == EncryptionLevel.Handshake);
+    }
+}
