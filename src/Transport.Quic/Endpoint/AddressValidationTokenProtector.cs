@@ -14,13 +14,15 @@ namespace Transport.Quic.Endpoint;
 /// server needs later is inside the token.
 /// </summary>
 /// <remarks>
-/// <para>Format (RFC 9000 §8.1.4 leaves it to the server): <c>kind (1) | key id (1) | IV (16) | AES-256-CBC ciphertext |
-/// HMAC-SHA256 tag truncated to 16</c>, encrypt-then-MAC over everything before the tag. The kind byte stays readable
+/// <para>Format (RFC 9000 §8.1.4 leaves it to the server): <c>kind (1) | key id (1) | IV (16) | AES-256-CTR ciphertext |
+/// HMAC-SHA256 tag truncated to 16</c>, encrypt-then-MAC over everything before the tag (the IV is the first counter
+/// block; a random 128-bit IV and five blocks per token make counter reuse across tokens negligible). The kind byte stays readable
 /// so the two kinds are told apart before any cryptography, but it is authenticated. The plaintext has a fixed size per
 /// kind (80 bytes for Retry, 32 for NEW_TOKEN), so every token of a kind has the same length (114 and 66 bytes) and a
 /// token's length reveals nothing. A random IV makes two tokens for the same client unlinkable. Encrypt-then-MAC rather
 /// than AES-GCM because a forged token must be rejected without an exception (AesGcm reports a bad tag by throwing):
-/// the tag is checked first, in constant time, and only authentic tokens are decrypted.</para>
+/// the tag is checked first, in constant time, and only authentic tokens are decrypted. CTR is built on a cached AES-ECB
+/// transform because the one-shot CBC/ECB methods allocate a native context per call.</para>
 /// <para>Binding: the client's IP address, not its port. RFC 9000 §8.1.3 and §8.1.4 speak of the client's address, and
 /// NAT rebinding commonly changes the port (between connections for NEW_TOKEN tokens, and occasionally even within
 /// the Retry round trip), while the address is what proves the client is not spoofing. IPv4 and IPv4-mapped IPv6
@@ -271,7 +273,7 @@ public sealed class AddressValidationTokenProtector : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             token[1] = _current.Id;
-            _current.Aes.EncryptCbc(plaintext, iv, token.Slice(HeaderLength, plaintext.Length), PaddingMode.None);
+            _current.Ctr(iv, plaintext, token.Slice(HeaderLength, plaintext.Length));
             _current.ComputeTag(token.Slice(0, token.Length - TagLength), token.Slice(token.Length - TagLength));
         }
     }
@@ -305,7 +307,7 @@ public sealed class AddressValidationTokenProtector : IDisposable
             slot.ComputeTag(token.Slice(0, token.Length - TagLength), tag);
             if (!CryptographicOperations.FixedTimeEquals(tag, token.Slice(token.Length - TagLength)))
                 return new AddressValidationTokenResult(AddressValidationTokenStatus.Forged);
-            slot.Aes.DecryptCbc(token.Slice(HeaderLength, plaintextLength), token.Slice(2, IvLength), plaintext, PaddingMode.None);
+            slot.Ctr(token.Slice(2, IvLength), token.Slice(HeaderLength, plaintextLength), plaintext);
         }
 
         // Authentic from here on: the layout was written by this server, but check it anyway.
@@ -341,6 +343,10 @@ public sealed class AddressValidationTokenProtector : IDisposable
     private sealed class KeySlot : IDisposable
     {
         private readonly byte[] _macKey = new byte[32];
+        private readonly Aes _aes;
+        private readonly ICryptoTransform _ecb;
+        private readonly byte[] _counters = new byte[RetryPlaintextLength];
+        private readonly byte[] _keystream = new byte[RetryPlaintextLength];
 
         public KeySlot(byte id, ReadOnlySpan<byte> masterKey)
         {
@@ -350,16 +356,33 @@ public sealed class AddressValidationTokenProtector : IDisposable
             Span<byte> encryptionKey = stackalloc byte[32];
             HKDF.DeriveKey(HashAlgorithmName.SHA256, masterKey, encryptionKey, ReadOnlySpan<byte>.Empty, EncryptionLabel);
             HKDF.DeriveKey(HashAlgorithmName.SHA256, masterKey, _macKey, ReadOnlySpan<byte>.Empty, MacLabel);
-            Aes = System.Security.Cryptography.Aes.Create();
+            _aes = Aes.Create();
             byte[] keyCopy = encryptionKey.ToArray();
-            Aes.Key = keyCopy;
+            _aes.Key = keyCopy;
+            _aes.Mode = CipherMode.ECB;
+            _aes.Padding = PaddingMode.None;
+            _ecb = _aes.CreateEncryptor();
             CryptographicOperations.ZeroMemory(keyCopy);
             CryptographicOperations.ZeroMemory(encryptionKey);
         }
 
         public byte Id { get; }
 
-        public Aes Aes { get; }
+        /// <summary>AES-CTR with <paramref name="iv"/> as the first counter block (big-endian increment); encrypts and decrypts.</summary>
+        public void Ctr(ReadOnlySpan<byte> iv, ReadOnlySpan<byte> input, Span<byte> output)
+        {
+            int blocks = input.Length / IvLength; // the plaintexts are whole blocks
+            Span<byte> counter = stackalloc byte[IvLength];
+            iv.CopyTo(counter);
+            for (int b = 0; b < blocks; b++)
+            {
+                counter.CopyTo(_counters.AsSpan(b * IvLength));
+                for (int i = IvLength - 1; i >= 0 && ++counter[i] == 0; i--) { }
+            }
+            _ecb.TransformBlock(_counters, 0, blocks * IvLength, _keystream, 0);
+            for (int i = 0; i < input.Length; i++) output[i] = (byte)(input[i] ^ _keystream[i]);
+            CryptographicOperations.ZeroMemory(_keystream);
+        }
 
         public void ComputeTag(ReadOnlySpan<byte> data, Span<byte> tag16)
         {
@@ -370,7 +393,8 @@ public sealed class AddressValidationTokenProtector : IDisposable
 
         public void Dispose()
         {
-            Aes.Dispose();
+            _ecb.Dispose();
+            _aes.Dispose();
             CryptographicOperations.ZeroMemory(_macKey);
         }
     }

@@ -190,6 +190,41 @@ public class AddressValidationTokenTests
     }
 
     [Fact]
+    public void Format_matches_an_independent_decryption()
+    {
+        // kind | key id | IV | AES-256-CTR(HKDF key "...aes") | HMAC-SHA256(HKDF key "...hmac")[..16], as documented.
+        byte[] master = Enumerable.Repeat((byte)1, 32).ToArray();
+        using var p = NewProtector();
+        byte[] token = RetryToken(p, T0, Client);
+        byte[] encKey = new byte[32], macKey = new byte[32];
+        System.Security.Cryptography.HKDF.DeriveKey(System.Security.Cryptography.HashAlgorithmName.SHA256, master, encKey, [], "quic address validation token aes"u8);
+        System.Security.Cryptography.HKDF.DeriveKey(System.Security.Cryptography.HashAlgorithmName.SHA256, master, macKey, [], "quic address validation token hmac"u8);
+        byte[] mac = System.Security.Cryptography.HMACSHA256.HashData(macKey, token.AsSpan(0, token.Length - 16));
+        Assert.Equal(mac.AsSpan(0, 16).ToArray(), token.AsSpan(token.Length - 16).ToArray());
+
+        using var aes = System.Security.Cryptography.Aes.Create();
+        aes.Key = encKey;
+        byte[] counters = new byte[80];
+        var counter = new System.Numerics.BigInteger(token.AsSpan(2, 16), isUnsigned: true, isBigEndian: true);
+        for (int b = 0; b < 5; b++)
+        {
+            byte[] block = ((counter + b) % System.Numerics.BigInteger.Pow(2, 128)).ToByteArray(isUnsigned: true, isBigEndian: true);
+            block.CopyTo(counters, b * 16 + 16 - block.Length);
+        }
+        byte[] keystream = aes.EncryptEcb(counters, System.Security.Cryptography.PaddingMode.None);
+        byte[] plain = token.AsSpan(18, 80).ToArray();
+        for (int i = 0; i < 80; i++) plain[i] ^= keystream[i];
+
+        Assert.Equal(T0.Ticks, System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(plain));
+        Assert.Equal(Client.MapToIPv6().GetAddressBytes(), plain.AsSpan(8, 16).ToArray());
+        Assert.Equal(8, plain[24]);
+        Assert.Equal(Odcid, plain.AsSpan(25, 8).ToArray());
+        Assert.Equal(8, plain[45]);
+        Assert.Equal(RetryScid, plain.AsSpan(46, 8).ToArray());
+        Assert.False(token.AsSpan(18, 80).IndexOf(Odcid) >= 0); // the ODCID is not in the clear
+    }
+
+    [Fact]
     public void Bad_arguments_throw()
     {
         Assert.Throws<ArgumentException>(() => new AddressValidationTokenProtector(new byte[16], TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), TimeSpan.Zero));
