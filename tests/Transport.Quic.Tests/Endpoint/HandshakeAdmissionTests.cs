@@ -1,4 +1,6 @@
 using System.Net;
+using FsCheck;
+using FsCheck.Fluent;
 using Transport.Core.Time;
 using Transport.Quic.Endpoint;
 
@@ -114,6 +116,40 @@ public class HandshakeAdmissionTests
         Assert.Equal(AddressValidationTokenStatus.Forged, forged.Status);
         Assert.Equal(AdmissionDecision.Accept, Start(o, 0).Decide(forged));
         Assert.Equal(AdmissionDecision.SendRetry, Start(new HandshakeAdmissionOptions { RetryMode = RetryMode.Always }, 0).Decide(forged));
+    }
+
+    [Fact]
+    public void Property_invariants_of_the_decision()
+    {
+        var tokens = new[] { default, ValidRetryToken(), NewToken(Client), NewToken(IPAddress.Parse("192.0.2.50")), ExpiredRetryToken() };
+        TestGen.Check(
+            from mode in Gen.Elements(RetryMode.Never, RetryMode.Always, RetryMode.WhenBusy)
+            from threshold in Gen.Choose(0, 12)
+            from max in Gen.Choose(1, 12)
+            from backlog in Gen.Choose(1, 6)
+            from handshakes in Gen.Choose(0, 14)
+            from pending in Gen.Choose(0, 8)
+            from tokenIndex in Gen.Choose(0, tokens.Length - 1)
+            from drop in Gen.Elements(true, false)
+            select (mode, threshold, max, backlog, handshakes, pending, tokenIndex, drop),
+            c =>
+            {
+                var o = new HandshakeAdmissionOptions
+                {
+                    RetryMode = c.mode, RetryThreshold = c.threshold, MaxHandshakes = c.max, AcceptBacklog = c.backlog,
+                    OverloadResponse = c.drop ? AdmissionDecision.Drop : AdmissionDecision.Refuse,
+                };
+                var a = Start(o, c.handshakes, c.pending);
+                var token = tokens[c.tokenIndex];
+                var d = a.Decide(token);
+                bool full = c.handshakes >= c.max || c.pending >= c.backlog;
+                if (d == AdmissionDecision.CloseInvalidToken) return token.Kind == AddressValidationTokenKind.Retry && !token.IsValid;
+                if (token.Kind == AddressValidationTokenKind.Retry && !token.IsValid) return false;
+                if (d == AdmissionDecision.Accept) return !full && (token.IsValid || c.mode == RetryMode.Never || (c.mode == RetryMode.WhenBusy && c.handshakes < c.threshold));
+                if (d == AdmissionDecision.SendRetry) return !token.IsValid && c.mode != RetryMode.Never;
+                // Refuse or Drop: only when full, and only the configured one.
+                return full && d == o.OverloadResponse && (token.IsValid || c.mode == RetryMode.Never);
+            }, 500);
     }
 
     [Fact]
