@@ -14,8 +14,9 @@ namespace Transport.Bench.Datagrams;
 /// <item><c>stream</c>: one sender and one receiver thread for a fixed time; what the receiver got per second, the loss,
 /// and what the process allocated per datagram. With loss the receiver is the bottleneck and its rate is its maximum.</item>
 /// <item><c>phases</c>: one thread sends a burst of 64 datagrams, then receives them all (loopback queues them during the
-/// send), timing each phase apart: the CPU cost of sending and of receiving one datagram, nothing lost, no scheduling
-/// between two threads (steadier on a busy machine).</item>
+/// send), measuring the thread's CPU time (user + kernel, CLOCK_THREAD_CPUTIME_ID) of each phase apart: the cost of
+/// sending and of receiving one datagram, nothing lost, no scheduling between two threads, and time spent waiting for a
+/// core on a busy machine left out.</item>
 /// </list>
 /// Options: <c>--seconds S</c> (measured time per contender and mode, default 2), <c>--size N</c> (datagram bytes,
 /// default 1200), <c>--train K</c> (datagrams per GSO send, default 32), <c>--rounds R</c> (repeat everything R times,
@@ -107,9 +108,9 @@ internal static class DatagramThroughputTool
         }
         if (phases.Count > 0)
         {
-            Console.WriteLine($"Phases (one thread: send {Burst}, then receive {Burst}; CPU time per datagram of each phase):");
+            Console.WriteLine($"Phases (one thread: send {Burst}, then receive {Burst}; the thread's CPU time, user + kernel, per datagram of each phase):");
             Console.WriteLine();
-            Console.WriteLine("| contender | send ns/datagram | send min..max | receive ns/datagram | receive min..max | datagrams per receive call | allocated bytes per datagram |");
+            Console.WriteLine("| contender | send CPU ns/datagram | send min..max | receive CPU ns/datagram | receive min..max | datagrams per receive call | allocated bytes per datagram |");
             Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
             foreach (string kind in kinds)
             {
@@ -204,27 +205,48 @@ internal static class DatagramThroughputTool
             contender.ReceiveBurst(Burst);
         }
 
-        long sendTicks = 0, receiveTicks = 0, datagrams = 0, calls = 0;
+        // The thread's CPU time (user + kernel), not wall time: time the scheduler gives other processes on a busy
+        // machine does not count, which makes the figures comparable from run to run.
+        long sendNs = 0, receiveNs = 0, datagrams = 0, calls = 0;
         long allocated0 = GC.GetTotalAllocatedBytes(precise: true);
         long end = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
         while (Stopwatch.GetTimestamp() < end)
         {
-            long t0 = Stopwatch.GetTimestamp();
+            long t0 = ThreadCpuNanoseconds();
             contender.SendBurst(Burst);
-            long t1 = Stopwatch.GetTimestamp();
+            long t1 = ThreadCpuNanoseconds();
             calls += contender.ReceiveBurst(Burst);
-            long t2 = Stopwatch.GetTimestamp();
-            sendTicks += t1 - t0;
-            receiveTicks += t2 - t1;
+            long t2 = ThreadCpuNanoseconds();
+            sendNs += t1 - t0;
+            receiveNs += t2 - t1;
             datagrams += Burst;
         }
         long allocated1 = GC.GetTotalAllocatedBytes(precise: true);
-        double nsPerTick = 1e9 / Stopwatch.Frequency;
         return new PhaseResult(
-            sendTicks * nsPerTick / datagrams,
-            receiveTicks * nsPerTick / datagrams,
+            (double)sendNs / datagrams,
+            (double)receiveNs / datagrams,
             calls == 0 ? 0 : (double)datagrams / calls,
             (double)(allocated1 - allocated0) / (2 * datagrams));
+    }
+
+    private const int CLOCK_THREAD_CPUTIME_ID = 3;
+
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    private struct Timespec
+    {
+        public nint Seconds;
+        public nint Nanoseconds;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, out Timespec value);
+
+    /// <summary>CPU time of the calling thread (Linux); elsewhere wall time, which a busy machine inflates.</summary>
+    private static long ThreadCpuNanoseconds()
+    {
+        if (OperatingSystem.IsLinux() && ClockGetTime(CLOCK_THREAD_CPUTIME_ID, out Timespec t) == 0)
+            return (long)t.Seconds * 1_000_000_000 + t.Nanoseconds;
+        return (long)(Stopwatch.GetTimestamp() * (1e9 / Stopwatch.Frequency));
     }
 
     /// <summary>One way of moving datagrams: a send loop and a receive loop that run until <see cref="Stop"/>, or bursts on one thread.</summary>
@@ -373,15 +395,23 @@ internal static class DatagramThroughputTool
             _batch = _receiver.CreateBatch(64);
         }
 
-        private static UdpSocketOptions Options(bool offload, bool portable) => new()
+        private static UdpSocketOptions Options(bool offload, bool portable)
         {
-            PortableSystemCalls = portable,
-            LocalEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
-            EnableGso = offload,
-            EnableGro = offload,
-            SendBufferSize = SocketBufferSize,
-            ReceiveBufferSize = SocketBufferSize,
-        };
+            var options = new UdpSocketOptions
+            {
+                LocalEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
+                EnableGso = offload,
+                EnableGro = offload,
+                SendBufferSize = SocketBufferSize,
+                ReceiveBufferSize = SocketBufferSize,
+            };
+            if (portable) UsePortableCalls(options);
+            return options;
+        }
+
+        // Apart, so that the tool also runs against a Transport.Core without this option (to compare builds).
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static void UsePortableCalls(UdpSocketOptions options) => options.PortableSystemCalls = true;
 
         public override string Name => _mode switch
         {
