@@ -91,18 +91,20 @@ internal static class DatagramThroughputTool
         {
             Console.WriteLine("Stream (one sender thread, one receiver thread):");
             Console.WriteLine();
-            Console.WriteLine("| contender | sent datagrams/s | received datagrams/s | received min..max | received Gbit/s | loss | datagrams per receive call | allocated bytes per datagram |");
-            Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            Console.WriteLine("| contender | sent datagrams/s | received datagrams/s | received min..max | received Gbit/s | loss | datagrams per receive call | sender CPU ns/datagram | receiver CPU ns/datagram | receiver max datagrams/s (1/CPU) | allocated bytes per datagram |");
+            Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
             foreach (string kind in kinds)
             {
                 List<StreamResult> r = stream[kind];
                 double received = Median(r, x => x.ReceivedPerSecond);
+                double receiverCpu = Median(r, x => x.ReceiverCpuNs);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {names[kind]} | {Median(r, x => x.SentPerSecond):N0} | {received:N0} | {Min(r, x => x.ReceivedPerSecond):N0}..{Max(r, x => x.ReceivedPerSecond):N0} | {received * size * 8 / 1e9:0.00} | {Median(r, x => x.Loss):P1} | {Median(r, x => x.PerReceiveCall):0.0} | {Median(r, x => x.AllocatedPerDatagram):0.00} |"));
+                    $"| {names[kind]} | {Median(r, x => x.SentPerSecond):N0} | {received:N0} | {Min(r, x => x.ReceivedPerSecond):N0}..{Max(r, x => x.ReceivedPerSecond):N0} | {received * size * 8 / 1e9:0.00} | {Median(r, x => x.Loss):P1} | {Median(r, x => x.PerReceiveCall):0.0} | {Median(r, x => x.SenderCpuNs):0} | {receiverCpu:0} | {(receiverCpu > 0 ? 1e9 / receiverCpu : 0):N0} | {Median(r, x => x.AllocatedPerDatagram):0.00} |"));
             }
             Console.WriteLine();
             Console.WriteLine("Sent and received rates differ when the sender outruns the receiver and the kernel drops at the full receive buffer (loss); " +
-                              "then the received rate is the receiver's maximum. Allocation is the whole process's (GC.GetTotalAllocatedBytes) during the " +
+                              "then the received rate is what the receiver managed with the CPU it got. CPU ns/datagram is each thread's own CPU " +
+                              "time (user + kernel) per datagram it handled; 1/CPU is the rate the receiver would reach with a core to itself. Allocation is the whole process's (GC.GetTotalAllocatedBytes) during the " +
                               "measured window, divided by datagrams sent plus received.");
             Console.WriteLine();
         }
@@ -162,7 +164,8 @@ internal static class DatagramThroughputTool
 
     private static string RuntimeDescription() => $"{System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription} on {System.Runtime.InteropServices.RuntimeInformation.OSDescription}";
 
-    private sealed record StreamResult(double SentPerSecond, double ReceivedPerSecond, double Loss, double PerReceiveCall, double AllocatedPerDatagram);
+    private sealed record StreamResult(double SentPerSecond, double ReceivedPerSecond, double Loss, double PerReceiveCall, double AllocatedPerDatagram,
+        double SenderCpuNs, double ReceiverCpuNs);
 
     private sealed record PhaseResult(double SendNs, double ReceiveNs, double PerReceiveCall, double AllocatedPerDatagram);
 
@@ -175,10 +178,12 @@ internal static class DatagramThroughputTool
 
         Thread.Sleep(500); // warm-up: JIT tiers, socket buffers
         long sent0 = contender.Sent, received0 = contender.Received, calls0 = contender.ReceiveCalls;
+        CpuSample tx0 = contender.SenderCpu, rx0 = contender.ReceiverCpu;
         long allocated0 = GC.GetTotalAllocatedBytes(precise: true);
         var clock = Stopwatch.StartNew();
         Thread.Sleep(TimeSpan.FromSeconds(seconds));
         long sent1 = contender.Sent, received1 = contender.Received, calls1 = contender.ReceiveCalls;
+        CpuSample tx1 = contender.SenderCpu, rx1 = contender.ReceiverCpu;
         long allocated1 = GC.GetTotalAllocatedBytes(precise: true);
         double elapsed = clock.Elapsed.TotalSeconds;
 
@@ -192,7 +197,16 @@ internal static class DatagramThroughputTool
             received / elapsed,
             sent == 0 ? 0 : Math.Max(0, 1 - (double)received / sent),
             calls == 0 ? 0 : (double)received / calls,
-            (sent + received) == 0 ? 0 : (double)(allocated1 - allocated0) / (sent + received));
+            (sent + received) == 0 ? 0 : (double)(allocated1 - allocated0) / (sent + received),
+            tx1.PerDatagramSince(tx0),
+            rx1.PerDatagramSince(rx0));
+    }
+
+    /// <summary>A thread's CPU time and how many datagrams it had handled then.</summary>
+    private readonly record struct CpuSample(long CpuNs, long Datagrams)
+    {
+        public double PerDatagramSince(CpuSample earlier)
+            => Datagrams > earlier.Datagrams ? (double)(CpuNs - earlier.CpuNs) / (Datagrams - earlier.Datagrams) : 0;
     }
 
     private static PhaseResult MeasurePhases(Contender contender, double seconds)
@@ -269,11 +283,32 @@ internal static class DatagramThroughputTool
         /// <summary>Receives <paramref name="n"/> queued datagrams; returns the receive calls it took.</summary>
         public abstract int ReceiveBurst(int n);
 
-        protected void CountSent(int n) => Interlocked.Add(ref _sent, n);
+        // Each loop samples its own thread's CPU time every so many calls, with its datagram count then, so the
+        // measuring thread can work out CPU per datagram for either side.
+        private readonly Lock _cpuLock = new();
+        private CpuSample _senderCpu, _receiverCpu;
+        private int _sendCalls, _receiveCallsSinceSample;
+
+        public CpuSample SenderCpu { get { lock (_cpuLock) return _senderCpu; } }
+        public CpuSample ReceiverCpu { get { lock (_cpuLock) return _receiverCpu; } }
+
+        protected void CountSent(int n)
+        {
+            long total = Interlocked.Add(ref _sent, n);
+            if (++_sendCalls < 256) return;
+            _sendCalls = 0;
+            long cpu = ThreadCpuNanoseconds();
+            lock (_cpuLock) _senderCpu = new CpuSample(cpu, total);
+        }
+
         protected void CountReceived(int n)
         {
-            Interlocked.Add(ref _received, n);
+            long total = Interlocked.Add(ref _received, n);
             Interlocked.Increment(ref _receiveCalls);
+            if (++_receiveCallsSinceSample < 64) return;
+            _receiveCallsSinceSample = 0;
+            long cpu = ThreadCpuNanoseconds();
+            lock (_cpuLock) _receiverCpu = new CpuSample(cpu, total);
         }
 
         /// <summary>Stops the sender, then closes the sockets, which ends a receiver blocked for more.</summary>
@@ -418,7 +453,7 @@ internal static class DatagramThroughputTool
             DriverMode.Plain => "UdpDatagramSocket plain (Send per datagram)",
             DriverMode.Portable => "UdpDatagramSocket portable (Socket calls, one datagram each)",
             DriverMode.PlainTrains => $"UdpDatagramSocket plain, trains of {_train} (SendSegments without GSO)",
-            _ => $"UdpDatagramSocket GSO ({_train}/send{(_sender.IsGsoEnabled ? "" : ", unavailable")}) + GRO{(_receiver.IsGroEnabled ? "" : " (unavailable)")}",
+            _ => $"UdpDatagramSocket GSO ({_train}/send{(_sender.IsGsoEnabled ? "" : ", unavailable")}) + GRO{(_receiver.IsGroEnabled ? "" : " (unavailable)")}, SO_RCVBUF {_receiver.ReceiveBufferSize >> 10} KiB",
         };
 
         public override void SendLoop()
