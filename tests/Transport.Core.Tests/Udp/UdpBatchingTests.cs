@@ -216,6 +216,28 @@ public sealed class UdpBatchingTests
     }
 
     [LinuxFact]
+    public void A_datagram_larger_than_the_slot_is_counted_and_skipped()
+    {
+        // recvmmsg flags it MSG_TRUNC: the batch drops it and counts it, and the datagrams around it arrive.
+        using var receiver = Open(IPAddress.Loopback, gro: false);
+        using var sender = Open(IPAddress.Loopback, gso: false);
+        SocketAddress to = AddressOf(sender, IPAddress.Loopback, receiver);
+        byte[] buffer = new byte[1500];
+        sender.Send(buffer.AsSpan(0, Fill(buffer, 0)), to);  // 8 bytes
+        sender.Send(new byte[300], to);                      // too big for a 100-byte slot
+        sender.Send(buffer.AsSpan(0, Fill(buffer, 11)), to); // under 100 bytes
+        var batch = new DatagramBatch(receiver.AddressFamily, messageCapacity: 8, messageSize: 100);
+        var sequences = new List<int>();
+        while (sequences.Count < 2)
+        {
+            int n = ReceiveBounded(receiver, batch);
+            for (int i = 0; i < n; i++) sequences.Add(Check(batch[i].Data));
+        }
+        Assert.Equal([0, 11], sequences);
+        Assert.Equal(1, batch.TruncatedMessages);
+    }
+
+    [LinuxFact]
     public void Sendmmsg_train_with_a_short_tail_and_more_than_one_call_arrives_intact()
     {
         // Without GSO a train goes out through sendmmsg, 64 datagrams per call: 150 + a tail is three calls.
