@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace Transport.Core.Udp;
 
 /// <summary>
-/// The few libc calls the batched datagram path needs on Linux (sendmsg with a UDP_SEGMENT control message,
-/// recvmmsg with UDP_GRO control messages, poll, shutdown), with the Linux constants they use.
+/// The few libc calls the datagram paths need on Linux (sendto; sendmsg with a UDP_SEGMENT control message; sendmmsg;
+/// recvmmsg, with or without UDP_GRO control messages; poll, shutdown), with the Linux constants they use.
 /// Constants are those of the generic Linux ABI (x86-64, arm64, arm, riscv); the path is only used on Linux.
 /// </summary>
 internal static unsafe partial class LinuxUdpNative
@@ -65,6 +65,12 @@ internal static unsafe partial class LinuxUdpNative
 
     [LibraryImport("libc", SetLastError = true)]
     internal static partial nint sendmsg(int fd, MsgHdr* msg, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    internal static partial nint sendto(int fd, void* buffer, nuint length, int flags, void* address, uint addressLength);
+
+    [LibraryImport("libc", SetLastError = true)]
+    internal static partial int sendmmsg(int fd, MMsgHdr* msgvec, uint vlen, int flags);
 
     [LibraryImport("libc", SetLastError = true)]
     internal static partial int recvmmsg(int fd, MMsgHdr* msgvec, uint vlen, int flags, void* timeout);

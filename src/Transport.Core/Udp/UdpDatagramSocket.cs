@@ -8,8 +8,9 @@ namespace Transport.Core.Udp;
 
 /// <summary>
 /// A UDP socket for datagram protocols: sends and receives without allocating per datagram, reports the sender of
-/// every datagram, sends trains of equal-size datagrams in one system call (Linux UDP GSO) and receives many datagrams
-/// per system call (Linux recvmmsg with UDP GRO), falling back to one datagram per call where the OS lacks these.
+/// every datagram, sends trains of equal-size datagrams in one system call (Linux UDP GSO, else sendmmsg) and receives
+/// many datagrams per system call (Linux recvmmsg, with UDP GRO where enabled), falling back to one datagram per call
+/// where the OS lacks these.
 /// </summary>
 /// <remarks>
 /// Sends may come from any thread, concurrently. Receives use a caller-owned <see cref="DatagramBatch"/>; one receive
@@ -29,7 +30,9 @@ public sealed class UdpDatagramSocket : IDisposable
     private readonly Socket _socket;
     private readonly SafeSocketHandle _handle;
     private readonly bool _dualMode;
-    private readonly bool _nativeReceive;
+    private readonly bool _native;        // Linux libc calls: sendto, sendmmsg, recvmmsg (else the portable Socket calls)
+    private readonly bool _gro;           // UDP_GRO is on: recvmmsg messages may hold coalesced trains
+    private readonly bool _receiveControl; // recvmmsg asks for control messages (GRO segment size, TOS)
     private volatile bool _gso;
     private volatile int _disposed;
     private UdpReceiveLoop? _loop;
@@ -56,20 +59,22 @@ public sealed class UdpDatagramSocket : IDisposable
             if (OperatingSystem.IsWindows()) DisableUdpConnectionReset(socket);
             socket.Bind(options.LocalEndPoint);
 
-            if (OperatingSystem.IsLinux() && LinuxUdpNative.IsAvailable)
+            if (OperatingSystem.IsLinux() && LinuxUdpNative.IsAvailable && !options.PortableSystemCalls)
             {
+                _native = true;
                 if (options.EnableGso) _gso = ProbeGso(socket);
-                if (options.EnableGro) _nativeReceive = TrySetInt(socket, SOL_UDP, UDP_GRO, 1);
-                if (options.ReceiveTypeOfService && _nativeReceive)
+                if (options.EnableGro) _gro = TrySetInt(socket, SOL_UDP, UDP_GRO, 1);
+                _receiveControl = _gro;
+                if (options.ReceiveTypeOfService)
                 {
-                    if (family == AddressFamily.InterNetwork || _dualMode) TrySetInt(socket, IPPROTO_IP, IP_RECVTOS, 1);
-                    if (family == AddressFamily.InterNetworkV6) TrySetInt(socket, IPPROTO_IPV6, IPV6_RECVTCLASS, 1);
+                    if (family == AddressFamily.InterNetwork || _dualMode) _receiveControl |= TrySetInt(socket, IPPROTO_IP, IP_RECVTOS, 1);
+                    if (family == AddressFamily.InterNetworkV6) _receiveControl |= TrySetInt(socket, IPPROTO_IPV6, IPV6_RECVTCLASS, 1);
                 }
-                if (options.ReportIcmpErrors)
-                {
-                    if (family == AddressFamily.InterNetwork || _dualMode) TrySetInt(socket, IPPROTO_IP, IP_RECVERR, 1);
-                    if (family == AddressFamily.InterNetworkV6) TrySetInt(socket, IPPROTO_IPV6, IPV6_RECVERR, 1);
-                }
+            }
+            if (OperatingSystem.IsLinux() && options.ReportIcmpErrors)
+            {
+                if (family == AddressFamily.InterNetwork || _dualMode) TrySetInt(socket, IPPROTO_IP, IP_RECVERR, 1);
+                if (family == AddressFamily.InterNetworkV6) TrySetInt(socket, IPPROTO_IPV6, IPV6_RECVERR, 1);
             }
         }
         catch
@@ -93,8 +98,14 @@ public sealed class UdpDatagramSocket : IDisposable
     /// <summary>Whether <see cref="SendSegments"/> currently uses GSO (it turns false for good if the kernel rejects it).</summary>
     public bool IsGsoEnabled => _gso;
 
-    /// <summary>Whether receives use the batched recvmmsg + GRO path (else one datagram per system call).</summary>
-    public bool IsGroEnabled => _nativeReceive;
+    /// <summary>Whether receives use UDP GRO (the kernel may coalesce a train into one message, which the batch splits again).</summary>
+    public bool IsGroEnabled => _gro;
+
+    /// <summary>
+    /// Whether receives take many datagrams per system call (Linux recvmmsg, with or without GRO) and
+    /// <see cref="SendSegments"/> without GSO sends many per call (sendmmsg); else one datagram per system call.
+    /// </summary>
+    public bool IsBatchingEnabled => _native;
 
     /// <summary>The socket error that made GSO fall back to plain sends, if it did.</summary>
     public SocketError? GsoFallbackReason { get; private set; }
@@ -190,6 +201,7 @@ public sealed class UdpDatagramSocket : IDisposable
     /// <see cref="MaxSendPayload"/> bytes per system call; else one send per datagram.
     /// </summary>
     /// <returns>The number of datagrams sent.</returns>
+    /// <remarks>Without GSO, on Linux, the datagrams go out up to 64 per system call (sendmmsg).</remarks>
     /// <exception cref="ArgumentOutOfRangeException">The segment size is not 1..<see cref="MaxSendPayload"/>.</exception>
     public int SendSegments(ReadOnlySpan<byte> train, int segmentSize, SocketAddress remote)
     {
@@ -211,6 +223,11 @@ public sealed class UdpDatagramSocket : IDisposable
             }
         }
 
+        if (_native && train.Length > segmentSize)
+        {
+            SendTrainNative(train, segmentSize, remote);
+            return datagrams;
+        }
         while (!train.IsEmpty)
         {
             int length = Math.Min(segmentSize, train.Length);
@@ -222,6 +239,11 @@ public sealed class UdpDatagramSocket : IDisposable
 
     private void SendPlain(ReadOnlySpan<byte> datagram, SocketAddress remote)
     {
+        if (_native)
+        {
+            SendToNative(datagram, remote);
+            return;
+        }
         try
         {
             _socket.SendTo(datagram, SocketFlags.None, remote);
@@ -231,6 +253,94 @@ public sealed class UdpDatagramSocket : IDisposable
             // A pending error report about an earlier datagram, not this one: it is consumed now, so send again.
             Interlocked.Increment(ref _ignoredIcmpErrors);
             _socket.SendTo(datagram, SocketFlags.None, remote);
+        }
+    }
+
+    /// <summary>One sendto: what Socket.SendTo does, without its per-call bookkeeping.</summary>
+    private unsafe void SendToNative(ReadOnlySpan<byte> datagram, SocketAddress remote)
+    {
+        bool addedRef = false;
+        try
+        {
+            _handle.DangerousAddRef(ref addedRef);
+            int fd = (int)_handle.DangerousGetHandle();
+            bool retriedIcmp = false;
+            fixed (byte* data = datagram)
+            fixed (byte* name = remote.Buffer.Span)
+            {
+                while (sendto(fd, data, (nuint)datagram.Length, 0, name, (uint)remote.Size) < 0)
+                    OnSendError(fd, Marshal.GetLastPInvokeError(), ref retriedIcmp);
+            }
+        }
+        finally
+        {
+            if (addedRef) _handle.DangerousRelease();
+        }
+    }
+
+    /// <summary>Most messages per sendmmsg call (the vector lives on the stack).</summary>
+    private const int MaxMessagesPerSendmmsg = 64;
+
+    /// <summary>Sends a train as separate datagrams of <paramref name="segmentSize"/> bytes, up to 64 per sendmmsg call.</summary>
+    private unsafe void SendTrainNative(ReadOnlySpan<byte> train, int segmentSize, SocketAddress remote)
+    {
+        MMsgHdr* headers = stackalloc MMsgHdr[MaxMessagesPerSendmmsg];
+        IoVec* iovecs = stackalloc IoVec[MaxMessagesPerSendmmsg];
+        bool addedRef = false;
+        try
+        {
+            _handle.DangerousAddRef(ref addedRef);
+            int fd = (int)_handle.DangerousGetHandle();
+            bool retriedIcmp = false;
+            int total = train.Length;
+            fixed (byte* data = train)
+            fixed (byte* name = remote.Buffer.Span)
+            {
+                uint nameLength = (uint)remote.Size;
+                int offset = 0;
+                while (offset < total)
+                {
+                    int n = 0;
+                    for (int at = offset; at < total && n < MaxMessagesPerSendmmsg; at += segmentSize, n++)
+                    {
+                        iovecs[n] = new IoVec { Base = data + at, Length = (nuint)Math.Min(segmentSize, total - at) };
+                        headers[n] = new MMsgHdr { Header = new MsgHdr { Name = name, NameLength = nameLength, Iov = iovecs + n, IovLength = 1 } };
+                    }
+                    int sent = sendmmsg(fd, headers, (uint)n, 0);
+                    if (sent < 0)
+                    {
+                        OnSendError(fd, Marshal.GetLastPInvokeError(), ref retriedIcmp);
+                        continue;
+                    }
+                    if (sent > 0) retriedIcmp = false;
+                    offset = (int)Math.Min(total, offset + (long)sent * segmentSize);
+                }
+            }
+        }
+        finally
+        {
+            if (addedRef) _handle.DangerousRelease();
+        }
+    }
+
+    /// <summary>A failed native send: returns to retry (EINTR; EAGAIN once writable; one stale ICMP report), else throws.</summary>
+    private void OnSendError(int fd, int errno, ref bool retriedIcmp)
+    {
+        switch (errno)
+        {
+            case EINTR:
+                return;
+            case EAGAIN:
+                WaitFor(fd, POLLOUT); // the descriptor is non-blocking (async use); wait until writable
+                return;
+            case ECONNREFUSED or ECONNRESET when !retriedIcmp:
+                // A pending error report about an earlier datagram, not this one: it is consumed now, so send again.
+                retriedIcmp = true;
+                Interlocked.Increment(ref _ignoredIcmpErrors);
+                return;
+            default:
+                ThrowIfDisposed();
+                throw new SocketException((int)ToSocketError(errno));
         }
     }
 
@@ -303,14 +413,15 @@ public sealed class UdpDatagramSocket : IDisposable
 
     /// <summary>
     /// Waits for datagrams and fills <paramref name="batch"/> with as many as are ready (up to its capacity), in one
-    /// system call on the GRO path. Returns the datagram count (may be 0 after a wakeup that carried nothing usable).
+    /// system call where <see cref="IsBatchingEnabled"/> (else one datagram per call). Returns the datagram count (may
+    /// be 0 after a wakeup that carried nothing usable).
     /// </summary>
     /// <exception cref="ObjectDisposedException">The socket was disposed (also while waiting).</exception>
     /// <exception cref="SocketException">The OS failed the receive with something other than an ICMP report.</exception>
     public int Receive(DatagramBatch batch)
     {
         ValidateBatch(batch);
-        return _nativeReceive ? ReceiveNative(batch, wait: true) : ReceivePlain(batch);
+        return _native ? ReceiveNative(batch, wait: true) : ReceivePlain(batch);
     }
 
     /// <summary>As <see cref="Receive"/>, without blocking a thread while waiting.</summary>
@@ -318,7 +429,7 @@ public sealed class UdpDatagramSocket : IDisposable
     public async ValueTask<int> ReceiveAsync(DatagramBatch batch, CancellationToken cancellationToken = default)
     {
         ValidateBatch(batch);
-        if (!_nativeReceive)
+        if (!_native)
         {
             batch.Clear();
             while (true)
@@ -338,7 +449,6 @@ public sealed class UdpDatagramSocket : IDisposable
                     throw new ObjectDisposedException(nameof(UdpDatagramSocket));
                 }
             }
-            DrainPlain(batch);
             return batch.Count;
         }
 
@@ -362,6 +472,10 @@ public sealed class UdpDatagramSocket : IDisposable
         }
     }
 
+    /// <summary>
+    /// The portable path: one ReceiveFrom, one datagram. (It used to drain further datagrams while Socket.Available
+    /// said some were queued, but that costs an ioctl per datagram plus one per call, more than it saves.)
+    /// </summary>
     private int ReceivePlain(DatagramBatch batch)
     {
         batch.Clear();
@@ -383,28 +497,7 @@ public sealed class UdpDatagramSocket : IDisposable
                 throw new ObjectDisposedException(nameof(UdpDatagramSocket));
             }
         }
-        DrainPlain(batch);
         return batch.Count;
-    }
-
-    /// <summary>Takes further queued datagrams without waiting, up to the batch's capacity.</summary>
-    private void DrainPlain(DatagramBatch batch)
-    {
-        try
-        {
-            for (int m = 1; m < batch.MessageCapacity && _socket.Available > 0; m++)
-            {
-                int length = _socket.ReceiveFrom(batch.MessageSlot(m), SocketFlags.None, batch.RemoteSlot(m));
-                batch.AddPlain(m, length);
-            }
-        }
-        catch (SocketException)
-        {
-            // Keep what was received; the error (if it persists) surfaces on the next receive.
-        }
-        catch (ObjectDisposedException)
-        {
-        }
     }
 
     /// <summary>recvmmsg with MSG_WAITFORONE: blocks for the first message (when <paramref name="wait"/>), takes the rest that are ready.</summary>
@@ -421,7 +514,7 @@ public sealed class UdpDatagramSocket : IDisposable
             while (true)
             {
                 ThrowIfDisposed();
-                MMsgHdr* headers = batch.PrepareNative(capacity, wantControl: true);
+                MMsgHdr* headers = batch.PrepareNative(capacity, wantControl: _receiveControl);
                 int messages = recvmmsg(fd, headers, (uint)capacity, flags, null);
                 if (messages >= 0)
                 {
@@ -515,7 +608,7 @@ public sealed class UdpDatagramSocket : IDisposable
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.AddressFamily != AddressFamily)
             throw new ArgumentException($"The batch is for {batch.AddressFamily} sockets but this socket is {AddressFamily}.", nameof(batch));
-        if (_nativeReceive && batch.MessageSize < DatagramBatch.GroMessageSize)
+        if (_gro && batch.MessageSize < DatagramBatch.GroMessageSize)
             throw new ArgumentException($"With GRO a batch needs {DatagramBatch.GroMessageSize}-byte message slots, not {batch.MessageSize}; use CreateBatch.", nameof(batch));
     }
 

@@ -31,16 +31,16 @@ public sealed class UdpSocketOptions
     public bool EnableGso { get; set; } = true;
 
     /// <summary>
-    /// Receive with UDP generic receive offload (Linux <c>UDP_GRO</c>) and <c>recvmmsg</c>: one system call returns
-    /// many datagrams, some coalesced into segment trains that the receive batch splits again. Default true; without
-    /// support the socket receives one datagram per system call.
+    /// Receive with UDP generic receive offload (Linux <c>UDP_GRO</c>): the kernel coalesces trains of equal-size
+    /// datagrams into one message, which the receive batch splits again. Default true. Either way, on Linux one
+    /// <c>recvmmsg</c> call returns many datagrams; elsewhere the socket receives one datagram per system call.
     /// </summary>
     public bool EnableGro { get; set; } = true;
 
     /// <summary>
     /// Ask the kernel for each received datagram's IP TOS / IPv6 traffic class byte (the ECN bits live in its low two
-    /// bits), reported in <see cref="DatagramMetadata.TypeOfService"/>. Only the batched (GRO) receive path reports it.
-    /// Default false.
+    /// bits), reported in <see cref="DatagramMetadata.TypeOfService"/>. Only the batched (Linux recvmmsg) receive path
+    /// reports it. Default false.
     /// </summary>
     public bool ReceiveTypeOfService { get; set; }
 
@@ -49,6 +49,12 @@ public sealed class UdpSocketOptions
     /// ConnectionRefused on the next socket call, which the receive path must survive.
     /// </summary>
     internal bool ReportIcmpErrors { get; set; }
+
+    /// <summary>
+    /// For tests and benchmarks: use only the portable Socket calls (one datagram per system call, no GSO, GRO,
+    /// sendmmsg or recvmmsg), as on an OS without the Linux calls.
+    /// </summary>
+    internal bool PortableSystemCalls { get; set; }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
     internal void Validate()

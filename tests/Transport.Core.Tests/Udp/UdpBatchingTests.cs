@@ -44,14 +44,15 @@ public sealed class UdpBatchingTests
     }
 
     [Theory]
-    [InlineData(true, true)]    // GSO train, GRO receive: few messages, split back into datagrams
-    [InlineData(true, false)]   // GSO train, plain receive: the kernel segments it
-    [InlineData(false, true)]   // plain sends of the train, GRO receive
-    [InlineData(false, false)]  // fully plain
-    public void Segment_trains_arrive_as_separate_intact_datagrams(bool gso, bool gro)
+    [InlineData(true, true, false)]    // GSO train, GRO receive: few messages, split back into datagrams
+    [InlineData(true, false, false)]   // GSO train, plain receive (recvmmsg): the kernel segments it
+    [InlineData(false, true, false)]   // sendmmsg of the train, GRO receive
+    [InlineData(false, false, false)]  // sendmmsg, recvmmsg without GRO
+    [InlineData(false, false, true)]   // portable: one send and one receive per datagram
+    public void Segment_trains_arrive_as_separate_intact_datagrams(bool gso, bool gro, bool portable)
     {
-        using var receiver = Open(IPAddress.Loopback, gro: gro);
-        using var sender = Open(IPAddress.Loopback, gso: gso);
+        using var receiver = Open(IPAddress.Loopback, gro: gro, portable: portable);
+        using var sender = Open(IPAddress.Loopback, gso: gso, portable: portable);
         SocketAddress to = AddressOf(sender, IPAddress.Loopback, receiver);
         SocketAddress expectedFrom = AddressOf(receiver, IPAddress.Loopback, sender);
         const int segmentSize = 1200, trains = 20, perTrain = 100; // 100 segments: more than one GSO call each
@@ -183,9 +184,22 @@ public sealed class UdpBatchingTests
     }
 
     [LinuxFact]
-    public void Batched_receive_returns_many_datagrams_per_call()
+    public void Portable_path_is_used_when_asked()
     {
-        using var receiver = Open(IPAddress.Loopback, gro: true);
+        using var socket = Open(IPAddress.Loopback, portable: true);
+        Assert.False(socket.IsBatchingEnabled);
+        Assert.False(socket.IsGsoEnabled);
+        Assert.False(socket.IsGroEnabled);
+        using var plain = Open(IPAddress.Loopback, gso: false, gro: false);
+        Assert.True(plain.IsBatchingEnabled); // recvmmsg and sendmmsg need no offload
+    }
+
+    [LinuxTheory]
+    [InlineData(true)]
+    [InlineData(false)] // recvmmsg without GRO: still many datagrams per call
+    public void Batched_receive_returns_many_datagrams_per_call(bool gro)
+    {
+        using var receiver = Open(IPAddress.Loopback, gro: gro);
         using var sender = Open(IPAddress.Loopback, gso: false);
         SocketAddress to = AddressOf(sender, IPAddress.Loopback, receiver);
         byte[] buffer = new byte[1500];
@@ -202,9 +216,58 @@ public sealed class UdpBatchingTests
     }
 
     [LinuxFact]
-    public void Type_of_service_byte_is_reported_when_asked()
+    public void A_datagram_larger_than_the_slot_is_counted_and_skipped()
     {
-        using var receiver = Open(IPAddress.Loopback, gro: true, tos: true);
+        // recvmmsg flags it MSG_TRUNC: the batch drops it and counts it, and the datagrams around it arrive.
+        using var receiver = Open(IPAddress.Loopback, gro: false);
+        using var sender = Open(IPAddress.Loopback, gso: false);
+        SocketAddress to = AddressOf(sender, IPAddress.Loopback, receiver);
+        byte[] buffer = new byte[1500];
+        sender.Send(buffer.AsSpan(0, Fill(buffer, 0)), to);  // 8 bytes
+        sender.Send(new byte[300], to);                      // too big for a 100-byte slot
+        sender.Send(buffer.AsSpan(0, Fill(buffer, 11)), to); // under 100 bytes
+        var batch = new DatagramBatch(receiver.AddressFamily, messageCapacity: 8, messageSize: 100);
+        var sequences = new List<int>();
+        while (sequences.Count < 2)
+        {
+            int n = ReceiveBounded(receiver, batch);
+            for (int i = 0; i < n; i++) sequences.Add(Check(batch[i].Data));
+        }
+        Assert.Equal([0, 11], sequences);
+        Assert.Equal(1, batch.TruncatedMessages);
+    }
+
+    [LinuxFact]
+    public void Sendmmsg_train_with_a_short_tail_and_more_than_one_call_arrives_intact()
+    {
+        // Without GSO a train goes out through sendmmsg, 64 datagrams per call: 150 + a tail is three calls.
+        using var receiver = Open(IPAddress.Loopback, gro: false);
+        using var sender = Open(IPAddress.Loopback, gso: false);
+        SocketAddress to = AddressOf(sender, IPAddress.Loopback, receiver);
+        SocketAddress expectedFrom = AddressOf(receiver, IPAddress.Loopback, sender);
+        Assert.Equal(151, sender.SendSegments(Train(0, 150, 500, tail: 33), 500, to));
+        var batch = receiver.CreateBatch(64);
+        int got = 0;
+        while (got < 151)
+        {
+            int n = ReceiveBounded(receiver, batch);
+            for (int i = 0; i < n; i++, got++)
+            {
+                Assert.Equal(got, Check(batch[i].Data));
+                Assert.Equal(got == 150 ? 33 : 500, batch[i].Data.Length);
+                Assert.True(batch[i].Remote.Equals(expectedFrom));
+                Assert.Equal(0, batch[i].Metadata.SegmentSize);
+            }
+        }
+        Assert.Equal(151, got);
+    }
+
+    [LinuxTheory]
+    [InlineData(true)]
+    [InlineData(false)] // the TOS byte comes with recvmmsg whether or not GRO is on
+    public void Type_of_service_byte_is_reported_when_asked(bool gro)
+    {
+        using var receiver = Open(IPAddress.Loopback, gro: gro, tos: true);
         using var sender = Open(IPAddress.Loopback);
         sender.Socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.TypeOfService, 0b10); // ECT(0)
         sender.Send("ecn"u8, AddressOf(sender, IPAddress.Loopback, receiver));

@@ -27,7 +27,7 @@ internal static class UdpTestSupport
     }
 
     internal static UdpDatagramSocket Open(IPAddress address, bool gso = true, bool gro = true, bool dualMode = true,
-        bool icmp = false, bool tos = false)
+        bool icmp = false, bool tos = false, bool portable = false)
         => new(new UdpSocketOptions
         {
             LocalEndPoint = new IPEndPoint(address, 0),
@@ -36,6 +36,7 @@ internal static class UdpTestSupport
             EnableGro = gro,
             ReportIcmpErrors = icmp,
             ReceiveTypeOfService = tos,
+            PortableSystemCalls = portable,
             ReceiveBufferSize = 4 << 20,
             SendBufferSize = 1 << 20,
         });
