@@ -133,7 +133,10 @@ public sealed class QlogWriter : IDisposable
         WriteHeader(vantagePoint, originalDestinationConnectionId, referenceWallClock ?? DateTimeOffset.UtcNow, title, vantagePointName);
     }
 
-    /// <summary>A writer that writes nothing and costs one branch per call: the writer of connections without qlog.</summary>
+    /// <summary>
+    /// A writer that writes nothing and costs one branch per call: the writer of connections without qlog. It holds no
+    /// state, so one instance serves every connection on every thread.
+    /// </summary>
     public static QlogWriter Null { get; } = new();
 
     /// <summary>True while events are being written; false for <see cref="Null"/> and once the writer failed or was disposed.</summary>
@@ -500,6 +503,16 @@ public sealed class QlogWriter : IDisposable
         EncryptionLevel.ZeroRtt => serverSecret ? QlogKeyType.Server0RttSecret : QlogKeyType.Client0RttSecret,
         EncryptionLevel.Handshake => serverSecret ? QlogKeyType.ServerHandshakeSecret : QlogKeyType.ClientHandshakeSecret,
         EncryptionLevel.OneRtt => serverSecret ? QlogKeyType.Server1RttSecret : QlogKeyType.Client1RttSecret,
+        _ => throw new ArgumentOutOfRangeException(nameof(level), level, "Not an encryption level."),
+    };
+
+    /// <summary>The packet type that carries an encryption level's packets (RFC 9000 §17; RFC 9001 §4.1.4).</summary>
+    public static PacketType PacketTypeOf(EncryptionLevel level) => level switch
+    {
+        EncryptionLevel.Initial => PacketType.Initial,
+        EncryptionLevel.ZeroRtt => PacketType.ZeroRtt,
+        EncryptionLevel.Handshake => PacketType.Handshake,
+        EncryptionLevel.OneRtt => PacketType.OneRtt,
         _ => throw new ArgumentOutOfRangeException(nameof(level), level, "Not an encryption level."),
     };
 

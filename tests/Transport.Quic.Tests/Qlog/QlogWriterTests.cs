@@ -195,6 +195,14 @@ public class QlogWriterTests
     public void Key_type_of_level_and_side(EncryptionLevel level, bool server, QlogKeyType expected) =>
         Assert.Equal(expected, QlogWriter.KeyTypeOf(level, server));
 
+    [Theory]
+    [InlineData(EncryptionLevel.Initial, PacketType.Initial)]
+    [InlineData(EncryptionLevel.ZeroRtt, PacketType.ZeroRtt)]
+    [InlineData(EncryptionLevel.Handshake, PacketType.Handshake)]
+    [InlineData(EncryptionLevel.OneRtt, PacketType.OneRtt)]
+    public void Packet_type_of_level(EncryptionLevel level, PacketType expected) =>
+        Assert.Equal(expected, QlogWriter.PacketTypeOf(level));
+
     [Fact]
     public void Connection_started_golden()
     {
