@@ -86,7 +86,7 @@ public sealed class QlogWriter : IDisposable
 
     // Last values logged by recovery:metrics_updated, so that only changes are written (quic-events-02 SHOULD).
     private long _minRtt = -1, _smoothedRtt = -1, _latestRtt = -1, _rttVariance = -1;
-    private ulong? _congestionWindow, _bytesInFlight, _ssthresh, _pacingRate, _packetsInFlight;
+    private long? _congestionWindow, _bytesInFlight, _ssthresh, _pacingRate, _packetsInFlight;
     private int? _ptoCount;
 
     private QlogWriter()
@@ -414,15 +414,20 @@ public sealed class QlogWriter : IDisposable
     /// <summary>
     /// <c>recovery:metrics_updated</c>. Pass every value the recovery state has, as often as convenient (say after each
     /// ACK): the writer logs only the values that changed since the last event and writes nothing when none did, as
-    /// the draft recommends. RTTs are logged in milliseconds, windows in bytes, the pacing rate in bits per second.
-    /// A <paramref name="ssthresh"/> of <see cref="ulong.MaxValue"/> (no threshold yet) is not logged.
+    /// the draft recommends. RTTs are logged in milliseconds and windows in bytes (the types of
+    /// <c>RttEstimator</c>, <c>LossDetector</c> and <c>ICongestionController</c>); the pacing rate is given in bytes
+    /// per second, as <c>ICongestionController.PacingRate</c> has it, and logged in bits per second as qlog wants. An
+    /// <paramref name="ssthresh"/> of <see cref="long.MaxValue"/> (no threshold yet) is not logged.
     /// </summary>
     public void MetricsUpdated(Instant time, TimeSpan? minRtt = null, TimeSpan? smoothedRtt = null, TimeSpan? latestRtt = null,
-        TimeSpan? rttVariance = null, ulong? congestionWindow = null, ulong? bytesInFlight = null, ulong? ssthresh = null,
-        ulong? pacingRate = null, int? ptoCount = null, ulong? packetsInFlight = null)
+        TimeSpan? rttVariance = null, long? congestionWindow = null, long? bytesInFlight = null, long? ssthresh = null,
+        double? pacingRateBytesPerSecond = null, int? ptoCount = null, long? packetsInFlight = null)
     {
         if (!IsEnabled) return;
-        if (ssthresh == ulong.MaxValue) ssthresh = null;
+        if (ssthresh == long.MaxValue) ssthresh = null;
+        long? pacingRate = pacingRateBytesPerSecond is { } bytesPerSecond && double.IsFinite(bytesPerSecond)
+            ? (long)Math.Min(Math.Round(Math.Max(0, bytesPerSecond) * 8), long.MaxValue)
+            : null;
         bool minChanged = Changed(minRtt, _minRtt), smoothedChanged = Changed(smoothedRtt, _smoothedRtt),
             latestChanged = Changed(latestRtt, _latestRtt), varianceChanged = Changed(rttVariance, _rttVariance),
             cwndChanged = Changed(congestionWindow, _congestionWindow), inFlightChanged = Changed(bytesInFlight, _bytesInFlight),
@@ -728,7 +733,7 @@ public sealed class QlogWriter : IDisposable
 
     private static bool Changed(TimeSpan? value, long last) => value is { } v && v.Ticks != last;
 
-    private static bool Changed(ulong? value, ulong? last) => value is { } v && v != last;
+    private static bool Changed(long? value, long? last) => value is { } v && v != last;
 
     private static double Milliseconds(TimeSpan span) => span.Ticks / (double)TimeSpan.TicksPerMillisecond;
 

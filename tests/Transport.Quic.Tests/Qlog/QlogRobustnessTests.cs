@@ -47,7 +47,7 @@ public class QlogRobustnessTests
         w.PacketDropped(t, PacketType.Initial, 1200, QlogPacketDropReason.Duplicate);
         w.PacketBuffered(t, PacketType.Handshake, 1200);
         w.PacketLost(t, PacketType.OneRtt, (ulong)i, QlogPacketLostTrigger.TimeThreshold, w.Frames);
-        w.MetricsUpdated(t, smoothedRtt: TimeSpan.FromTicks(i), congestionWindow: (ulong)i, bytesInFlight: (ulong)i);
+        w.MetricsUpdated(t, smoothedRtt: TimeSpan.FromTicks(i), congestionWindow: i, bytesInFlight: i, pacingRateBytesPerSecond: i * 1.5);
         w.CongestionStateUpdated(t, CongestionState.SlowStart, CongestionState.Recovery);
         w.KeyUpdated(t, QlogKeyType.Client1RttSecret, QlogKeyUpdateTrigger.LocalUpdate, (uint)i);
         w.KeyRetired(t, QlogKeyType.Client1RttSecret, QlogKeyUpdateTrigger.LocalUpdate, (uint)i);

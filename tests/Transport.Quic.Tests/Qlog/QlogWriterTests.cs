@@ -137,7 +137,7 @@ public class QlogWriterTests
         var (writer, stream) = NewWriter();
         writer.MetricsUpdated(At(40), minRtt: TimeSpan.FromMilliseconds(20), smoothedRtt: TimeSpan.FromMicroseconds(25_125),
             latestRtt: TimeSpan.FromMilliseconds(30), rttVariance: TimeSpan.FromMilliseconds(5), congestionWindow: 12000,
-            bytesInFlight: 2400, ssthresh: ulong.MaxValue, pacingRate: 4_000_000, ptoCount: 0);
+            bytesInFlight: 2400, ssthresh: long.MaxValue, pacingRateBytesPerSecond: 500_000, ptoCount: 0);
         Assert.Equal(
             """{"time":40,"name":"recovery:metrics_updated","data":{"min_rtt":20,"smoothed_rtt":25.125,"latest_rtt":30,"rtt_variance":5,"pto_count":0,"congestion_window":12000,"bytes_in_flight":2400,"pacing_rate":4000000}}""",
             LastRecord(writer, stream));
@@ -145,14 +145,14 @@ public class QlogWriterTests
         // Same values again: nothing is written.
         writer.MetricsUpdated(At(41), minRtt: TimeSpan.FromMilliseconds(20), smoothedRtt: TimeSpan.FromMicroseconds(25_125),
             latestRtt: TimeSpan.FromMilliseconds(30), rttVariance: TimeSpan.FromMilliseconds(5), congestionWindow: 12000,
-            bytesInFlight: 2400, ssthresh: ulong.MaxValue, pacingRate: 4_000_000, ptoCount: 0);
+            bytesInFlight: 2400, ssthresh: long.MaxValue, pacingRateBytesPerSecond: 500_000, ptoCount: 0);
         writer.Flush();
         Assert.Single(Events(stream));
 
         // Only bytes_in_flight and ssthresh changed.
         writer.MetricsUpdated(At(42), minRtt: TimeSpan.FromMilliseconds(20), smoothedRtt: TimeSpan.FromMicroseconds(25_125),
             latestRtt: TimeSpan.FromMilliseconds(30), rttVariance: TimeSpan.FromMilliseconds(5), congestionWindow: 12000,
-            bytesInFlight: 1200, ssthresh: 6000, pacingRate: 4_000_000, ptoCount: 0);
+            bytesInFlight: 1200, ssthresh: 6000, pacingRateBytesPerSecond: 500_000, ptoCount: 0);
         Assert.Equal(
             """{"time":42,"name":"recovery:metrics_updated","data":{"bytes_in_flight":1200,"ssthresh":6000}}""",
             LastRecord(writer, stream));
@@ -349,7 +349,7 @@ public class QlogWriterTests
             writer.Frames.AddAck(TimeSpan.FromMilliseconds(1), [new AckRange(0, pn)]);
             writer.Frames.AddStream(0, pn * 1000, 1000, false);
             writer.PacketSent(At(1 + pn), PacketType.OneRtt, pn, 1100, writer.Frames);
-            writer.MetricsUpdated(At(1 + pn), bytesInFlight: pn * 1100);
+            writer.MetricsUpdated(At(1 + pn), bytesInFlight: (long)pn * 1100);
         }
         writer.ConnectionClosed(At(5000), QlogOwner.Local, 0, null, "done", QlogConnectionCloseTrigger.Clean);
         writer.Dispose();
