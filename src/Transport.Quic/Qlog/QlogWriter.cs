@@ -759,93 +759,104 @@ public sealed class QlogWriter : IDisposable
         _ => "unknown",
     };
 
-    private static string KeyTypeName(QlogKeyType type) => type switch
-    {
-        QlogKeyType.ServerInitialSecret => "server_initial_secret",
-        QlogKeyType.ClientInitialSecret => "client_initial_secret",
-        QlogKeyType.ServerHandshakeSecret => "server_handshake_secret",
-        QlogKeyType.ClientHandshakeSecret => "client_handshake_secret",
-        QlogKeyType.Server0RttSecret => "server_0rtt_secret",
-        QlogKeyType.Client0RttSecret => "client_0rtt_secret",
-        QlogKeyType.Server1RttSecret => "server_1rtt_secret",
-        QlogKeyType.Client1RttSecret => "client_1rtt_secret",
-        _ => "unknown",
-    };
+    private static readonly JsonEncodedText[] KeyTypeNames = NameTable<QlogKeyType>(
+        (QlogKeyType.ServerInitialSecret, "server_initial_secret"),
+        (QlogKeyType.ClientInitialSecret, "client_initial_secret"),
+        (QlogKeyType.ServerHandshakeSecret, "server_handshake_secret"),
+        (QlogKeyType.ClientHandshakeSecret, "client_handshake_secret"),
+        (QlogKeyType.Server0RttSecret, "server_0rtt_secret"),
+        (QlogKeyType.Client0RttSecret, "client_0rtt_secret"),
+        (QlogKeyType.Server1RttSecret, "server_1rtt_secret"),
+        (QlogKeyType.Client1RttSecret, "client_1rtt_secret"));
 
-    private static string ConnectionStateName(QlogConnectionState state) => state switch
-    {
-        QlogConnectionState.Attempted => "attempted",
-        QlogConnectionState.PeerValidated => "peer_validated",
-        QlogConnectionState.HandshakeStarted => "handshake_started",
-        QlogConnectionState.EarlyWrite => "early_write",
-        QlogConnectionState.HandshakeComplete => "handshake_complete",
-        QlogConnectionState.HandshakeConfirmed => "handshake_confirmed",
-        QlogConnectionState.Closing => "closing",
-        QlogConnectionState.Draining => "draining",
-        QlogConnectionState.Closed => "closed",
-        _ => "unknown",
-    };
+    private static JsonEncodedText KeyTypeName(QlogKeyType type) =>
+        (uint)type < (uint)KeyTypeNames.Length ? KeyTypeNames[(int)type] : QlogNames.ValueUnknown;
 
-    private static string CloseTriggerName(QlogConnectionCloseTrigger trigger) => trigger switch
-    {
-        QlogConnectionCloseTrigger.Clean => "clean",
-        QlogConnectionCloseTrigger.HandshakeTimeout => "handshake_timeout",
-        QlogConnectionCloseTrigger.IdleTimeout => "idle_timeout",
-        QlogConnectionCloseTrigger.Error => "error",
-        QlogConnectionCloseTrigger.StatelessReset => "stateless_reset",
-        QlogConnectionCloseTrigger.VersionMismatch => "version_mismatch",
-        QlogConnectionCloseTrigger.Application => "application",
-        _ => "unknown",
-    };
+    private static readonly JsonEncodedText[] ConnectionStateNames = NameTable<QlogConnectionState>(
+        (QlogConnectionState.Attempted, "attempted"),
+        (QlogConnectionState.PeerValidated, "peer_validated"),
+        (QlogConnectionState.HandshakeStarted, "handshake_started"),
+        (QlogConnectionState.EarlyWrite, "early_write"),
+        (QlogConnectionState.HandshakeComplete, "handshake_complete"),
+        (QlogConnectionState.HandshakeConfirmed, "handshake_confirmed"),
+        (QlogConnectionState.Closing, "closing"),
+        (QlogConnectionState.Draining, "draining"),
+        (QlogConnectionState.Closed, "closed"));
 
-    private static string SentTriggerName(QlogPacketSentTrigger trigger) => trigger switch
-    {
-        QlogPacketSentTrigger.RetransmitReordered => "retransmit_reordered",
-        QlogPacketSentTrigger.RetransmitTimeout => "retransmit_timeout",
-        QlogPacketSentTrigger.PtoProbe => "pto_probe",
-        QlogPacketSentTrigger.RetransmitCrypto => "retransmit_crypto",
-        QlogPacketSentTrigger.CcBandwidthProbe => "cc_bandwidth_probe",
-        _ => "unknown",
-    };
+    private static JsonEncodedText ConnectionStateName(QlogConnectionState state) =>
+        (uint)state < (uint)ConnectionStateNames.Length ? ConnectionStateNames[(int)state] : QlogNames.ValueUnknown;
 
-    private static string LostTriggerName(QlogPacketLostTrigger trigger) => trigger switch
-    {
-        QlogPacketLostTrigger.ReorderingThreshold => "reordering_threshold",
-        QlogPacketLostTrigger.TimeThreshold => "time_threshold",
-        QlogPacketLostTrigger.PtoExpired => "pto_expired",
-        _ => "unknown",
-    };
+    private static readonly JsonEncodedText[] CloseTriggerNames = NameTable<QlogConnectionCloseTrigger>(
+        (QlogConnectionCloseTrigger.Clean, "clean"),
+        (QlogConnectionCloseTrigger.HandshakeTimeout, "handshake_timeout"),
+        (QlogConnectionCloseTrigger.IdleTimeout, "idle_timeout"),
+        (QlogConnectionCloseTrigger.Error, "error"),
+        (QlogConnectionCloseTrigger.StatelessReset, "stateless_reset"),
+        (QlogConnectionCloseTrigger.VersionMismatch, "version_mismatch"),
+        (QlogConnectionCloseTrigger.Application, "application"));
 
-    private static string DropReasonName(QlogPacketDropReason reason) => reason switch
-    {
-        QlogPacketDropReason.KeyUnavailable => "key_unavailable",
-        QlogPacketDropReason.UnknownConnectionId => "unknown_connection_id",
-        QlogPacketDropReason.HeaderParseError => "header_parse_error",
-        QlogPacketDropReason.PayloadDecryptError => "payload_decrypt_error",
-        QlogPacketDropReason.ProtocolViolation => "protocol_violation",
-        QlogPacketDropReason.DosPrevention => "dos_prevention",
-        QlogPacketDropReason.UnsupportedVersion => "unsupported_version",
-        QlogPacketDropReason.UnexpectedPacket => "unexpected_packet",
-        QlogPacketDropReason.UnexpectedSourceConnectionId => "unexpected_source_connection_id",
-        QlogPacketDropReason.UnexpectedVersion => "unexpected_version",
-        QlogPacketDropReason.Duplicate => "duplicate",
-        QlogPacketDropReason.InvalidInitial => "invalid_initial",
-        _ => "unknown",
-    };
+    private static JsonEncodedText CloseTriggerName(QlogConnectionCloseTrigger trigger) =>
+        (uint)trigger < (uint)CloseTriggerNames.Length ? CloseTriggerNames[(int)trigger] : QlogNames.ValueUnknown;
 
-    private static string CongestionStateName(CongestionState state) => state switch
+    private static readonly JsonEncodedText[] SentTriggerNames = NameTable<QlogPacketSentTrigger>(
+        (QlogPacketSentTrigger.RetransmitReordered, "retransmit_reordered"),
+        (QlogPacketSentTrigger.RetransmitTimeout, "retransmit_timeout"),
+        (QlogPacketSentTrigger.PtoProbe, "pto_probe"),
+        (QlogPacketSentTrigger.RetransmitCrypto, "retransmit_crypto"),
+        (QlogPacketSentTrigger.CcBandwidthProbe, "cc_bandwidth_probe"));
+
+    private static JsonEncodedText SentTriggerName(QlogPacketSentTrigger trigger) =>
+        (uint)trigger < (uint)SentTriggerNames.Length ? SentTriggerNames[(int)trigger] : QlogNames.ValueUnknown;
+
+    private static readonly JsonEncodedText[] LostTriggerNames = NameTable<QlogPacketLostTrigger>(
+        (QlogPacketLostTrigger.ReorderingThreshold, "reordering_threshold"),
+        (QlogPacketLostTrigger.TimeThreshold, "time_threshold"),
+        (QlogPacketLostTrigger.PtoExpired, "pto_expired"));
+
+    private static JsonEncodedText LostTriggerName(QlogPacketLostTrigger trigger) =>
+        (uint)trigger < (uint)LostTriggerNames.Length ? LostTriggerNames[(int)trigger] : QlogNames.ValueUnknown;
+
+    private static readonly JsonEncodedText[] DropReasonNames = NameTable<QlogPacketDropReason>(
+        (QlogPacketDropReason.KeyUnavailable, "key_unavailable"),
+        (QlogPacketDropReason.UnknownConnectionId, "unknown_connection_id"),
+        (QlogPacketDropReason.HeaderParseError, "header_parse_error"),
+        (QlogPacketDropReason.PayloadDecryptError, "payload_decrypt_error"),
+        (QlogPacketDropReason.ProtocolViolation, "protocol_violation"),
+        (QlogPacketDropReason.DosPrevention, "dos_prevention"),
+        (QlogPacketDropReason.UnsupportedVersion, "unsupported_version"),
+        (QlogPacketDropReason.UnexpectedPacket, "unexpected_packet"),
+        (QlogPacketDropReason.UnexpectedSourceConnectionId, "unexpected_source_connection_id"),
+        (QlogPacketDropReason.UnexpectedVersion, "unexpected_version"),
+        (QlogPacketDropReason.Duplicate, "duplicate"),
+        (QlogPacketDropReason.InvalidInitial, "invalid_initial"));
+
+    private static JsonEncodedText DropReasonName(QlogPacketDropReason reason) =>
+        (uint)reason < (uint)DropReasonNames.Length ? DropReasonNames[(int)reason] : QlogNames.ValueUnknown;
+
+    private static readonly JsonEncodedText[] CongestionStateNames = NameTable<CongestionState>(
+        (CongestionState.SlowStart, "slow_start"),
+        (CongestionState.ConservativeSlowStart, "conservative_slow_start"),
+        (CongestionState.CongestionAvoidance, "congestion_avoidance"),
+        (CongestionState.Recovery, "recovery"),
+        (CongestionState.Startup, "startup"),
+        (CongestionState.Drain, "drain"),
+        (CongestionState.ProbeBwDown, "probe_bw_down"),
+        (CongestionState.ProbeBwCruise, "probe_bw_cruise"),
+        (CongestionState.ProbeBwRefill, "probe_bw_refill"),
+        (CongestionState.ProbeBwUp, "probe_bw_up"),
+        (CongestionState.ProbeRtt, "probe_rtt"));
+
+    private static JsonEncodedText CongestionStateName(CongestionState state) =>
+        (uint)state < (uint)CongestionStateNames.Length ? CongestionStateNames[(int)state] : QlogNames.ValueUnknown;
+
+    /// <summary>Pre-encoded names indexed by enum value; gaps read as "unknown".</summary>
+    private static JsonEncodedText[] NameTable<T>(params (T Value, string Name)[] entries) where T : struct, Enum
     {
-        CongestionState.SlowStart => "slow_start",
-        CongestionState.ConservativeSlowStart => "conservative_slow_start",
-        CongestionState.CongestionAvoidance => "congestion_avoidance",
-        CongestionState.Recovery => "recovery",
-        CongestionState.Startup => "startup",
-        CongestionState.Drain => "drain",
-        CongestionState.ProbeBwDown => "probe_bw_down",
-        CongestionState.ProbeBwCruise => "probe_bw_cruise",
-        CongestionState.ProbeBwRefill => "probe_bw_refill",
-        CongestionState.ProbeBwUp => "probe_bw_up",
-        CongestionState.ProbeRtt => "probe_rtt",
-        _ => "unknown",
-    };
+        int size = 0;
+        foreach (var (value, _) in entries) size = Math.Max(size, Convert.ToInt32(value) + 1);
+        var table = new JsonEncodedText[size];
+        Array.Fill(table, QlogNames.ValueUnknown);
+        foreach (var (value, name) in entries) table[Convert.ToInt32(value)] = JsonEncodedText.Encode(name);
+        return table;
+    }
 }
