@@ -21,7 +21,7 @@ public class QlogNameTests
             string? name = read(Single(writer, stream).GetProperty("data"));
             Assert.NotNull(name);
             Assert.NotEqual("unknown", name);
-            Assert.Matches("^[a-z0-9_]+$|^ECN$", name);
+            Assert.Matches("^[a-z0-9_]+$|^ECN$|^[01]RTT$", name);
             Assert.True(names.Add(name), $"{value} shares the name {name}");
         }
     }
