@@ -20,9 +20,10 @@ namespace Transport.Quic.Qlog;
 /// <b>Version.</b> The writer speaks qlog <c>"0.3"</c>: draft-ietf-quic-qlog-main-schema-03 with
 /// draft-ietf-quic-qlog-quic-events-02 (both July 2022), in the <c>"JSON-SEQ"</c> format those drafts define. Later
 /// drafts renamed nearly everything (<c>quic:packet_sent</c>, <c>file_schema</c>, <c>serialization_format</c>); 0.3 with
-/// the <c>transport:</c>, <c>recovery:</c>, <c>security:</c> and <c>connectivity:</c> categories is what qvis and most
-/// deployed stacks (quiche, neqo, and others in the QUIC interop runner) read and write, so every name here follows
-/// those two drafts. Where they lack something, a later draft's spelling is used and the code says so: the
+/// the <c>transport:</c>, <c>recovery:</c>, <c>security:</c> and <c>connectivity:</c> categories is what qvis reads
+/// (its loader, as of October 2025, accepts <c>qlog_version</c> "draft-02" and "0.3" only, and draws packet sizes from
+/// <c>raw.length</c> and the congestion graph from <c>recovery:metrics_updated</c>) and what most deployed stacks in
+/// the QUIC interop runner write, so every name here follows those two drafts. Where they lack something, a later draft's spelling is used and the code says so: the
 /// <c>datagram</c> frame and the error names <c>key_update_error</c>, <c>aead_limit_reached</c> and
 /// <c>no_viable_path</c>. <c>security:key_updated</c> never logs key material (its <c>new</c> field is left out).
 /// </para>
