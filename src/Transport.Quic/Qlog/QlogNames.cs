@@ -170,4 +170,9 @@ internal static class QlogNames
     public static readonly JsonEncodedText ValueServer = JsonEncodedText.Encode("server");
     public static readonly JsonEncodedText ValueKeysAvailable = JsonEncodedText.Encode("keys_available");
     public static readonly JsonEncodedText ValueKeysUnavailable = JsonEncodedText.Encode("keys_unavailable");
+    public static readonly JsonEncodedText ServerAlpns = JsonEncodedText.Encode("server_alpns");
+    public static readonly JsonEncodedText ClientAlpns = JsonEncodedText.Encode("client_alpns");
+    public static readonly JsonEncodedText ChosenAlpn = JsonEncodedText.Encode("chosen_alpn");
+    public static readonly JsonEncodedText ValueConnectivityConnectionIdUpdated = JsonEncodedText.Encode("connectivity:connection_id_updated");
+    public static readonly JsonEncodedText ValueTransportAlpnInformation = JsonEncodedText.Encode("transport:alpn_information");
 }

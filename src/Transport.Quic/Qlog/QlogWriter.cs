@@ -206,6 +206,25 @@ public sealed class QlogWriter : IDisposable
     }
 
     /// <summary>
+    /// <c>connectivity:connection_id_updated</c>: the connection ID this endpoint (<see cref="QlogOwner.Local"/>, its
+    /// source CID) or the peer (<see cref="QlogOwner.Remote"/>, the destination CID used) puts in packets changed.
+    /// </summary>
+    public void ConnectionIdUpdated(Instant time, QlogOwner owner, ConnectionId? oldConnectionId, ConnectionId newConnectionId)
+    {
+        if (!IsEnabled) return;
+        int start = BeginEvent(time, QlogNames.ValueConnectivityConnectionIdUpdated);
+        try
+        {
+            var json = _json!;
+            json.WriteString(QlogNames.Owner, OwnerName(owner));
+            if (oldConnectionId is { } o) QlogFrameSerializer.WriteConnectionId(json, QlogNames.Old, o);
+            QlogFrameSerializer.WriteConnectionId(json, QlogNames.New, newConnectionId);
+            EndEvent();
+        }
+        catch (Exception e) { Fail(e, start); }
+    }
+
+    /// <summary>
     /// <c>connectivity:connection_closed</c>, then a flush, so the file is complete even if the writer is never disposed.
     /// </summary>
     /// <param name="time">When the connection closed.</param>
@@ -251,6 +270,25 @@ public sealed class QlogWriter : IDisposable
             if (!clientVersions.IsEmpty) WriteVersions(json, QlogNames.ClientVersions, clientVersions);
             json.WritePropertyName(QlogNames.ChosenVersion);
             QlogFrameSerializer.WriteVersionValue(json, chosenVersion);
+            EndEvent();
+        }
+        catch (Exception e) { Fail(e, start); }
+    }
+
+    /// <summary>
+    /// <c>transport:alpn_information</c>: the application protocols offered by each side (when known) and the one
+    /// chosen (null when none matched).
+    /// </summary>
+    public void AlpnInformation(Instant time, IReadOnlyList<string>? clientAlpns, IReadOnlyList<string>? serverAlpns, string? chosenAlpn)
+    {
+        if (!IsEnabled) return;
+        int start = BeginEvent(time, QlogNames.ValueTransportAlpnInformation);
+        try
+        {
+            var json = _json!;
+            if (serverAlpns is not null) WriteStrings(json, QlogNames.ServerAlpns, serverAlpns);
+            if (clientAlpns is not null) WriteStrings(json, QlogNames.ClientAlpns, clientAlpns);
+            if (chosenAlpn is not null) json.WriteString(QlogNames.ChosenAlpn, chosenAlpn);
             EndEvent();
         }
         catch (Exception e) { Fail(e, start); }
@@ -686,6 +724,13 @@ public sealed class QlogWriter : IDisposable
     {
         json.WriteStartArray(name);
         foreach (uint v in versions) QlogFrameSerializer.WriteVersionValue(json, v);
+        json.WriteEndArray();
+    }
+
+    private static void WriteStrings(Utf8JsonWriter json, JsonEncodedText name, IReadOnlyList<string> values)
+    {
+        json.WriteStartArray(name);
+        for (int i = 0; i < values.Count; i++) json.WriteStringValue(values[i]);
         json.WriteEndArray();
     }
 

@@ -278,6 +278,26 @@ public class QlogWriterTests
     }
 
     [Fact]
+    public void Connection_id_updated_golden()
+    {
+        var (writer, stream) = NewWriter();
+        writer.ConnectionIdUpdated(At(4), QlogOwner.Remote, Odcid, new ConnectionId(new byte[] { 0x0f, 0x0e }));
+        Assert.Equal(
+            """{"time":4,"name":"connectivity:connection_id_updated","data":{"owner":"remote","old":"8394c8f03e515708","new":"0f0e"}}""",
+            LastRecord(writer, stream));
+    }
+
+    [Fact]
+    public void Alpn_information_golden()
+    {
+        var (writer, stream) = NewWriter();
+        writer.AlpnInformation(At(1), ["h3", "hq-interop"], null, "h3");
+        Assert.Equal(
+            """{"time":1,"name":"transport:alpn_information","data":{"client_alpns":["h3","hq-interop"],"chosen_alpn":"h3"}}""",
+            LastRecord(writer, stream));
+    }
+
+    [Fact]
     public void Version_information_golden()
     {
         var (writer, stream) = NewWriter();
