@@ -40,6 +40,12 @@ internal sealed record HarnessOptions
     /// <summary>How fast the receiving application reads, bytes per second; 0 reads everything at once.</summary>
     public double ReadRateBytesPerSecond { get; init; }
 
+    /// <summary>
+    /// Every this many steps the driver checks that the loss detector's bytes in flight equal the sum of its outstanding
+    /// in-flight packets and that the window is not below the controller's floor; 0 checks only at the end.
+    /// </summary>
+    public int InvariantCheckInterval { get; init; }
+
     /// <summary>Spacing of the recorded time series (virtual time); zero records none.</summary>
     public TimeSpan SampleInterval { get; init; } = TimeSpan.FromMilliseconds(10);
 }

@@ -53,6 +53,9 @@ internal sealed class HarnessResult
     /// <summary>The sum of the sizes of the loss detector's outstanding in-flight packets at the end.</summary>
     public long FinalOutstandingInFlightSum { get; init; }
 
+    /// <summary>Steps at which a periodic invariant check failed (see <see cref="HarnessOptions.InvariantCheckInterval"/>).</summary>
+    public long InvariantViolations { get; init; }
+
     public long MinimumObservedWindow { get; init; }
     public long ControllerMinimumWindow { get; init; }
     public long CongestionEvents { get; init; }
@@ -77,6 +80,6 @@ internal sealed class HarnessResult
         $"duration={Duration.TotalSeconds:F3}s delivered={DeliveredBytes} fin={FinDelivered} patternErrors={PatternErrors} streamError={StreamError} " +
         $"sent={PacketsSent} data={DataPacketsSent} blocked={BlockedPacketsSent} probes={ProbePacketsSent} retx={RetransmittedBytes} " +
         $"lost={LostPackets} spurious={SpuriousLosses} acks={AcksSent}/{AcksReceived} rejected={RejectedAcks} malformed={MalformedPackets} " +
-        $"inflight={FinalBytesInFlight}/{FinalOutstandingInFlightSum} minCwnd={MinimumObservedWindow}/{ControllerMinimumWindow} " +
+        $"violations={InvariantViolations} inflight={FinalBytesInFlight}/{FinalOutstandingInFlightSum} minCwnd={MinimumObservedWindow}/{ControllerMinimumWindow} " +
         $"goodput={GoodputBitsPerSecond / 1e6:F2}Mbit/s queue={MeanQueueingDelayMs:F2}/{P95QueueingDelayMs:F2}ms";
 }

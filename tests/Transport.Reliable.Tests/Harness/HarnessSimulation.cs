@@ -33,7 +33,7 @@ internal static class HarnessSimulation
         var nextSample = Instant.Zero;
 
         var now = Instant.Zero;
-        long steps = 0;
+        long steps = 0, violations = 0;
         bool completed = false, stalled = false, timeLimit = false, stepLimit = false;
         sender.Poll(now);
         receiver.Poll(now);
@@ -72,6 +72,11 @@ internal static class HarnessSimulation
             sender.Poll(now);
             receiver.Poll(now);
 
+            if (options.InvariantCheckInterval > 0 && steps % options.InvariantCheckInterval == 0
+                && (sender.Recovery.BytesInFlight != sender.SumOfOutstandingInFlight()
+                    || sender.Controller.CongestionWindow < sender.Controller.ControllerMinimumWindow))
+                violations++;
+
             if (sampleInterval > TimeSpan.Zero && now >= nextSample)
             {
                 samples.Add(new HarnessSample(
@@ -103,6 +108,7 @@ internal static class HarnessSimulation
             TimeLimitReached = timeLimit,
             StepLimitReached = stepLimit,
             Steps = steps,
+            InvariantViolations = violations,
             Duration = duration,
             GoodputInterval = finite && receiver.FinishedAt is { } f ? f - Instant.Zero : duration,
             DeliveredBytes = receiver.Delivered,
