@@ -31,6 +31,7 @@ internal sealed class HarnessSender
     private readonly SentPacket[] _oldest = new SentPacket[4];
     private long _nextPacketNumber;
     private int _probesPending;
+    private Instant? _lastBlockedSent;
 
     public HarnessSender(HarnessOptions options, NetworkSimulator network, IPEndPoint self, IPEndPoint peer)
     {
@@ -62,7 +63,14 @@ internal sealed class HarnessSender
     /// <summary>When the pacer will next allow a packet, if the last send attempt stopped for it.</summary>
     public Instant? PacerWake { get; private set; }
 
-    public Instant? NextTimer => Min(Recovery.LossDetectionTimer, PacerWake);
+    /// <summary>
+    /// When to probe the receiver's window again while blocked by flow control with nothing in flight (a persist timer,
+    /// as TCP's zero-window probe): the window update travels on an ACK packet, which nobody acknowledges or repeats, so
+    /// a lost one would otherwise leave both sides waiting forever. In QUIC the MAX_DATA frame itself is retransmitted.
+    /// </summary>
+    public Instant? PersistWake { get; private set; }
+
+    public Instant? NextTimer => Min(Min(Recovery.LossDetectionTimer, PacerWake), PersistWake);
 
     public long PacketsSent { get; private set; }
     public long DataPacketsSent { get; private set; }
@@ -124,6 +132,7 @@ internal sealed class HarnessSender
     public void Poll(Instant now)
     {
         PacerWake = null;
+        PersistWake = null;
         Refill();
         while (true)
         {
@@ -136,8 +145,16 @@ internal sealed class HarnessSender
             bool hasData = HasSendableData();
             if (!hasData && !probe)
             {
-                if (Stream.UnsentBytes > 0 && Credit.IsBlocked && Credit.TryGetBlocked(out long limit))
-                    SendBlocked(now, limit);
+                if (Stream.UnsentBytes > 0 && Credit.IsBlocked)
+                {
+                    if (Credit.TryGetBlocked(out long limit)) SendBlocked(now, limit);
+                    else if (Recovery.BytesInFlight == 0)
+                    {
+                        var due = _lastBlockedSent!.Value + Recovery.Rtt.GetProbeTimeout(_options.MaxAckDelay, includeMaxAckDelay: true);
+                        if (due <= now) SendBlocked(now, Credit.MaxData);
+                        else PersistWake = due;
+                    }
+                }
                 // Under-using the window for lack of data or credit: application-limited (RFC 9002 §7.8).
                 Recovery.IsApplicationLimited = true;
                 return;
@@ -191,7 +208,11 @@ internal sealed class HarnessSender
             if (_oldest[i].Payload is not SentSegment s) continue;
             long start = Math.Max(s.Offset, Stream.AcknowledgedOffset);
             if (start > s.End || (start == s.End && !s.Fin)) continue;
-            var segment = new StreamSegment(start, (int)(s.End - start), s.Fin);
+            // The new packet number may take a longer varint than the original: clip to what fits (the rest stays
+            // outstanding in the original packet, and is requeued if that is declared lost).
+            int room = _mds - HarnessFraming.DataHeaderLength(_nextPacketNumber, start);
+            int length = (int)Math.Min(s.End - start, room);
+            var segment = new StreamSegment(start, length, s.Fin && start + length == s.End);
             RetransmittedBytes += segment.Length;
             Transmit(now, segment);
             return true;
@@ -223,6 +244,7 @@ internal sealed class HarnessSender
         _network.Send(now, _self, _peer, _packet.AsSpan(0, size));
         PacketsSent++;
         BlockedPacketsSent++;
+        _lastBlockedSent = now;
     }
 
     /// <summary>Keeps the send buffer fed: the whole transfer (then FIN), or a few MB ahead for an endless source.</summary>
