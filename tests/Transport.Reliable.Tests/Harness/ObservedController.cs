@@ -6,7 +6,7 @@ namespace Transport.Reliable.Tests.Harness;
 /// <summary>
 /// Wraps the controller under test and forwards every event to it, recording what the harness reports: the latest valid
 /// delivery-rate sample (from the loss detector's <see cref="AckEvent.RateSample"/>), and the smallest window seen after
-/// any event once the first ACK or loss arrived (the trace the minimum-window check reads).
+/// any event (the trace the minimum-window check reads).
 /// </summary>
 internal sealed class ObservedController : ICongestionController
 {
@@ -20,7 +20,7 @@ internal sealed class ObservedController : ICongestionController
     /// <summary>Whether the latest valid rate sample was application-limited.</summary>
     public bool LatestSampleApplicationLimited { get; private set; }
 
-    /// <summary>The smallest congestion window after any ACK, congestion or spurious-loss event.</summary>
+    /// <summary>The smallest congestion window after any event (send, ACK, congestion, spurious loss).</summary>
     public long MinimumObservedWindow { get; private set; } = long.MaxValue;
 
     public long AckEvents { get; private set; }
@@ -31,7 +31,11 @@ internal sealed class ObservedController : ICongestionController
     public double PacingRate => Inner.PacingRate;
     public CongestionState State => Inner.State;
 
-    public void OnPacketSent(Instant now, int bytes, long bytesInFlight) => Inner.OnPacketSent(now, bytes, bytesInFlight);
+    public void OnPacketSent(Instant now, int bytes, long bytesInFlight)
+    {
+        Inner.OnPacketSent(now, bytes, bytesInFlight);
+        Observe();
+    }
 
     public void OnAck(Instant now, in AckEvent ack)
     {
