@@ -11,7 +11,7 @@ namespace Transport.Reliable.Congestion;
 /// <remarks>
 /// Where the sans-I/O interface gives less than the draft's per-packet hooks, this implementation approximates:
 /// a <see cref="CongestionEvent"/> stands for the draft's per-lost-packet check (its lost bytes against the bytes in
-/// flight before the loss); Startup's high-loss exit fires when a round's loss rate exceeds BBRLossThresh; an ECN-CE
+/// flight before the loss); Startup's high-loss exit fires when a round's loss rate exceeds BBRLossThresh and the round saw at least BBRStartupFullLossCnt congestion events with losses (each standing for one or more lost ranges); an ECN-CE
 /// signal counts as congestion for the lower bounds (bw_lo, inflight_lo), once per round; during ProbeRTT rate samples
 /// are treated as application-limited (the draft marks the connection application-limited). The window does not grow
 /// on an application-limited ACK (RFC 9002 §7.8).
@@ -41,6 +41,9 @@ public sealed class Bbr : ICongestionController
     public const double PacingMarginPercent = 1;
     /// <summary>BBRLossThresh: the highest loss rate a probe tolerates.</summary>
     public const double LossThresh = 0.02;
+
+    /// <summary>BBRStartupFullLossCnt: the discontiguous losses in a round, besides the loss rate, that end Startup.</summary>
+    public const int StartupFullLossCount = 6;
     /// <summary>BBRBeta: the multiplicative decrease of the bounds on loss.</summary>
     public const double BbrBeta = 0.7;
     /// <summary>BBRHeadroom: the share of inflight_hi left free for other flows when cruising.</summary>
@@ -113,6 +116,7 @@ public sealed class Bbr : ICongestionController
     private bool _lossRoundStart;
     private bool _lossInRound;
     private long _lostInRound;
+    private int _lossEventsInRound;
     private long _deliveredAtLossRoundStart;
 
     // ProbeBW cycle.
@@ -269,6 +273,7 @@ public sealed class Bbr : ICongestionController
         {
             _lossInRound = true;
             _lostInRound += congestion.LostBytes;
+            if (congestion.LostBytes > 0) _lossEventsInRound++;
         }
 
         bool newRecovery = !(_recoveryStartTime is { } start && congestion.LargestSentTime <= start);
@@ -328,6 +333,7 @@ public sealed class Bbr : ICongestionController
         _bwLo = _undoBwLo;
         _lossInRound = false;
         _lostInRound = 0;
+        _lossEventsInRound = 0;
         _inRecovery = false;
         _packetConservation = false;
         _recoveryStartTime = null;
@@ -432,6 +438,7 @@ public sealed class Bbr : ICongestionController
         AdaptLowerBoundsFromCongestion();
         _lossInRound = false;
         _lostInRound = 0;
+        _lossEventsInRound = 0;
         _deliveredAtLossRoundStart = _delivered;
     }
 
@@ -439,6 +446,10 @@ public sealed class Bbr : ICongestionController
     {
         // Startup's loss exit: the round just ended lost more than BBRLossThresh of what it carried.
         if (_state != CongestionState.Startup || !_lossInRound || _lostInRound == 0) return;
+        // draft-ietf-ccwg-bbr BBRCheckStartupHighLoss: also at least BBRStartupFullLossCnt (6) discontiguous losses in the
+        // round; each congestion event stands for at least one. Without it one random loss in a small early round
+        // (1 of 10 packets is 10 %) ends Startup far below the path's BDP.
+        if (_lossEventsInRound < StartupFullLossCount) return;
         long deliveredInRound = _delivered - _deliveredAtLossRoundStart;
         if (_lostInRound > LossThresh * (deliveredInRound + _lostInRound))
         {
@@ -472,6 +483,7 @@ public sealed class Bbr : ICongestionController
     {
         _lossInRound = false;
         _lostInRound = 0;
+        _lossEventsInRound = 0;
         _bwLatest = 0;
         _inflightLatest = 0;
     }
