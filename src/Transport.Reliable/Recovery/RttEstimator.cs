@@ -75,7 +75,7 @@ public sealed class RttEstimator
 
         // RFC 9002 §5.3: subtract the ack delay only if the result is not below min_rtt.
         var adjustedRtt = latestRtt;
-        if (latestRtt >= MinRtt + ackDelay) adjustedRtt = latestRtt - ackDelay;
+        if (latestRtt - MinRtt >= ackDelay) adjustedRtt = latestRtt - ackDelay; // written so a huge peer ack delay cannot overflow
 
         var diff = SmoothedRtt - adjustedRtt;
         if (diff < TimeSpan.Zero) diff = -diff;

@@ -23,6 +23,18 @@ public class RttEstimatorTests
     }
 
     [Fact]
+    public void AHugeAckDelayFromThePeer_BeforeConfirmation_IsIgnoredWithoutOverflow()
+    {
+        // The peer controls ACK Delay; decoded with a large exponent it saturates to TimeSpan.MaxValue. Before the
+        // handshake is confirmed it is not capped by max_ack_delay, so the estimator must not overflow on it.
+        var rtt = new RttEstimator();
+        rtt.Update(Ms(100), TimeSpan.Zero, handshakeConfirmed: false, MaxAckDelay);
+        rtt.Update(Ms(120), TimeSpan.MaxValue, handshakeConfirmed: false, MaxAckDelay);
+        Assert.Equal(Ms(120), rtt.LatestRtt);
+        Assert.Equal(Ms(102.5), rtt.SmoothedRtt); // 7/8 * 100 + 1/8 * 120: the delay would go below min_rtt, so not subtracted
+    }
+
+    [Fact]
     public void FirstSampleInitialisesEverything()
     {
         var rtt = new RttEstimator();
