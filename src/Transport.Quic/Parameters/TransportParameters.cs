@@ -275,7 +275,7 @@ public sealed class TransportParameters
     /// description in <paramref name="error"/> for anything the connection must answer with TRANSPORT_PARAMETER_ERROR:
     /// truncation, a malformed or out-of-range value, a repeated parameter, a server-only parameter from a client, a
     /// missing required parameter (RFC 9000 §7.3, §7.4, §18.2; RFC 9368 §6). Unknown (and GREASE) parameters are
-    /// ignored.
+    /// ignored, unless repeated.
     /// </summary>
     public static bool TryDecode(ReadOnlySpan<byte> data, bool sentByServer,
         [NotNullWhen(true)] out TransportParameters? parameters, [NotNullWhen(false)] out string? error)
@@ -284,12 +284,19 @@ public sealed class TransportParameters
         var p = new TransportParameters();
         var r = new SpanReader(data);
         ulong seen = 0;
+        HashSet<ulong>? seenUnknown = null; // once per connection: allocation is fine here
         while (!r.IsEmpty)
         {
             if (!r.TryReadVarInt(out ulong id) || !r.TryReadVarIntLengthPrefixed(out ReadOnlySpan<byte> value))
                 return Fail("Transport parameters truncated.", out error);
             int bit = id <= 0x11 ? (int)id : id == 0x20 ? 32 : -1;
-            if (bit < 0) continue; // RFC 9000 §7.4.2: unknown parameters are ignored
+            if (bit < 0)
+            {
+                // RFC 9000 §7.4.2: unknown parameters are ignored, but §7.4: none may appear twice.
+                if (!(seenUnknown ??= new HashSet<ulong>()).Add(id))
+                    return Fail($"Transport parameter 0x{id:x2} repeated (RFC 9000 §7.4).", out error);
+                continue;
+            }
             if ((seen & (1UL << bit)) != 0)
                 return Fail($"Transport parameter 0x{id:x2} repeated (RFC 9000 §7.4).", out error);
             seen |= 1UL << bit;

@@ -152,6 +152,7 @@ public class TransportParametersTests
     [InlineData("04 02 40", false)]              // integer value truncated inside its length
     [InlineData("04 00", false)]                 // integer with no bytes
     [InlineData("04 01 01 04 01 02", false)]     // duplicate
+    [InlineData("4abc 00 4abc 01 07", false)]    // duplicate of an unknown (GREASE-style) parameter
     [InlineData("00 00", false)]                 // original_destination_connection_id from a client
     [InlineData("02 10 00112233445566778899aabbccddeeff", false)] // stateless_reset_token from a client
     [InlineData("10 00", false)]                 // retry_source_connection_id from a client
@@ -202,8 +203,8 @@ public class TransportParametersTests
         Assert.Equal(1200UL, p.MaxDatagramFrameSize);
         Assert.Equal(1U, p.VersionInformation!.ChosenVersion);
         Assert.Empty(p.VersionInformation.AvailableVersions);
-        // An unknown parameter repeated is still ignored (only known ones are tracked for duplicates).
-        Assert.True(TransportParameters.TryDecode(TestGen.Hex("1b 00 1b 00 0f 00"), false, out _, out _));
+        // RFC 9000 §7.4: any parameter repeated, unknown ones included, is a TRANSPORT_PARAMETER_ERROR.
+        Assert.False(TransportParameters.TryDecode(TestGen.Hex("1b 00 1b 00 0f 00"), false, out _, out _));
     }
 
     [Fact]
