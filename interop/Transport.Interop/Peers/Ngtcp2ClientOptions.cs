@@ -20,7 +20,7 @@ public sealed class Ngtcp2ClientOptions
     /// The URLs to fetch (positional URI...). Only their path and authority are used (the authority becomes
     /// :authority; the connection goes to <see cref="Host"/>), so interop-style "https://server4:443/name" works.
     /// </summary>
-    public IList<string> Urls { get; } = new List<string>();
+    public IList<string> Urls { get; private set; } = new List<string>();
 
     /// <summary>Where downloaded files go (<c>--download</c>), named after the last path segment. Required.</summary>
     public string DownloadDirectory { get; set; } = "";
@@ -122,8 +122,17 @@ public sealed class Ngtcp2ClientOptions
     public string? QlogFile { get; set; }
 
     /// <summary>Extra arguments, inserted before HOST.</summary>
-    public IList<string> ExtraArguments { get; } = new List<string>();
+    public IList<string> ExtraArguments { get; private set; } = new List<string>();
 
     /// <summary>Hard deadline for the whole run; the process tree is killed when it passes (default 30 s).</summary>
     public TimeSpan Deadline { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A copy whose lists are independent of this one's.</summary>
+    public Ngtcp2ClientOptions Clone()
+    {
+        var copy = (Ngtcp2ClientOptions)MemberwiseClone();
+        copy.Urls = new List<string>(Urls);
+        copy.ExtraArguments = new List<string>(ExtraArguments);
+        return copy;
+    }
 }

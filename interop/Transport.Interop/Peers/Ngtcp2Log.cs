@@ -31,6 +31,15 @@ public sealed class Ngtcp2Log
     /// <summary>Total length of CRYPTO frames sent in Handshake packets.</summary>
     public long SentHandshakeCryptoBytes { get; private set; }
 
+    /// <summary>PATH_CHALLENGE frames sent.</summary>
+    public int SentPathChallenges { get; private set; }
+
+    /// <summary>PATH_CHALLENGE frames received.</summary>
+    public int ReceivedPathChallenges { get; private set; }
+
+    /// <summary>The server's preferred address the client chose to migrate to ("[127.0.0.1]:4434"), or null.</summary>
+    public string? SelectedPreferredAddress { get; private set; }
+
     /// <summary>"Early data was rejected by server" appeared (client).</summary>
     public bool EarlyDataRejected { get; private set; }
 
@@ -100,7 +109,12 @@ public sealed class Ngtcp2Log
             if (!tx && parts[0] != "rx") return;
             string packetType = parts[2];
             string frame = parts[3];
-            if (packetType == "0RTT" && frame.StartsWith("STREAM(", StringComparison.Ordinal))
+            if (frame.StartsWith("PATH_CHALLENGE(", StringComparison.Ordinal))
+            {
+                if (tx) SentPathChallenges++;
+                else ReceivedPathChallenges++;
+            }
+            else if (packetType == "0RTT" && frame.StartsWith("STREAM(", StringComparison.Ordinal))
             {
                 if (tx) SentZeroRttStreamFrames++;
                 else ReceivedZeroRttStreamFrames++;
@@ -118,6 +132,8 @@ public sealed class Ngtcp2Log
             NegotiatedAlpn = line["Negotiated ALPN is ".Length..].Trim();
         else if (line.StartsWith("QUIC handshake has completed", StringComparison.Ordinal))
             HandshakeCompleted = true;
+        else if (line.StartsWith("selected server preferred_address is ", StringComparison.Ordinal))
+            SelectedPreferredAddress = line["selected server preferred_address is ".Length..].Trim();
         else if (line.Contains("Early data was rejected by server", StringComparison.Ordinal))
             EarlyDataRejected = true;
         else if ((at = line.IndexOf("the negotiated version is ", StringComparison.Ordinal)) >= 0)

@@ -113,8 +113,17 @@ public sealed class Ngtcp2Server : IDisposable, IAsyncDisposable
             bool ready;
             try
             {
-                ready = await VersionNegotiationProbe.WaitAsync(endPoint, options.StartTimeout, TimeSpan.FromMilliseconds(50),
-                    cancellationToken).ConfigureAwait(false);
+                using var probing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                Task<bool> probe = VersionNegotiationProbe.WaitAsync(endPoint, options.StartTimeout, TimeSpan.FromMilliseconds(50), probing.Token);
+                Task first = await Task.WhenAny(probe, process.Exited).ConfigureAwait(false);
+                if (first != probe)
+                {
+                    await probing.CancelAsync().ConfigureAwait(false);
+                    try { await probe.ConfigureAwait(false); } catch (OperationCanceledException) { }
+                    cancellationToken.ThrowIfCancellationRequested();
+                    ready = false;
+                }
+                else ready = await probe.ConfigureAwait(false);
             }
             catch
             {
@@ -125,10 +134,12 @@ public sealed class Ngtcp2Server : IDisposable, IAsyncDisposable
 
             process.Kill();
             await process.WaitForExitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
+            string stderr = process.ReadStandardErrorTail(1000).Trim();
             lastError = $"gtlsserver did not answer on {endPoint} (exit code {process.ExitCode?.ToString(CultureInfo.InvariantCulture) ?? "none"}): "
-                        + process.ReadStandardErrorTail(1000).Trim() + "\ncommand: " + process.CommandLine;
+                        + stderr + "\ncommand: " + process.CommandLine;
             process.Dispose();
-            if (options.Port != 0) break; // the caller's port: do not silently move
+            // Only a port taken between choosing and binding it is worth another try.
+            if (options.Port != 0 || !stderr.Contains("Could not bind", StringComparison.Ordinal)) break;
         }
         throw new InvalidOperationException(lastError);
     }

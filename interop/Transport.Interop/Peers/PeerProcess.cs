@@ -42,6 +42,9 @@ public sealed class PeerProcess : IDisposable
     /// <summary>The exit code once exited; null while running.</summary>
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
+    /// <summary>Completes when the process exits.</summary>
+    public Task Exited => _process.WaitForExitAsync();
+
     /// <summary>Path of the file receiving the process's stdout.</summary>
     public string StandardOutputPath => _stdout.Name;
 

@@ -21,6 +21,8 @@ public sealed class Ngtcp2LogTests
         I00000022 0x56ba pkt tx pkn=7 dcid=0x4fc9 type=1RTT k=1
         I00000022 0x56ba pkt rx pkn=9 dcid=0x56ba type=1RTT k=0
         I00000022 0x56ba pkt rx pkn=10 dcid=0x56ba type=1RTT k=1
+        selected server preferred_address is [127.0.0.1]:44341
+        I00000024 0x56ba frm tx 3 1RTT PATH_CHALLENGE(0x1a) data=0x42da8de290766656
         I00000023 0x56ba frm tx 1 1RTT ACK(0x03) largest_ack=1 ack_delay=20(2553) ack_range_count=0
         """;
 
@@ -43,6 +45,9 @@ public sealed class Ngtcp2LogTests
         Assert.Equal("CHACHA20-POLY1305", log.NegotiatedCipherSuite);
         Assert.Equal("h3", log.NegotiatedAlpn);
         Assert.Equal("0x00000001", log.NegotiatedVersion);
+        Assert.Equal("[127.0.0.1]:44341", log.SelectedPreferredAddress);
+        Assert.Equal(1, log.SentPathChallenges);
+        Assert.Equal(0, log.ReceivedPathChallenges);
     }
 
     [Fact]

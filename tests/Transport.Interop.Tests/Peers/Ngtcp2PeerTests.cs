@@ -227,6 +227,17 @@ public sealed class Ngtcp2PeerTests(Ngtcp2PeerFixture fixture) : IClassFixture<N
             o.StartTimeout = TimeSpan.FromSeconds(1);
         }));
         Assert.Contains("gtlsserver did not answer", e.Message);
+        Assert.Contains("gnutls_certificate_set_x509_key_file failed", e.Message); // its own stderr, at once
+    }
+
+    [RequiresNgtcp2Fact(Timeout = TestTimeout)]
+    public async Task Server_start_fails_clearly_on_a_taken_port()
+    {
+        using var run = new PeerTestDirectory("taken");
+        using var taken = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        int port = ((IPEndPoint)taken.Client.LocalEndPoint!).Port;
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => StartServerAsync(run, o => o.Port = port));
+        Assert.Contains("Could not bind", e.Message);
     }
 
     private async Task<Ngtcp2Server> StartServerAsync(PeerTestDirectory run, Action<Ngtcp2ServerOptions>? configure = null)
