@@ -12,10 +12,13 @@ public sealed class Ngtcp2Server : IDisposable, IAsyncDisposable
 {
     private const int MaxStartAttempts = 3;
     private readonly PeerProcess _process;
+    private readonly CancellationTokenSource _watchdog = new();
+    private int _disposed;
 
-    private Ngtcp2Server(PeerProcess process, IPEndPoint endPoint, string? keyLogFile, IReadOnlyList<string> arguments)
+    private Ngtcp2Server(PeerProcess process, IPEndPoint endPoint, string? keyLogFile, IReadOnlyList<string> arguments, TimeSpan maxLifetime)
     {
         _process = process;
+        _ = KillAfterAsync(process, maxLifetime, _watchdog.Token);
         EndPoint = endPoint;
         KeyLogFile = keyLogFile;
         Arguments = arguments;
@@ -97,6 +100,7 @@ public sealed class Ngtcp2Server : IDisposable, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         Ngtcp2.ThrowIfNotInstalled();
         if (string.IsNullOrEmpty(options.RunDirectory)) throw new ArgumentException("RunDirectory is required.", nameof(options));
+        if (options.MaxLifetime <= TimeSpan.Zero) throw new ArgumentException("MaxLifetime must be positive.", nameof(options));
         Directory.CreateDirectory(options.RunDirectory);
         string? keyLog = options.KeyLogFile is null ? Path.Combine(options.RunDirectory, "keys.log")
             : options.KeyLogFile.Length == 0 ? null : options.KeyLogFile;
@@ -130,7 +134,7 @@ public sealed class Ngtcp2Server : IDisposable, IAsyncDisposable
                 process.Dispose();
                 throw;
             }
-            if (ready && !process.HasExited) return new Ngtcp2Server(process, endPoint, keyLog, args);
+            if (ready && !process.HasExited) return new Ngtcp2Server(process, endPoint, keyLog, args, options.MaxLifetime);
 
             process.Kill();
             await process.WaitForExitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(false);
@@ -144,13 +148,29 @@ public sealed class Ngtcp2Server : IDisposable, IAsyncDisposable
         throw new InvalidOperationException(lastError);
     }
 
+    private static async Task KillAfterAsync(PeerProcess process, TimeSpan maxLifetime, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(maxLifetime, cancellationToken).ConfigureAwait(false);
+            process.Kill();
+        }
+        catch (OperationCanceledException) { /* disposed first */ }
+    }
+
     /// <summary>Kills the server.</summary>
-    public void Dispose() => _process.Dispose();
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _watchdog.Cancel();
+        _process.Dispose();
+        _watchdog.Dispose();
+    }
 
     /// <summary>Kills the server.</summary>
     public ValueTask DisposeAsync()
     {
-        _process.Dispose();
+        Dispose();
         return ValueTask.CompletedTask;
     }
 }

@@ -83,6 +83,12 @@ public sealed class Ngtcp2ServerOptions
     /// <summary>Extra arguments, appended verbatim.</summary>
     public IList<string> ExtraArguments { get; } = new List<string>();
 
+    /// <summary>
+    /// A watchdog: the server is killed this long after it started even if never disposed (default 10 minutes), so
+    /// that a forgotten server cannot outlive its test run by much.
+    /// </summary>
+    public TimeSpan MaxLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>How long to wait for the server to answer the Version Negotiation probe (default 5 s).</summary>
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -231,6 +231,22 @@ public sealed class Ngtcp2PeerTests(Ngtcp2PeerFixture fixture) : IClassFixture<N
     }
 
     [RequiresNgtcp2Fact(Timeout = TestTimeout)]
+    public async Task Server_is_killed_by_its_watchdog_and_by_dispose()
+    {
+        using var run = new PeerTestDirectory("watchdog");
+        Ngtcp2Server server = await StartServerAsync(run, o => o.MaxLifetime = TimeSpan.FromSeconds(1));
+        await server.Process.Exited.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.True(server.Process.HasExited);
+        server.Dispose();
+
+        Ngtcp2Server second = await StartServerAsync(run);
+        Assert.False(second.Process.HasExited);
+        await second.DisposeAsync();
+        await second.DisposeAsync(); // twice is fine
+        Assert.False(await VersionNegotiationProbe.WaitAsync(second.EndPoint, TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(100)));
+    }
+
+    [RequiresNgtcp2Fact(Timeout = TestTimeout)]
     public async Task Server_start_fails_clearly_on_a_taken_port()
     {
         using var run = new PeerTestDirectory("taken");
