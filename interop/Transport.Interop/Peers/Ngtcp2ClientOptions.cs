@@ -8,8 +8,8 @@ namespace Transport.Interop.Peers;
 public sealed class Ngtcp2ClientOptions
 {
     /// <summary>
-    /// The address to connect to (positional HOST): an IP literal ("127.0.0.1", "::1") or a DNS name (then also the
-    /// SNI). Required.
+    /// The address to connect to (positional HOST): an IP literal ("127.0.0.1", "::1"; the SNI is then "localhost") or
+    /// a resolvable name (then also the SNI). Required.
     /// </summary>
     public string Host { get; set; } = "";
 
@@ -58,7 +58,10 @@ public sealed class Ngtcp2ClientOptions
     /// <summary>GnuTLS groups (<c>--groups</c>).</summary>
     public string? Groups { get; set; }
 
-    /// <summary>SNI override (<c>--sni</c>), e.g. "server4" when <see cref="Host"/> is an IP literal.</summary>
+    /// <summary>
+    /// SNI override (<c>--sni</c>). Debian 0.12's GnuTLS client accepts the flag but ignores it (seen in the captured
+    /// ClientHello): the SNI is <see cref="Host"/> when that is a name, and "localhost" when it is an IP literal.
+    /// </summary>
     public string? Sni { get; set; }
 
     /// <summary>TLS session file (<c>--session-file</c>): written after a run, read (resumed) by the next run.</summary>

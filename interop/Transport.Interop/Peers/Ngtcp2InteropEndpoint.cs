@@ -115,8 +115,8 @@ public static class Ngtcp2InteropEndpoint
     /// <summary>
     /// Runs the client side of <paramref name="testCase"/> for <paramref name="requests"/> (the runner's REQUESTS),
     /// starting from <paramref name="template"/> (DownloadDirectory, RunDirectory, Port and Deadline per run are
-    /// taken from it; Host and Sni are derived from the URLs' host when the template leaves Host empty:
-    /// server4/server46 go to 127.0.0.1 and server6 to ::1, with the name as SNI). Session and transport-parameter
+    /// taken from it; when the template leaves Host empty it is derived from the first URL's host with
+    /// <see cref="DialHost"/>: server4/server46 go to 127.0.0.1 and server6 to ::1). Session and transport-parameter
     /// files go to RunDirectory, never to the download directory.
     /// </summary>
     public static async Task<Ngtcp2InteropClientResult> RunClientAsync(string testCase, IReadOnlyList<string> requests,
@@ -137,10 +137,8 @@ public static class Ngtcp2InteropEndpoint
         {
             if (!Uri.TryCreate(requests[0], UriKind.Absolute, out Uri? first))
                 throw new ArgumentException($"'{requests[0]}' is not an absolute URL.", nameof(requests));
-            IPAddress address = LoopbackFor(first.Host)
+            baseOptions.Host = DialHost(first.Host)
                 ?? throw new ArgumentException($"Host '{first.Host}' is neither a runner name nor an IP literal.", nameof(requests));
-            baseOptions.Host = address.ToString();
-            if (!IPAddress.TryParse(first.Host.Trim('[', ']'), out _)) baseOptions.Sni ??= first.Host;
         }
 
         var runs = new List<Ngtcp2ClientRun>();
@@ -162,6 +160,27 @@ public static class Ngtcp2InteropEndpoint
                 break;
         }
         return new Ngtcp2InteropClientResult(testCase, shape, runs);
+    }
+
+    /// <summary>
+    /// The HOST argument for a URL host: the name itself when it resolves to the loopback address it stands for (e.g.
+    /// hosts entries for server4/server6 were added), so that it is also the SNI; otherwise the loopback IP literal
+    /// (gtlsclient 0.12 then sends SNI "localhost", which the test certificate also names; its --sni flag is ignored).
+    /// Null for an unknown name.
+    /// </summary>
+    public static string? DialHost(string urlHost)
+    {
+        ArgumentNullException.ThrowIfNull(urlHost);
+        IPAddress? loopback = LoopbackFor(urlHost);
+        if (loopback is null) return null;
+        if (IPAddress.TryParse(urlHost.Trim('[', ']'), out _)) return loopback.ToString();
+        try
+        {
+            IPAddress[] resolved = Dns.GetHostAddresses(urlHost, loopback.AddressFamily);
+            if (resolved.Length > 0 && resolved.All(a => a.Equals(loopback))) return urlHost;
+        }
+        catch (SocketException) { /* not resolvable here */ }
+        return loopback.ToString();
     }
 
     private static Task<Ngtcp2ClientRun> RunAsync(Ngtcp2ClientOptions baseOptions, IReadOnlyList<string> urls, string name,

@@ -160,6 +160,11 @@ public sealed class Ngtcp2InteropMatrixTests
         Assert.Equal(IPAddress.IPv6Loopback, Ngtcp2InteropEndpoint.LoopbackFor("server6"));
         Assert.Equal(IPAddress.IPv6Loopback, Ngtcp2InteropEndpoint.LoopbackFor("[::1]"));
         Assert.Null(Ngtcp2InteropEndpoint.LoopbackFor("example.com"));
+        Assert.Equal("127.0.0.1", Ngtcp2InteropEndpoint.DialHost("127.0.0.1"));
+        Assert.Equal("localhost", Ngtcp2InteropEndpoint.DialHost("localhost")); // resolves to 127.0.0.1 here
+        Assert.Null(Ngtcp2InteropEndpoint.DialHost("example.com"));
+        string? s4 = Ngtcp2InteropEndpoint.DialHost("server4");
+        Assert.True(s4 is "server4" or "127.0.0.1", s4);
     }
 
     private static int CountLines(string text, string prefix) =>

@@ -55,7 +55,6 @@ public sealed class Ngtcp2PeerTests(Ngtcp2PeerFixture fixture) : IClassFixture<N
         string[] files = [fixture.OneMegabyte, fixture.TenMegabytes];
         Ngtcp2ClientRun result = await RunClientAsync(server, run, [], o =>
         {
-            o.Sni = "server4";
             foreach (string f in files) o.Urls.Add("https://server4:443/" + f);
         });
         AssertDownloaded(result, files);
