@@ -72,7 +72,8 @@ public static class Ngtcp2Client
 
         var sw = Stopwatch.StartNew();
         using var process = PeerProcess.Start(Ngtcp2.ClientPath!, args,
-            Path.Combine(options.RunDirectory, options.RunName + ".out"), Path.Combine(options.RunDirectory, options.RunName + ".err"), env);
+            Path.Combine(options.RunDirectory, options.RunName + ".out"), Path.Combine(options.RunDirectory, options.RunName + ".err"), env,
+            hardLimit: options.Deadline + TimeSpan.FromSeconds(5));
         int? exit = await process.WaitForExitAsync(options.Deadline, cancellationToken).ConfigureAwait(false);
         sw.Stop();
         cancellationToken.ThrowIfCancellationRequested();

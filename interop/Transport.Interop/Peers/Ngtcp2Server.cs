@@ -112,7 +112,8 @@ public sealed class Ngtcp2Server : IDisposable, IAsyncDisposable
             int port = options.Port != 0 ? options.Port : UdpPorts.GetFree(options.Address);
             List<string> args = BuildArguments(options, port);
             var process = PeerProcess.Start(Ngtcp2.ServerPath!, args,
-                Path.Combine(options.RunDirectory, "server.out"), Path.Combine(options.RunDirectory, "server.err"), env);
+                Path.Combine(options.RunDirectory, "server.out"), Path.Combine(options.RunDirectory, "server.err"), env,
+                hardLimit: options.MaxLifetime + TimeSpan.FromSeconds(5));
             var endPoint = new IPEndPoint(options.Address, port);
             bool ready;
             try

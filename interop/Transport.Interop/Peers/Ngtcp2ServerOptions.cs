@@ -85,7 +85,8 @@ public sealed class Ngtcp2ServerOptions
 
     /// <summary>
     /// A watchdog: the server is killed this long after it started even if never disposed (default 10 minutes), so
-    /// that a forgotten server cannot outlive its test run by much.
+    /// that a forgotten server cannot outlive its test run by much; coreutils <c>timeout</c> enforces it (plus 5 s)
+    /// even if the test host itself dies.
     /// </summary>
     public TimeSpan MaxLifetime { get; set; } = TimeSpan.FromMinutes(10);
 

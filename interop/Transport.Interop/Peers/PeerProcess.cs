@@ -10,6 +10,7 @@ namespace Transport.Interop.Peers;
 /// </summary>
 public sealed class PeerProcess : IDisposable
 {
+    private const string TimeoutPath = "/usr/bin/timeout";
     private static readonly ConcurrentDictionary<PeerProcess, byte> Live = new();
     private static int _exitHookInstalled;
 
@@ -30,7 +31,7 @@ public sealed class PeerProcess : IDisposable
         _copyStderr = process.StandardError.BaseStream.CopyToAsync(stderr);
     }
 
-    /// <summary>The command as started, for logs (arguments quoted where needed).</summary>
+    /// <summary>The command as asked for, for logs (arguments quoted where needed; without a <c>timeout</c> wrapper).</summary>
     public string CommandLine { get; }
 
     /// <summary>The operating-system process id.</summary>
@@ -56,14 +57,32 @@ public sealed class PeerProcess : IDisposable
     /// writing its output to <paramref name="stdoutPath"/> and <paramref name="stderrPath"/>. Entries of
     /// <paramref name="environment"/> are set (a null value removes the variable).
     /// </summary>
+    /// <remarks>
+    /// With <paramref name="hardLimit"/>, the program runs under coreutils <c>timeout</c> (when present), which kills
+    /// it after that long even if this process died without cleaning up (a crashed or killed test host).
+    /// </remarks>
     public static PeerProcess Start(string fileName, IReadOnlyList<string> arguments, string stdoutPath, string stderrPath,
-        IReadOnlyDictionary<string, string?>? environment = null, string? workingDirectory = null)
+        IReadOnlyDictionary<string, string?>? environment = null, string? workingDirectory = null, TimeSpan? hardLimit = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(fileName);
         ArgumentNullException.ThrowIfNull(arguments);
         ArgumentException.ThrowIfNullOrEmpty(stdoutPath);
         ArgumentException.ThrowIfNullOrEmpty(stderrPath);
+        if (hardLimit is TimeSpan limit && limit <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(hardLimit), limit, "The hard limit must be positive.");
         InstallExitHook();
+
+        string commandLine = FormatCommandLine(fileName, arguments);
+        if (hardLimit is TimeSpan l && File.Exists(TimeoutPath))
+        {
+            var wrapped = new List<string>(arguments.Count + 4)
+            {
+                "--kill-after=2s", ((long)Math.Ceiling(l.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture) + "s", fileName,
+            };
+            wrapped.AddRange(arguments);
+            fileName = TimeoutPath;
+            arguments = wrapped;
+        }
 
         var psi = new ProcessStartInfo(fileName)
         {
@@ -97,7 +116,7 @@ public sealed class PeerProcess : IDisposable
             throw;
         }
         process.StandardInput.Close();
-        var peer = new PeerProcess(process, stdout, stderr, FormatCommandLine(fileName, arguments));
+        var peer = new PeerProcess(process, stdout, stderr, commandLine);
         Live.TryAdd(peer, 0);
         return peer;
     }
