@@ -14,6 +14,8 @@ public static class Ngtcp2Client
         if (options.Port is < 1 or > 65535) throw new ArgumentException($"Port {options.Port} is not 1..65535.", nameof(options));
         if (string.IsNullOrEmpty(options.DownloadDirectory)) throw new ArgumentException("DownloadDirectory is required.", nameof(options));
         if (options.Urls.Count == 0) throw new ArgumentException("At least one URL is required.", nameof(options));
+        if ((options.ClientCertificatePath is null) != (options.ClientPrivateKeyPath is null))
+            throw new ArgumentException("ClientCertificatePath and ClientPrivateKeyPath go together.", nameof(options));
         if (options.NatRebinding && options.ChangeLocalAddressAfter is null)
             throw new ArgumentException("NatRebinding needs ChangeLocalAddressAfter.", nameof(options));
 
@@ -28,6 +30,8 @@ public static class Ngtcp2Client
         if (options.SessionFile is not null) a.Add("--session-file=" + options.SessionFile);
         if (options.TransportParametersFile is not null) a.Add("--tp-file=" + options.TransportParametersFile);
         if (options.TokenFile is not null) a.Add("--token-file=" + options.TokenFile);
+        if (options.ClientCertificatePath is not null) a.Add("--cert=" + options.ClientCertificatePath);
+        if (options.ClientPrivateKeyPath is not null) a.Add("--key=" + options.ClientPrivateKeyPath);
         if (options.DisableEarlyData) a.Add("--disable-early-data");
         if (options.KeyUpdateAfter is TimeSpan ku) a.Add("--key-update=" + Ngtcp2.FormatDuration(ku));
         if (options.DelayStream is TimeSpan ds) a.Add("--delay-stream=" + Ngtcp2.FormatDuration(ds));

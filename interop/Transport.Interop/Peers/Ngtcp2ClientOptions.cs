@@ -73,6 +73,12 @@ public sealed class Ngtcp2ClientOptions
     /// <summary>NEW_TOKEN token file (<c>--token-file</c>).</summary>
     public string? TokenFile { get; set; }
 
+    /// <summary>Client certificate PEM (<c>--cert</c>), used with <see cref="ClientPrivateKeyPath"/>.</summary>
+    public string? ClientCertificatePath { get; set; }
+
+    /// <summary>Client private key PEM (<c>--key</c>).</summary>
+    public string? ClientPrivateKeyPath { get; set; }
+
     /// <summary>Resume without 0-RTT (<c>--disable-early-data</c>).</summary>
     public bool DisableEarlyData { get; set; }
 

@@ -44,7 +44,7 @@ public sealed class Ngtcp2Server : IDisposable, IAsyncDisposable
     /// <summary>The process (command line, output files, state).</summary>
     public PeerProcess Process => _process;
 
-    /// <summary>Path of the server's stderr (its log).</summary>
+    /// <summary>Path of the server's stderr (its log; complete once the server is disposed).</summary>
     public string StandardErrorPath => _process.StandardErrorPath;
 
     /// <summary>"https://authority/path" for a file name or path.</summary>
@@ -68,6 +68,7 @@ public sealed class Ngtcp2Server : IDisposable, IAsyncDisposable
         else { a.Add("--no-quic-dump"); a.Add("--no-http-dump"); }
         a.Add("-d"); a.Add(options.WebRoot);
         if (options.ValidateAddress) a.Add("-V");
+        if (options.RequestClientCertificate) a.Add("--verify-client");
         if (options.Ciphers is not null) a.Add("--ciphers=" + options.Ciphers);
         if (options.Groups is not null) a.Add("--groups=" + options.Groups);
         if (options.QlogDirectory is not null) a.Add("--qlog-dir=" + options.QlogDirectory);

@@ -29,6 +29,9 @@ public sealed class Ngtcp2ServerOptions
     /// <summary>Send a Retry to every new connection (<c>-V</c>, <c>--validate-addr</c>).</summary>
     public bool ValidateAddress { get; set; }
 
+    /// <summary>Ask the client for a certificate (<c>--verify-client</c>; 0.12 requests one but does not verify it).</summary>
+    public bool RequestClientCertificate { get; set; }
+
     /// <summary>GnuTLS priority string (<c>--ciphers</c>), e.g. <see cref="Ngtcp2.ChaCha20Only"/>.</summary>
     public string? Ciphers { get; set; }
 

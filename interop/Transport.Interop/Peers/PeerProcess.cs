@@ -102,8 +102,10 @@ public sealed class PeerProcess : IDisposable
             }
         }
 
-        var stdout = new FileStream(stdoutPath, FileMode.Create, FileAccess.Write, FileShare.ReadWrite, 64 * 1024, useAsync: true);
-        var stderr = new FileStream(stderrPath, FileMode.Create, FileAccess.Write, FileShare.ReadWrite, 64 * 1024, useAsync: true);
+        // Unbuffered: what the program wrote is in the file as soon as the copy loop has it, so a running server's log
+        // can be read (the pipe's own buffer still delays it; stop the server for a complete log).
+        var stdout = new FileStream(stdoutPath, FileMode.Create, FileAccess.Write, FileShare.ReadWrite, 0, useAsync: true);
+        var stderr = new FileStream(stderrPath, FileMode.Create, FileAccess.Write, FileShare.ReadWrite, 0, useAsync: true);
         Process process;
         try
         {

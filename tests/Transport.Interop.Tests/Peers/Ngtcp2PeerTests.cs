@@ -112,6 +112,39 @@ public sealed class Ngtcp2PeerTests(Ngtcp2PeerFixture fixture) : IClassFixture<N
     }
 
     [RequiresNgtcp2Fact(Timeout = TestTimeout)]
+    public async Task Retry_server_hands_out_a_new_token_that_the_client_saves()
+    {
+        // 0.12's client cannot read the file back ("Could not read token"), so the token is not reused here.
+        using var run = new PeerTestDirectory("token");
+        await using Ngtcp2Server server = await StartServerAsync(run, o => o.ValidateAddress = true);
+        string token = Path.Combine(run.Path, "token.pem");
+        Ngtcp2ClientRun first = await RunClientAsync(server, run, [fixture.OneKilobyte], o =>
+        {
+            o.Quiet = false; o.TokenFile = token;
+        });
+        AssertDownloaded(first, [fixture.OneKilobyte]);
+        Assert.Equal(1, first.ReadLog().Received("Retry"));
+        Assert.StartsWith("-----BEGIN QUIC TOKEN-----", File.ReadAllText(token));
+    }
+
+    [RequiresNgtcp2Fact(Timeout = TestTimeout)]
+    public async Task Client_certificate_when_the_server_asks_for_one()
+    {
+        using var run = new PeerTestDirectory("clientcert");
+        using TestCertificates clientCerts = TestCertificates.Create(run.Sub("client-certs"), keyFormat: PrivateKeyFormat.Pkcs8);
+        await using Ngtcp2Server server = await StartServerAsync(run, o => o.RequestClientCertificate = true);
+        Ngtcp2ClientRun result = await RunClientAsync(server, run, [fixture.OneKilobyte], o =>
+        {
+            o.Quiet = false;
+            o.ClientCertificatePath = clientCerts.CertificatePath;
+            o.ClientPrivateKeyPath = clientCerts.PrivateKeyPath;
+        });
+        AssertDownloaded(result, [fixture.OneKilobyte]);
+        // The client's Handshake flight now carries Certificate and CertificateVerify besides Finished.
+        Assert.True(result.ReadLog().SentHandshakeCryptoBytes > clientCerts.Leaf.RawData.Length);
+    }
+
+    [RequiresNgtcp2Fact(Timeout = TestTimeout)]
     public async Task Resumption_with_zero_rtt_sends_the_second_requests_early()
     {
         using var run = new PeerTestDirectory("0rtt");
@@ -142,6 +175,7 @@ public sealed class Ngtcp2PeerTests(Ngtcp2PeerFixture fixture) : IClassFixture<N
         Assert.Equal(0, log1.Sent("0RTT"));
         Assert.True(log2.SentZeroRttStreamFrames >= rest.Length, $"only {log2.SentZeroRttStreamFrames} STREAM frames in 0-RTT");
         Assert.False(log2.EarlyDataRejected);
+        await server.DisposeAsync(); // the log is complete once the server is gone
         Ngtcp2Log serverLog = Ngtcp2Log.Parse(server.StandardErrorPath);
         Assert.True(serverLog.ReceivedZeroRttStreamFrames >= rest.Length, $"server decrypted {serverLog.ReceivedZeroRttStreamFrames} 0-RTT STREAM frames");
         Assert.Contains("CLIENT_EARLY_TRAFFIC_SECRET", File.ReadAllText(second.KeyLogFile!));
