@@ -23,6 +23,7 @@ public sealed class UdpRelay : IDisposable
     private const int MaxDatagram = 65536;
 
     private readonly UdpRelayOptions _options;
+    private readonly TextWriter? _log;
     private readonly RelayScenario _scenario;
     private readonly IPEndPoint _server;
     private readonly SocketAddress _serverAddress;
@@ -60,6 +61,7 @@ public sealed class UdpRelay : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
+        _log = options.Log is null ? null : TextWriter.Synchronized(options.Log);
         _scenario = options.Scenario ?? throw new ArgumentException("Scenario must not be null.", nameof(options));
         _scenario.Validate();
         _server = options.ServerEndPoint ?? throw new ArgumentException("ServerEndPoint is required.", nameof(options));
@@ -353,7 +355,7 @@ public sealed class UdpRelay : IDisposable
         if (current is not null)
         {
             Interlocked.Increment(ref Statistics._rebindings);
-            _options.Log?.WriteLine($"{Elapsed.TotalSeconds:F3}s: rebinding {mapping.Client}: {current.LocalEndPoint} -> {binding.LocalEndPoint}");
+            _log?.WriteLine($"{Elapsed.TotalSeconds:F3}s: rebinding {mapping.Client}: {current.LocalEndPoint} -> {binding.LocalEndPoint}");
         }
         mapping.Current = binding;
         try
@@ -374,7 +376,12 @@ public sealed class UdpRelay : IDisposable
         {
             while (!ShouldStop(Stopwatch.GetTimestamp()))
             {
-                if (!link.TryPeek(50, out RelayItem item)) continue;
+                if (!link.TryPeek(50, out RelayItem item))
+                {
+                    // Idle: push the captures to disk so they survive an abrupt end of the process.
+                    (toServer ? _serverPcap : _clientPcap)?.Flush();
+                    continue;
+                }
                 if (!PreciseWait.Until(Math.Min(item.DueTicks, _deadlineTicks), _spinTicks, _maxSleepTicks, ref _stop)) break;
                 long now = Stopwatch.GetTimestamp();
                 if (ShouldStop(now)) break;
@@ -439,7 +446,7 @@ public sealed class UdpRelay : IDisposable
         if (item.Binding!.Epoch != epoch)
         {
             Interlocked.Increment(ref link.Statistics._staleDrops);
-            _options.Log?.WriteLine($"{Elapsed.TotalSeconds:F3}s: dropping a datagram to stale binding {item.Binding.LocalEndPoint} of {item.Mapping.Client}");
+            _log?.WriteLine($"{Elapsed.TotalSeconds:F3}s: dropping a datagram to stale binding {item.Binding.LocalEndPoint} of {item.Mapping.Client}");
             return;
         }
         if (!CountVerdict(link.Decide(ref item), link.Statistics)) return;

@@ -88,3 +88,33 @@ public class RelayScenarioTests
         Assert.Equal(500_000, RelayScenario.ParseRate("500kbps"));
     }
 }
+
+public class RelayCommandTests
+{
+    [Fact]
+    public void ParsesArgumentsAndRejectsBadOnes()
+    {
+        var o = RelayCommand.ParseArguments(["--listen", "127.0.0.1:0", "--server", "127.0.0.1:4433", "--scenario",
+            "drop-rate --delay=15ms --bandwidth=10Mbps --queue=25 --rate_to_server=2 --rate_to_client=2 --burst_to_server=3 --burst_to_client=3",
+            "--seed", "42", "--pcap-left", "l.pcap", "--pcap-right", "r.pcap", "--lifetime", "1.5"]);
+        Assert.Equal(4433, o.ServerEndPoint!.Port);
+        Assert.Equal(2, o.Scenario.ToServer.DropRatePercent);
+        Assert.Equal(42, o.Seed);
+        Assert.Equal(("l.pcap", "r.pcap"), (o.ClientPcapPath, o.ServerPcapPath));
+        Assert.Equal(TimeSpan.FromSeconds(1.5), o.Lifetime);
+        Assert.Throws<ArgumentException>(() => RelayCommand.ParseArguments(["--listen", "127.0.0.1:0"]));
+        Assert.Throws<ArgumentException>(() => RelayCommand.ParseArguments(["--server", "localhost"]));
+        Assert.Throws<ArgumentException>(() => RelayCommand.ParseArguments(["--server", "127.0.0.1:1", "--bogus", "x"]));
+        Assert.Throws<ArgumentException>(() => RelayCommand.ParseArguments(["--server"]));
+    }
+
+    [Fact]
+    public void RunsUntilItsLifetimeAndReports()
+    {
+        var log = new StringWriter();
+        int code = RelayCommand.Run(["--server", "127.0.0.1:9", "--lifetime", "0.2"], log, CancellationToken.None);
+        Assert.Equal(0, code);
+        Assert.Contains("to server: received 0", log.ToString());
+        Assert.Equal(2, RelayCommand.Run(["--server"], new StringWriter(), CancellationToken.None));
+    }
+}
