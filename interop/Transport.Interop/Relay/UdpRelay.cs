@@ -430,8 +430,9 @@ public sealed class UdpRelay : IDisposable
             RelaySocket.SetTrafficClass(binding.Socket, item.TrafficClass);
             binding.LastTrafficClass = item.TrafficClass;
         }
-        Send(binding.Socket, payload, _serverAddress, link.Statistics);
+        // Captured before the send, so that the server's reply can never precede it in the file.
         _serverPcap?.Write(UnixMicroseconds(now), binding.LocalEndPoint, _server, item.TrafficClass, payload);
+        Send(binding.Socket, payload, _serverAddress, link.Statistics);
     }
 
     private void ForwardToClient(RelayLink link, ref RelayItem item, long now)
@@ -456,8 +457,8 @@ public sealed class UdpRelay : IDisposable
             RelaySocket.SetTrafficClass(_listen, item.TrafficClass);
             _listenTrafficClass = item.TrafficClass;
         }
-        Send(_listen, payload, item.Mapping.ClientAddress, link.Statistics);
         _clientPcap?.Write(UnixMicroseconds(now), ListenEndPoint, item.Mapping.Client, item.TrafficClass, payload);
+        Send(_listen, payload, item.Mapping.ClientAddress, link.Statistics);
     }
 
     private static void Send(Socket socket, ReadOnlySpan<byte> payload, SocketAddress to, RelayDirectionStatistics stats)

@@ -98,6 +98,49 @@ public class RelayPcapTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void RelaysAndCapturesIpv6()
+    {
+        if (!System.Net.Sockets.Socket.OSSupportsIPv6)
+        {
+            output.WriteLine("IPv6 is not available on this machine: skipped.");
+            return;
+        }
+        string dir = Directory.CreateTempSubdirectory("relay-pcap6").FullName;
+        try
+        {
+            string left = Path.Combine(dir, "left.pcap"), right = Path.Combine(dir, "right.pcap");
+            using var server = new UdpTestPeer(echo: true, address: IPAddress.IPv6Loopback);
+            using var client = new UdpTestPeer(address: IPAddress.IPv6Loopback);
+            IPEndPoint upstream;
+            using (var relay = new UdpRelay(new UdpRelayOptions
+            {
+                ListenEndPoint = new IPEndPoint(IPAddress.IPv6Loopback, 0),
+                ServerEndPoint = server.EndPoint,
+                Scenario = RelayScenario.Default,
+                ClientPcapPath = left,
+                ServerPcapPath = right,
+            }))
+            {
+                client.Send(VersionNegotiation(7), relay.ListenEndPoint);
+                Assert.Equal(VersionNegotiation(7), client.Receive(TimeSpan.FromSeconds(2))!.Data);
+                upstream = Assert.Single(relay.UpstreamEndPoints);
+                Assert.Equal(IPAddress.IPv6Loopback, upstream.Address);
+                Assert.Throws<ArgumentException>(() => new UdpRelay(new UdpRelayOptions
+                {
+                    ServerEndPoint = server.EndPoint,
+                    Scenario = RelayScenario.Default with { FirstRebind = TimeSpan.FromSeconds(1), RebindAddress = true },
+                }));
+            }
+            Assert.All(PcapFile.Read(left).Concat(PcapFile.Read(right)), r => Assert.Equal(IPAddress.IPv6Loopback, r.Source.Address));
+            Assert.Equal([server.EndPoint, upstream], PcapFile.Read(right).Select(r => r.Destination));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void WritesIpv6Records()
     {
         var stream = new MemoryStream();

@@ -22,9 +22,10 @@ internal sealed class UdpTestPeer : IDisposable
 
     public UdpTestPeer(bool echo = false, IPAddress? address = null)
     {
-        _socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        address ??= IPAddress.Loopback;
+        _socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         _socket.ReceiveBufferSize = 4 << 20;
-        _socket.Bind(new IPEndPoint(address ?? IPAddress.Loopback, 0));
+        _socket.Bind(new IPEndPoint(address, 0));
         EndPoint = (IPEndPoint)_socket.LocalEndPoint!;
         Echo = echo;
         _thread = new Thread(Run) { IsBackground = true, Name = "udp-test-peer" };
@@ -53,7 +54,7 @@ internal sealed class UdpTestPeer : IDisposable
     private void Run()
     {
         byte[] buffer = new byte[65536];
-        EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+        EndPoint from = new IPEndPoint(EndPoint.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         while (!_stop)
         {
             try
