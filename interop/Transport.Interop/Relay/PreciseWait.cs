@@ -21,6 +21,32 @@ internal static partial class PreciseWait
     [LibraryImport("libc", EntryPoint = "nanosleep", SetLastError = true)]
     private static partial int NanoSleep(in Timespec request, IntPtr remaining);
 
+    [StructLayout(LayoutKind.Sequential)]
+    private struct SchedParam
+    {
+        public int Priority;
+    }
+
+    [LibraryImport("libc", EntryPoint = "sched_setscheduler", SetLastError = true)]
+    private static partial int SchedSetScheduler(int pid, int policy, in SchedParam param);
+
+    /// <summary>
+    /// Linux: moves the calling thread to SCHED_FIFO at <paramref name="priority"/> (1..99) so that a loaded machine
+    /// delays it less. Needs CAP_SYS_NICE (root); returns false when refused or unavailable.
+    /// </summary>
+    public static bool TryEnterRealTime(int priority)
+    {
+        if (!UseNanosleep) return false;
+        try
+        {
+            return SchedSetScheduler(0, 1 /* SCHED_FIFO */, new SchedParam { Priority = priority }) == 0;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Returns false when <paramref name="stop"/> became true before <paramref name="due"/>.</summary>
     public static bool Until(long due, long spinTicks, long maxSleepTicks, ref bool stop)
     {

@@ -43,6 +43,7 @@ public sealed class UdpRelay : IDisposable
     private readonly Thread[] _threads;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _runningThreads;
+    private int _realTimeThreads;
 
     private readonly object _mappingLock = new();
     private readonly Dictionary<SocketAddress, NatMapping> _mappings = new();
@@ -151,6 +152,9 @@ public sealed class UdpRelay : IDisposable
         }
     }
 
+    /// <summary>How many of the four relay threads run under real-time priority (<see cref="UdpRelayOptions.RealTimePriority"/>).</summary>
+    public int RealTimeThreads => Volatile.Read(ref _realTimeThreads);
+
     /// <summary>Time since the relay started (the scenario's clock).</summary>
     public TimeSpan Elapsed => Stopwatch.GetElapsedTime(_startTicks);
 
@@ -189,6 +193,11 @@ public sealed class UdpRelay : IDisposable
         return false;
     }
 
+    private void ThreadStarted()
+    {
+        if (_options.RealTimePriority && PreciseWait.TryEnterRealTime(10)) Interlocked.Increment(ref _realTimeThreads);
+    }
+
     private void ThreadEnded()
     {
         if (Interlocked.Decrement(ref _runningThreads) == 0) _stopped.TrySetResult();
@@ -197,6 +206,7 @@ public sealed class UdpRelay : IDisposable
     // Client -> relay: find or create the mapping, capture, join the to-server link.
     private void ClientReceiveLoop()
     {
+        ThreadStarted();
         try
         {
             var from = new SocketAddress(_listen.AddressFamily);
@@ -236,6 +246,7 @@ public sealed class UdpRelay : IDisposable
     // Server -> relay on any upstream socket: capture, join the to-client link.
     private void ServerReceiveLoop()
     {
+        ThreadStarted();
         try
         {
             var from = new SocketAddress(_server.AddressFamily);
@@ -372,6 +383,7 @@ public sealed class UdpRelay : IDisposable
     {
         RelayLink link = toServer ? _toServer : _toClient;
         RelayDirectionStatistics stats = link.Statistics;
+        ThreadStarted();
         try
         {
             while (!ShouldStop(Stopwatch.GetTimestamp()))

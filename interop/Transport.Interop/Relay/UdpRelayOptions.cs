@@ -41,6 +41,14 @@ public sealed class UdpRelayOptions
     /// </summary>
     public TimeSpan SpinThreshold { get; set; } = TimeSpan.FromMicroseconds(200);
 
+    /// <summary>
+    /// Linux: run the relay's four threads under SCHED_FIFO (real-time) priority, so that other processes on a loaded
+    /// machine delay forwarding less. Needs root / CAP_SYS_NICE; silently not applied otherwise (see
+    /// <see cref="UdpRelay.RealTimeThreads"/>). The threads sleep between datagrams and spin at most
+    /// <see cref="SpinThreshold"/> before each one, so they cannot monopolize a core. Default false.
+    /// </summary>
+    public bool RealTimePriority { get; set; }
+
     /// <summary>Optional log of notable events (rebinding, stale drops), one line each. Default none.</summary>
     public TextWriter? Log { get; set; }
 }

@@ -439,11 +439,14 @@ public class UdpRelayTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
-    public void MeasuresForwardingPrecision()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void MeasuresForwardingPrecision(bool realTime)
     {
         using var server = new UdpTestPeer();
-        using var relay = NewRelay(server, RelayScenario.Perfect with { Delay = TimeSpan.FromMilliseconds(20) });
+        using var relay = NewRelay(server, RelayScenario.Perfect with { Delay = TimeSpan.FromMilliseconds(20) }, configure: o => o.RealTimePriority = realTime);
+        output.WriteLine($"real-time threads: {relay.RealTimeThreads}");
         using var client = new UdpTestPeer();
         var sent = new List<long>();
         for (int i = 1; i <= 200; i++)
