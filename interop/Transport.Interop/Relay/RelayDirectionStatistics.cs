@@ -3,6 +3,7 @@ namespace Transport.Interop.Relay;
 /// <summary>Counters of one direction of a <see cref="UdpRelay"/>; read while it runs or after.</summary>
 public sealed class RelayDirectionStatistics
 {
+    internal long _mtuDrops;
     internal long _received, _forwarded, _queueDrops, _randomDrops, _listDrops, _blackholeDrops, _staleDrops, _corrupted, _sendErrors;
     internal long _latenessCount, _latenessSumTicks, _latenessMaxTicks;
     internal readonly long[] _latenessBuckets = new long[LatenessBucketBoundsMicroseconds.Length + 1];
@@ -12,6 +13,8 @@ public sealed class RelayDirectionStatistics
 
     /// <summary>Datagrams that arrived at the relay in this direction.</summary>
     public long Received => Interlocked.Read(ref _received);
+    /// <summary>Datagrams larger than the scenario's MTU (not captured, not counted in <see cref="Received"/>).</summary>
+    public long MtuDrops => Interlocked.Read(ref _mtuDrops);
     /// <summary>Datagrams sent on (possibly corrupted).</summary>
     public long Forwarded => Interlocked.Read(ref _forwarded);
     /// <summary>Dropped because the bottleneck queue was full (drop-tail).</summary>
@@ -67,7 +70,7 @@ public sealed class RelayDirectionStatistics
         var parts = new string[hist.Length];
         for (int i = 0; i < hist.Length; i++)
             parts[i] = (i < LatenessBucketBoundsMicroseconds.Length ? "<=" + LatenessBucketBoundsMicroseconds[i] : ">" + LatenessBucketBoundsMicroseconds[^1]) + "us:" + hist[i];
-        return $"received {Received}, forwarded {Forwarded} (corrupted {Corrupted}), dropped: queue {QueueDrops}, random {RandomDrops}, " +
+        return $"received {Received}, forwarded {Forwarded} (corrupted {Corrupted}), dropped: mtu {MtuDrops}, queue {QueueDrops}, random {RandomDrops}, " +
                $"list {ListDrops}, blackhole {BlackholeDrops}, stale {StaleMappingDrops}; send errors {SendErrors}; lateness mean " +
                $"{MeanLateness.TotalMicroseconds:F0}us max {MaxLateness.TotalMicroseconds:F0}us [{string.Join(' ', parts)}]";
     }

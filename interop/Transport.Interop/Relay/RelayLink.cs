@@ -70,6 +70,14 @@ internal sealed class RelayLink
 
     public RelayDirectionStatistics Statistics { get; }
 
+    /// <summary>Whether a UDP payload of <paramref name="length"/> bytes fits the scenario's IP MTU (counts it when not).</summary>
+    public bool FitsMtu(int length)
+    {
+        if (_scenario.Mtu == 0 || length + _ipUdpOverhead - 2 <= _scenario.Mtu) return true;
+        Interlocked.Increment(ref Statistics._mtuDrops);
+        return false;
+    }
+
     public static long ToStopwatchTicks(TimeSpan t) => (long)(t.Ticks * ((double)Stopwatch.Frequency / TimeSpan.TicksPerSecond));
 
     public TimeSpan SinceStart(long ticks) => TimeSpan.FromTicks((long)((ticks - _startTicks) * ((double)TimeSpan.TicksPerSecond / Stopwatch.Frequency)));

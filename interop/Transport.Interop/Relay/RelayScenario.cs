@@ -21,6 +21,7 @@ public sealed record RelayScenario
         Delay = TimeSpan.FromMilliseconds(15),
         BandwidthBitsPerSecond = 10_000_000,
         QueuePackets = 25,
+        Mtu = 1500,
     };
 
     /// <summary>A perfect link: no delay, no bandwidth limit, no impairment (for tests).</summary>
@@ -44,6 +45,14 @@ public sealed record RelayScenario
     /// already wait for the serializer (the one being serialized not counted).
     /// </summary>
     public int DeviceQueuePackets { get; init; } = 1;
+
+    /// <summary>
+    /// IP MTU of the runner's links (Ethernet, 1500): a datagram whose IP packet would be larger (UDP payload above 1472
+    /// bytes over IPv4, 1452 over IPv6) is dropped before the link and not captured, as the endpoint's own kernel refuses
+    /// to send it in the runner's containers (loopback's MTU is 65536 and would let large PMTU probes through).
+    /// 0 = no limit. <see cref="Parse"/> and <see cref="Default"/> use 1500.
+    /// </summary>
+    public int Mtu { get; init; }
 
     /// <summary>Impairments of the server-to-client direction.</summary>
     public RelayDirectionConditions ToClient { get; init; } = RelayDirectionConditions.None;
@@ -95,6 +104,7 @@ public sealed record RelayScenario
         if (Delay < TimeSpan.Zero) throw new ArgumentException($"Delay must not be negative (was {Delay}).");
         if (BandwidthBitsPerSecond < 0) throw new ArgumentException($"BandwidthBitsPerSecond must not be negative (was {BandwidthBitsPerSecond}).");
         if (QueuePackets < 0) throw new ArgumentException($"QueuePackets must not be negative (was {QueuePackets}).");
+        if (Mtu < 0) throw new ArgumentException($"Mtu must not be negative (was {Mtu}).");
         if (DeviceQueuePackets < 0) throw new ArgumentException($"DeviceQueuePackets must not be negative (was {DeviceQueuePackets}).");
         if (ToClient is null || ToServer is null) throw new ArgumentException("ToClient and ToServer must not be null.");
         ToClient.Validate(nameof(ToClient));
@@ -149,6 +159,7 @@ public sealed record RelayScenario
             Delay = ParseTime(Required(options, "delay", name)),
             BandwidthBitsPerSecond = ParseRate(Required(options, "bandwidth", name)),
             QueuePackets = ParseInt(Required(options, "queue", name), "queue"),
+            Mtu = 1500,
         };
         var toClient = RelayDirectionConditions.None;
         var toServer = RelayDirectionConditions.None;

@@ -221,6 +221,7 @@ public sealed class UdpRelay : IDisposable
                         int n = RelaySocket.Receive(_listen, scratch, from, out byte tc);
                         if (n < 0) break;
                         long now = Stopwatch.GetTimestamp();
+                        if (!_toServer.FitsMtu(n)) continue;
                         NatMapping mapping = GetOrCreateMapping(from);
                         Interlocked.Increment(ref Statistics.ToServer._received);
                         _clientPcap?.Write(UnixMicroseconds(now), mapping.Client, ListenEndPoint, tc, scratch.AsSpan(0, n));
@@ -290,6 +291,7 @@ public sealed class UdpRelay : IDisposable
                             if (n < 0) break;
                             long now = Stopwatch.GetTimestamp();
                             if (!from.Equals(_serverAddress)) continue; // only the server's datagrams are relayed
+                            if (!_toClient.FitsMtu(n)) continue;
                             Interlocked.Increment(ref Statistics.ToClient._received);
                             _serverPcap?.Write(UnixMicroseconds(now), _server, binding.LocalEndPoint, tc, scratch.AsSpan(0, n));
                             var item = new RelayItem { Buffer = Rent(scratch, n), Length = n, TrafficClass = tc, Mapping = binding.Mapping, Binding = binding };

@@ -11,6 +11,7 @@ public class RelayScenarioTests
         Assert.Equal(TimeSpan.FromMilliseconds(15), p2p.Delay);
         Assert.Equal(10_000_000, p2p.BandwidthBitsPerSecond);
         Assert.Equal(25, p2p.QueuePackets);
+        Assert.Equal(1500, p2p.Mtu);
         Assert.Equal(RelayScenario.Default with { Name = "simple-p2p" }, p2p with { ToClient = RelayScenario.Default.ToClient, ToServer = RelayScenario.Default.ToServer });
 
         var longRtt = RelayScenario.Parse("simple-p2p --delay=750ms --bandwidth=10Mbps --queue=25");

@@ -71,6 +71,21 @@ public class UdpRelayTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void DropsDatagramsLargerThanTheRunnersMtu()
+    {
+        using var server = new UdpTestPeer(echo: true);
+        using var relay = NewRelay(server, RelayScenario.Default with { Delay = TimeSpan.Zero });
+        using var client = new UdpTestPeer();
+        client.Send(new byte[1473], relay.ListenEndPoint); // 1473 + 28 > 1500
+        client.Send(new byte[1472], relay.ListenEndPoint);
+        Assert.Equal([1472], client.ReceiveMany(2, Quiet).Select(p => p.Data.Length));
+        Assert.Equal(1, relay.Statistics.ToServer.MtuDrops);
+        server.Send(new byte[1473], server.All[0].From);
+        Assert.Null(client.Receive(Quiet));
+        Assert.Equal(1, relay.Statistics.ToClient.MtuDrops);
+    }
+
+    [Fact]
     public void DelayAddsAtLeastTheConfiguredDelayEachWay()
     {
         using var server = new UdpTestPeer(echo: true);
