@@ -437,7 +437,18 @@ public sealed class UdpRelay : IDisposable
     {
         if (!CountVerdict(link.Decide(ref item), link.Statistics)) return;
         int epoch = _scenario.RebindEpochAt(link.SinceStart(item.DueTicks));
-        UpstreamBinding binding = BindingFor(item.Mapping, epoch);
+        UpstreamBinding binding;
+        try
+        {
+            binding = BindingFor(item.Mapping, epoch);
+        }
+        catch (SocketException e)
+        {
+            // No upstream socket (e.g. the address is unusable): the datagram is lost, the relay goes on.
+            Interlocked.Increment(ref link.Statistics._sendErrors);
+            _log?.WriteLine($"{Elapsed.TotalSeconds:F3}s: cannot open an upstream socket for {item.Mapping.Client}: {e.Message}");
+            return;
+        }
         ReadOnlySpan<byte> payload = item.Buffer.AsSpan(0, item.Length);
         if (binding.LastTrafficClass != item.TrafficClass)
         {
