@@ -6,7 +6,7 @@ namespace Transport.Interop.Relay;
 /// <summary>
 /// Command-line front end of <see cref="UdpRelay"/>, for running foreign peers through a scenario by hand:
 /// <c>--listen 127.0.0.1:4433 --server 127.0.0.1:4434 --scenario "simple-p2p --delay=15ms --bandwidth=10Mbps --queue=25"
-/// [--seed N] [--pcap-left FILE] [--pcap-right FILE] [--lifetime SECONDS]</c>. Runs until the lifetime ends or the
+/// [--seed N] [--pcap-left FILE] [--pcap-right FILE] [--lifetime SECONDS] [--realtime]</c>. Runs until the lifetime ends or the
 /// cancellation token fires, then prints the statistics.
 /// </summary>
 public static class RelayCommand
@@ -19,6 +19,11 @@ public static class RelayCommand
         for (int i = 0; i < args.Count; i++)
         {
             string key = args[i];
+            if (key == "--realtime")
+            {
+                options.RealTimePriority = true;
+                continue;
+            }
             if (i + 1 >= args.Count) throw new ArgumentException($"{key} needs a value.");
             string value = args[++i];
             switch (key)
@@ -36,7 +41,7 @@ public static class RelayCommand
                     options.Lifetime = double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double s) && s > 0
                         ? TimeSpan.FromSeconds(s) : throw new ArgumentException($"--lifetime must be a positive number of seconds (was '{value}').");
                     break;
-                default: throw new ArgumentException($"Unknown option {key} (known: --listen --server --scenario --seed --pcap-left --pcap-right --lifetime).");
+                default: throw new ArgumentException($"Unknown option {key} (known: --listen --server --scenario --seed --pcap-left --pcap-right --lifetime --realtime).");
             }
         }
         if (options.ServerEndPoint is null) throw new ArgumentException("--server is required.");
@@ -59,7 +64,8 @@ public static class RelayCommand
         }
         options.Log = log;
         using var relay = new UdpRelay(options);
-        log.WriteLine($"relay: {relay.ListenEndPoint} -> {relay.ServerEndPoint}, scenario {relay.Scenario.Name}, seed {options.Seed}");
+        log.WriteLine($"relay: {relay.ListenEndPoint} -> {relay.ServerEndPoint}, scenario {relay.Scenario.Name}, seed {options.Seed}" +
+                      (options.RealTimePriority ? ", real-time priority requested" : ""));
         try
         {
             relay.Stopped.Wait(cancellationToken);

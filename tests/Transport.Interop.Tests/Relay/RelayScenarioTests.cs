@@ -97,7 +97,8 @@ public class RelayCommandTests
     {
         var o = RelayCommand.ParseArguments(["--listen", "127.0.0.1:0", "--server", "127.0.0.1:4433", "--scenario",
             "drop-rate --delay=15ms --bandwidth=10Mbps --queue=25 --rate_to_server=2 --rate_to_client=2 --burst_to_server=3 --burst_to_client=3",
-            "--seed", "42", "--pcap-left", "l.pcap", "--pcap-right", "r.pcap", "--lifetime", "1.5"]);
+            "--seed", "42", "--realtime", "--pcap-left", "l.pcap", "--pcap-right", "r.pcap", "--lifetime", "1.5"]);
+        Assert.True(o.RealTimePriority);
         Assert.Equal(4433, o.ServerEndPoint!.Port);
         Assert.Equal(2, o.Scenario.ToServer.DropRatePercent);
         Assert.Equal(42, o.Seed);
