@@ -62,7 +62,13 @@ public class Ngtcp2ThroughRelayTests(ITestOutputHelper output)
             var sw = Stopwatch.StartNew();
             using (var client = Start(Client, $"-q --exit-on-all-streams-close --download={downloads} 127.0.0.1 {port} https://server4:{port}/quick-brown-fox"))
             {
-                Assert.True(client.WaitForExit(45_000), "gtlsclient did not finish in 45 s");
+                bool exited = client.WaitForExit(45_000);
+                if (!exited)
+                {
+                    client.Kill();
+                    client.WaitForExit();
+                }
+                Assert.True(exited, "gtlsclient did not finish in 45 s");
                 output.WriteLine($"{scenario}: client exit {client.ExitCode} after {sw.Elapsed.TotalSeconds:F2} s");
             }
             relay.Dispose();
@@ -119,7 +125,12 @@ public class Ngtcp2ThroughRelayTests(ITestOutputHelper output)
         using var p = Process.Start(psi)!;
         Task<string> stdout = p.StandardOutput.ReadToEndAsync();
         Task<string> stderr = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(30_000), "tshark did not finish in 30 s");
+        if (!p.WaitForExit(30_000))
+        {
+            p.Kill();
+            p.WaitForExit();
+            Assert.Fail("tshark did not finish in 30 s");
+        }
         Assert.True(p.ExitCode == 0, $"tshark exited {p.ExitCode}: {stderr.Result}");
         return stdout.Result;
     }
