@@ -335,7 +335,8 @@ public class UdpRelayTests(ITestOutputHelper output)
             if (t < TimeSpan.FromMilliseconds(300) || t > TimeSpan.FromMilliseconds(850)) Assert.Contains(n, received);
             else if (t > TimeSpan.FromMilliseconds(400) && t < TimeSpan.FromMilliseconds(700)) Assert.DoesNotContain(n, received);
         }
-        Assert.True(relay.Statistics.ToServer.BlackholeDrops >= 10);
+        Assert.Contains(sentAt.Values, t => t > TimeSpan.FromMilliseconds(400) && t < TimeSpan.FromMilliseconds(700));
+        Assert.True(relay.Statistics.ToServer.BlackholeDrops > 0);
         Assert.Equal(sentAt.Count - received.Count, relay.Statistics.ToServer.BlackholeDrops);
     }
 
@@ -344,7 +345,8 @@ public class UdpRelayTests(ITestOutputHelper output)
     [InlineData(true)]
     public void RebindChangesTheSourceTheServerSeesAndDropsRepliesToOldMappings(bool rebindAddress)
     {
-        var scenario = RelayScenario.Perfect with { FirstRebind = TimeSpan.FromMilliseconds(400), RebindAddress = rebindAddress };
+        // The first exchange must complete before the rebinding: 1 s leaves room for a heavily loaded machine.
+        var scenario = RelayScenario.Perfect with { FirstRebind = TimeSpan.FromSeconds(1), RebindAddress = rebindAddress };
         using var server = new UdpTestPeer();
         using var relay = NewRelay(server, scenario);
         using var client = new UdpTestPeer();
@@ -354,8 +356,8 @@ public class UdpRelayTests(ITestOutputHelper output)
         server.Send(Numbered(2), before);
         Assert.Equal(2, NumberOf(client.Receive(TimeSpan.FromSeconds(2))!.Data)); // the mapping works before the rebinding
 
-        Assert.True(relay.Elapsed < TimeSpan.FromMilliseconds(400), "the machine is too slow for this test's timing");
-        WaitUntil(() => relay.Elapsed > TimeSpan.FromMilliseconds(450), TimeSpan.FromSeconds(2));
+        Assert.True(relay.Elapsed < TimeSpan.FromSeconds(1), "the machine is too slow for this test's timing");
+        WaitUntil(() => relay.Elapsed > TimeSpan.FromMilliseconds(1050), TimeSpan.FromSeconds(3));
         client.Send(Numbered(3), relay.ListenEndPoint);
         IPEndPoint after = server.Receive(TimeSpan.FromSeconds(2))!.From;
         Assert.NotEqual(before, after);
