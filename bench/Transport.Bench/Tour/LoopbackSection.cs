@@ -14,29 +14,32 @@ internal static class LoopbackSection
     public const string Name = "loopback";
     private const int MessageSize = 64;
     private const int BulkWriteSize = 64 * 1024;
-    private const int MaxSamples = 4_000_000;
 
-    private delegate Task Measurement(ITransportContender contender, ITourServer server, TourTable table, TourOptions o, CancellationToken cancellationToken);
+    /// <summary>One round of a measurement: warm up for <paramref name="warmup"/>, then measure into <paramref name="totals"/>.</summary>
+    private delegate Task Measurement(ITransportContender contender, ITourServer server, TimeSpan warmup, TimeSpan measure, TourOptions o,
+        RoundTotals totals, CancellationToken cancellationToken);
 
     public static async Task<List<TourTable>> RunAsync(TourContext context)
     {
         TourOptions o = context.Options;
-        string seconds = $"{o.MeasureTime.TotalSeconds:0.#} s measured after {o.WarmupTime.TotalSeconds:0.#} s warm-up";
+        TimeSpan round = o.MeasureTime / o.Rounds;
+        string seconds = $"{o.Rounds} round(s) of {round.TotalSeconds:0.##} s each, contender order rotated every round, after {o.WarmupTime.TotalSeconds:0.#} s warm-up";
         var bulk = new TourTable(Name, "loopback-bulk", "Bulk throughput, one stream",
-            $"One stream, client writes {BulkWriteSize / 1024} KiB writes for {seconds}, then half-closes; time runs until the server confirms the byte count. CPU is the whole process (client + server) per GB moved.",
+            $"A stream per round, client writes {BulkWriteSize / 1024} KiB writes, then half-closes; time runs until the server confirms the byte count; {seconds}. CPU is the whole process (client + server) per GB moved.",
             [new TourMetric("throughput", "Gbit/s", true, 2), new TourMetric("CPU per GB", "CPU s/GB", false, 2)]);
         var pingPong = new TourTable(Name, "loopback-rr", "64-byte request/response, one outstanding",
             $"Ping-pong on one stream: write 64 bytes, read the 64-byte echo, repeat; {seconds}. Round-trip latency percentiles and the resulting rate.",
             [new TourMetric("p50", "µs", false, 1), new TourMetric("p99", "µs", false, 1), new TourMetric("p99.9", "µs", false, 1), new TourMetric("rate", "req/s", true, 0)]);
         var pipelined = new TourTable(Name, "loopback-pipelined", $"64-byte request/response, {o.PipelineDepth} in flight",
-            $"One stream, {o.PipelineDepth} requests outstanding: each echo read is answered by a new request; {seconds}.",
+            $"One stream, {o.PipelineDepth} requests outstanding: each echo read is answered by a new request; {seconds}. CPU is the whole process per request.",
             [new TourMetric("rate", "req/s", true, 0), new TourMetric("CPU per request", "CPU µs/req", false, 2)]);
         var handshakes = new TourTable(Name, "loopback-handshakes", "Handshakes: connect + first byte",
-            $"One at a time: connect (TCP / TLS 1.3 / QUIC handshake), open a stream, write 1 byte, read its echo, close; {seconds}. No session resumption.",
-            [new TourMetric("rate", "handshakes/s", true, 0), new TourMetric("p50", "ms", false, 3), new TourMetric("p99", "ms", false, 3)]);
-        var plan = new (TourTable Table, Measurement Run)[]
+            $"One at a time: connect (TCP / TLS 1.3 / QUIC handshake), open a stream, write 1 byte, read its echo, close; {seconds}. No session resumption. CPU is the whole process (both ends) per handshake.",
+            [new TourMetric("rate", "handshakes/s", true, 0), new TourMetric("p50", "ms", false, 3), new TourMetric("p99", "ms", false, 3), new TourMetric("CPU per handshake", "CPU ms", false, 3)]);
+        var plan = new (TourTable Table, Measurement Run, Action<TourRow, RoundTotals> Finish)[]
         {
-            (bulk, BulkAsync), (pingPong, PingPongAsync), (pipelined, PipelinedAsync), (handshakes, HandshakesAsync),
+            (bulk, BulkAsync, FinishBulk), (pingPong, PingPongAsync, FinishPingPong), (pipelined, PipelinedAsync, FinishPipelined),
+            (handshakes, HandshakesAsync, FinishHandshakes),
         };
 
         var servers = new Dictionary<ITransportContender, ITourServer>();
@@ -57,27 +60,50 @@ internal static class LoopbackSection
 
         try
         {
-            int step = 0, steps = plan.Length * servers.Count;
-            foreach ((TourTable table, Measurement run) in plan)
+            var runnable = new List<ITransportContender>();
+            foreach (ITransportContender contender in context.Contenders)
             {
+                if (servers.ContainsKey(contender)) runnable.Add(contender);
+            }
+            int step = 0, steps = plan.Length * o.Rounds * runnable.Count;
+            foreach ((TourTable table, Measurement run, Action<TourRow, RoundTotals> finish) in plan)
+            {
+                var totals = new Dictionary<ITransportContender, RoundTotals>();
                 foreach (ITransportContender contender in context.Contenders)
                 {
                     TourRow row = table.Row(contender.Name);
-                    if (!contender.Availability.IsAvailable) { row.Unavailable = contender.Availability.Reason; continue; }
-                    if (startErrors.TryGetValue(contender, out string? startError)) { row.Error = startError; continue; }
-                    context.Progress.Report($"{Name} {++step}/{steps}: {table.Title} · {contender.Name}");
-                    using var limit = new CancellationTokenSource(context.MeasurementLimit);
-                    try
+                    if (!contender.Availability.IsAvailable) row.Unavailable = contender.Availability.Reason;
+                    else if (startErrors.TryGetValue(contender, out string? startError)) row.Error = startError;
+                    else totals[contender] = new RoundTotals();
+                }
+                for (int r = 0; r < o.Rounds; r++)
+                {
+                    for (int k = 0; k < runnable.Count; k++)
                     {
-                        await run(contender, servers[contender], table, o, limit.Token).ConfigureAwait(false);
+                        ITransportContender contender = runnable[(k + r) % runnable.Count];
+                        TourRow row = table.Row(contender.Name);
+                        if (row.Error is not null) continue;
+                        context.Progress.Report($"{Name} {++step}/{steps}: {table.Title} · {contender.Name} · round {r + 1}/{o.Rounds}");
+                        // The first round warms up fully (JIT, first connection); later rounds only warm their new connection.
+                        TimeSpan warmup = r == 0 ? o.WarmupTime : TimeSpan.FromTicks(Math.Min(o.WarmupTime.Ticks, TimeSpan.FromMilliseconds(100).Ticks));
+                        using var limit = new CancellationTokenSource(context.MeasurementLimit);
+                        try
+                        {
+                            await run(contender, servers[contender], warmup, round, o, totals[contender], limit.Token).ConfigureAwait(false);
+                            totals[contender].Rounds++;
+                        }
+                        catch (Exception e)
+                        {
+                            row.Error = limit.IsCancellationRequested
+                                ? $"abandoned after {context.MeasurementLimit.TotalSeconds:0} s (hung)"
+                                : $"{e.GetType().Name}: {e.Message}";
+                        }
                     }
-                    catch (Exception e)
-                    {
-                        row.Values.Clear();
-                        row.Error = limit.IsCancellationRequested
-                            ? $"abandoned after {context.MeasurementLimit.TotalSeconds:0} s (hung)"
-                            : $"{e.GetType().Name}: {e.Message}";
-                    }
+                }
+                foreach ((ITransportContender contender, RoundTotals total) in totals)
+                {
+                    TourRow row = table.Row(contender.Name);
+                    if (row.Error is null && total.Rounds > 0 && total.Elapsed > TimeSpan.Zero) finish(row, total);
                 }
             }
         }
@@ -91,23 +117,53 @@ internal static class LoopbackSection
         return [bulk, pingPong, pipelined, handshakes];
     }
 
-    private static async Task BulkAsync(ITransportContender contender, ITourServer server, TourTable table, TourOptions o, CancellationToken cancellationToken)
+    private static void FinishBulk(TourRow row, RoundTotals t)
+    {
+        row.Values["throughput"] = t.Bytes * 8 / t.Elapsed.TotalSeconds / 1e9;
+        row.Values["CPU per GB"] = t.Cpu.TotalSeconds / (t.Bytes / 1e9);
+        row.Note = $"{t.Bytes / 1e9:0.00} GB in {t.Elapsed.TotalSeconds:0.00} s";
+    }
+
+    private static void FinishPingPong(TourRow row, RoundTotals t)
+    {
+        row.Values["rate"] = t.Operations / t.Elapsed.TotalSeconds;
+        row.Values["p50"] = t.Latencies.PercentileMicroseconds(0.50);
+        row.Values["p99"] = t.Latencies.PercentileMicroseconds(0.99);
+        if (t.Latencies.Count >= 1000) row.Values["p99.9"] = t.Latencies.PercentileMicroseconds(0.999);
+        row.Note = $"{t.Operations} round trips";
+    }
+
+    private static void FinishPipelined(TourRow row, RoundTotals t)
+    {
+        row.Values["rate"] = t.Operations / t.Elapsed.TotalSeconds;
+        row.Values["CPU per request"] = t.Cpu.TotalMilliseconds * 1000 / t.Operations;
+        row.Note = $"{t.Operations} requests";
+    }
+
+    private static void FinishHandshakes(TourRow row, RoundTotals t)
+    {
+        row.Values["rate"] = t.Operations / t.Elapsed.TotalSeconds;
+        row.Values["p50"] = t.Latencies.PercentileMicroseconds(0.50) / 1000;
+        row.Values["p99"] = t.Latencies.PercentileMicroseconds(0.99) / 1000;
+        row.Values["CPU per handshake"] = t.Cpu.TotalMilliseconds / t.Operations;
+        row.Note = $"{t.Operations} handshakes";
+    }
+
+    private static async Task BulkAsync(ITransportContender contender, ITourServer server, TimeSpan warmup, TimeSpan measure, TourOptions o,
+        RoundTotals totals, CancellationToken cancellationToken)
     {
         await using ITourConnection connection = await contender.ConnectAsync(server.EndPoint, cancellationToken).ConfigureAwait(false);
         byte[] data = new byte[BulkWriteSize];
         Random.Shared.NextBytes(data);
-        await SendBulkAsync(connection, data, o.WarmupTime, cancellationToken).ConfigureAwait(false);
+        await SendBulkAsync(connection, data, warmup, cancellationToken).ConfigureAwait(false);
 
         TimeSpan cpu0 = CpuMeter.ProcessCpuTime();
         long t0 = Stopwatch.GetTimestamp();
-        long bytes = await SendBulkAsync(connection, data, o.MeasureTime, cancellationToken).ConfigureAwait(false);
+        long bytes = await SendBulkAsync(connection, data, measure, cancellationToken).ConfigureAwait(false);
         TimeSpan elapsed = Stopwatch.GetElapsedTime(t0);
-        TimeSpan cpu = CpuMeter.ProcessCpuTime() - cpu0;
-
-        TourRow row = table.Row(contender.Name);
-        row.Values["throughput"] = bytes * 8 / elapsed.TotalSeconds / 1e9;
-        row.Values["CPU per GB"] = cpu.TotalSeconds / (bytes / 1e9);
-        row.Note = $"{bytes / 1e9:0.00} GB in {elapsed.TotalSeconds:0.00} s";
+        totals.Cpu += CpuMeter.ProcessCpuTime() - cpu0;
+        totals.Elapsed += elapsed;
+        totals.Bytes += bytes;
     }
 
     /// <summary>One stream: 'S', then writes for <paramref name="duration"/>, half-close, wait for the server's count.</summary>
@@ -133,7 +189,8 @@ internal static class LoopbackSection
         return sent;
     }
 
-    private static async Task PingPongAsync(ITransportContender contender, ITourServer server, TourTable table, TourOptions o, CancellationToken cancellationToken)
+    private static async Task PingPongAsync(ITransportContender contender, ITourServer server, TimeSpan warmup, TimeSpan measure, TourOptions o,
+        RoundTotals totals, CancellationToken cancellationToken)
     {
         await using ITourConnection connection = await contender.ConnectAsync(server.EndPoint, cancellationToken).ConfigureAwait(false);
         await using ITourStream tourStream = await connection.OpenStreamAsync(cancellationToken).ConfigureAwait(false);
@@ -142,54 +199,46 @@ internal static class LoopbackSection
         byte[] request = new byte[MessageSize], response = new byte[MessageSize];
         Random.Shared.NextBytes(request);
 
-        var warmup = new LatencyRecorder(1);
-        await PingPongLoopAsync(stream, request, response, o.WarmupTime, warmup, cancellationToken).ConfigureAwait(false);
-        var latencies = new LatencyRecorder(MaxSamples);
-        TimeSpan elapsed = await PingPongLoopAsync(stream, request, response, o.MeasureTime, latencies, cancellationToken).ConfigureAwait(false);
-
-        long count = latencies.Count + latencies.Dropped;
-        TourRow row = table.Row(contender.Name);
-        row.Values["rate"] = count / elapsed.TotalSeconds;
-        row.Values["p50"] = latencies.PercentileMicroseconds(0.50);
-        row.Values["p99"] = latencies.PercentileMicroseconds(0.99);
-        if (latencies.Count >= 1000) row.Values["p99.9"] = latencies.PercentileMicroseconds(0.999);
-        row.Note = $"{count} round trips";
+        await PingPongLoopAsync(stream, request, response, warmup, latencies: null, cancellationToken).ConfigureAwait(false);
+        (long count, TimeSpan elapsed) = await PingPongLoopAsync(stream, request, response, measure, totals.Latencies, cancellationToken).ConfigureAwait(false);
+        totals.Operations += count;
+        totals.Elapsed += elapsed;
     }
 
-    private static async Task<TimeSpan> PingPongLoopAsync(Stream stream, byte[] request, byte[] response, TimeSpan duration,
-        LatencyRecorder latencies, CancellationToken cancellationToken)
+    private static async Task<(long Count, TimeSpan Elapsed)> PingPongLoopAsync(Stream stream, byte[] request, byte[] response, TimeSpan duration,
+        LatencyRecorder? latencies, CancellationToken cancellationToken)
     {
         long start = Stopwatch.GetTimestamp();
         long now = start;
         long end = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        long count = 0;
         while (now < end)
         {
             long sent = now;
             await stream.WriteAsync(request, cancellationToken).ConfigureAwait(false);
             await stream.ReadExactlyAsync(response, cancellationToken).ConfigureAwait(false);
             now = Stopwatch.GetTimestamp();
-            latencies.Record(now - sent);
+            latencies?.Record(now - sent);
+            count++;
         }
-        if (!response.AsSpan().SequenceEqual(request)) throw new InvalidDataException("the echo differs from the request");
-        return Stopwatch.GetElapsedTime(start, now);
+        if (count > 0 && !response.AsSpan().SequenceEqual(request)) throw new InvalidDataException("the echo differs from the request");
+        return (count, Stopwatch.GetElapsedTime(start, now));
     }
 
-    private static async Task PipelinedAsync(ITransportContender contender, ITourServer server, TourTable table, TourOptions o, CancellationToken cancellationToken)
+    private static async Task PipelinedAsync(ITransportContender contender, ITourServer server, TimeSpan warmup, TimeSpan measure, TourOptions o,
+        RoundTotals totals, CancellationToken cancellationToken)
     {
         await using ITourConnection connection = await contender.ConnectAsync(server.EndPoint, cancellationToken).ConfigureAwait(false);
         await using ITourStream tourStream = await connection.OpenStreamAsync(cancellationToken).ConfigureAwait(false);
         Stream stream = tourStream.Stream;
         await stream.WriteAsync(new[] { TourServerHandler.Echo }, cancellationToken).ConfigureAwait(false);
-        await PipelinedLoopAsync(stream, o.PipelineDepth, o.WarmupTime, cancellationToken).ConfigureAwait(false);
+        await PipelinedLoopAsync(stream, o.PipelineDepth, warmup, cancellationToken).ConfigureAwait(false);
 
         TimeSpan cpu0 = CpuMeter.ProcessCpuTime();
-        (long completed, TimeSpan elapsed) = await PipelinedLoopAsync(stream, o.PipelineDepth, o.MeasureTime, cancellationToken).ConfigureAwait(false);
-        TimeSpan cpu = CpuMeter.ProcessCpuTime() - cpu0;
-
-        TourRow row = table.Row(contender.Name);
-        row.Values["rate"] = completed / elapsed.TotalSeconds;
-        row.Values["CPU per request"] = cpu.TotalMilliseconds * 1000 / completed;
-        row.Note = $"{completed} requests";
+        (long completed, TimeSpan elapsed) = await PipelinedLoopAsync(stream, o.PipelineDepth, measure, cancellationToken).ConfigureAwait(false);
+        totals.Cpu += CpuMeter.ProcessCpuTime() - cpu0;
+        totals.Operations += completed;
+        totals.Elapsed += elapsed;
     }
 
     /// <summary>Keeps <paramref name="depth"/> requests outstanding for <paramref name="duration"/>, then drains them.</summary>
@@ -215,28 +264,26 @@ internal static class LoopbackSection
         return (completed, Stopwatch.GetElapsedTime(start));
     }
 
-    private static async Task HandshakesAsync(ITransportContender contender, ITourServer server, TourTable table, TourOptions o, CancellationToken cancellationToken)
+    private static async Task HandshakesAsync(ITransportContender contender, ITourServer server, TimeSpan warmup, TimeSpan measure, TourOptions o,
+        RoundTotals totals, CancellationToken cancellationToken)
     {
         byte[] hello = [TourServerHandler.Echo, 42];
         byte[] answer = new byte[1];
-        var warmup = new LatencyRecorder(1);
-        await HandshakeLoopAsync(contender, server, hello, answer, o.WarmupTime, warmup, cancellationToken).ConfigureAwait(false);
-        var latencies = new LatencyRecorder(MaxSamples);
-        TimeSpan elapsed = await HandshakeLoopAsync(contender, server, hello, answer, o.MeasureTime, latencies, cancellationToken).ConfigureAwait(false);
-
-        TourRow row = table.Row(contender.Name);
-        row.Values["rate"] = latencies.Count / elapsed.TotalSeconds;
-        row.Values["p50"] = latencies.PercentileMicroseconds(0.50) / 1000;
-        row.Values["p99"] = latencies.PercentileMicroseconds(0.99) / 1000;
-        row.Note = $"{latencies.Count} handshakes";
+        await HandshakeLoopAsync(contender, server, hello, answer, warmup, latencies: null, cancellationToken).ConfigureAwait(false);
+        TimeSpan cpu0 = CpuMeter.ProcessCpuTime();
+        (long count, TimeSpan elapsed) = await HandshakeLoopAsync(contender, server, hello, answer, measure, totals.Latencies, cancellationToken).ConfigureAwait(false);
+        totals.Cpu += CpuMeter.ProcessCpuTime() - cpu0;
+        totals.Operations += count;
+        totals.Elapsed += elapsed;
     }
 
-    private static async Task<TimeSpan> HandshakeLoopAsync(ITransportContender contender, ITourServer server, byte[] hello, byte[] answer,
-        TimeSpan duration, LatencyRecorder latencies, CancellationToken cancellationToken)
+    private static async Task<(long Count, TimeSpan Elapsed)> HandshakeLoopAsync(ITransportContender contender, ITourServer server, byte[] hello,
+        byte[] answer, TimeSpan duration, LatencyRecorder? latencies, CancellationToken cancellationToken)
     {
         long start = Stopwatch.GetTimestamp();
         long now = start;
         long end = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        long count = 0;
         while (now < end)
         {
             long begun = now;
@@ -246,10 +293,11 @@ internal static class LoopbackSection
                 await tourStream.Stream.WriteAsync(hello, cancellationToken).ConfigureAwait(false);
                 await tourStream.Stream.ReadExactlyAsync(answer, cancellationToken).ConfigureAwait(false);
                 now = Stopwatch.GetTimestamp();
-                latencies.Record(now - begun);
+                latencies?.Record(now - begun);
+                count++;
             }
             if (answer[0] != hello[1]) throw new InvalidDataException("the first byte's echo differs");
         }
-        return Stopwatch.GetElapsedTime(start, now);
+        return (count, Stopwatch.GetElapsedTime(start, now));
     }
 }

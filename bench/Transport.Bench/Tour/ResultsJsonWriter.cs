@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -77,6 +78,7 @@ internal static class ResultsJsonWriter
                 ["quick"] = options.Quick,
                 ["measureSeconds"] = options.MeasureTime.TotalSeconds,
                 ["warmupSeconds"] = options.WarmupTime.TotalSeconds,
+                ["rounds"] = options.Rounds,
                 ["sections"] = new JsonArray([.. options.OnlySections.Select(s => (JsonNode?)JsonValue.Create(s))]),
             },
             ["reference"] = options.Reference,
@@ -84,6 +86,6 @@ internal static class ResultsJsonWriter
             ["tables"] = tableArray,
             ["figures"] = figures,
         };
-        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
     }
 }

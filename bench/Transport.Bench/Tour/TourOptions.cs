@@ -29,6 +29,9 @@ internal sealed class TourOptions
     /// <summary>Unmeasured warm-up (JIT, connection, TCP window growth) before each measurement.</summary>
     public TimeSpan WarmupTime { get; private init; }
 
+    /// <summary>Rounds each measurement's time is split into; the contender order rotates every round.</summary>
+    public int Rounds { get; private init; }
+
     /// <summary>Requests in flight in the pipelined request/response measurement.</summary>
     public int PipelineDepth { get; private init; } = 16;
 
@@ -39,7 +42,8 @@ internal sealed class TourOptions
         reference contender; writes the tables, SVG charts and results.json to the results folder.
 
           --quick            short version (about 1 s per measurement; under 3 minutes; for CI smoke tests)
-          --seconds S        measured seconds per measurement and contender (default 5, quick 1)
+          --seconds S        measured seconds per measurement and contender, all rounds (default 5, quick 1)
+          --rounds R         split each measurement into R rounds, rotating the contender order (default 5, quick 2)
           --results DIR      results folder (default results/tour/<UTC timestamp>/ under the repository root)
           --only SECTIONS    comma-separated sections to run: loopback (default: all)
           --reference NAME   contender the ratios divide by (default "kernel TCP")
@@ -53,6 +57,7 @@ internal sealed class TourOptions
         bool quick = false, help = false;
         string? results = null, reference = null;
         double? seconds = null;
+        int? rounds = null;
         IReadOnlyList<string> only = Sections;
         for (int i = 0; i < args.Length; i++)
         {
@@ -80,6 +85,12 @@ internal sealed class TourOptions
                     { error = $"--seconds needs a number of seconds in (0, 600], got '{s}'"; return null; }
                     seconds = v;
                     break;
+                case "--rounds":
+                    string? rs = Next();
+                    if (!int.TryParse(rs, NumberStyles.None, CultureInfo.InvariantCulture, out int rv) || rv is < 1 or > 100)
+                    { error = $"--rounds needs a whole number in 1..100, got '{rs}'"; return null; }
+                    rounds = rv;
+                    break;
                 case "--only":
                     string? list = Next();
                     string[] names = (list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -104,6 +115,7 @@ internal sealed class TourOptions
             Reference = reference ?? ContenderRegistry.DefaultReference,
             OnlySections = only,
             MeasureTime = measure,
+            Rounds = rounds ?? (quick ? 2 : 5),
             WarmupTime = quick ? TimeSpan.FromSeconds(Math.Min(0.3, measure.TotalSeconds)) : TimeSpan.FromSeconds(Math.Min(1, measure.TotalSeconds)),
         };
     }
