@@ -13,7 +13,7 @@ internal static class SvgBarChart
     private const int Width = 760, LabelWidth = 200, ValueWidth = 150, BarHeight = 18, BarGap = 6, PanelGap = 18, TitleHeight = 30;
     private static readonly string[] Palette = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#b07aa1", "#9c755f"];
 
-    public static string Render(TourTable table)
+    public static string Render(TourTable table, string reference)
     {
         int rows = table.Rows.Count;
         int panelHeight = 22 + rows * (BarHeight + BarGap);
@@ -22,6 +22,7 @@ internal static class SvgBarChart
         sb.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{height}\" viewBox=\"0 0 {Width} {height}\" font-family=\"sans-serif\" font-size=\"12\">\n");
         sb.Append(CultureInfo.InvariantCulture, $"<rect width=\"{Width}\" height=\"{height}\" fill=\"white\"/>\n");
         sb.Append(CultureInfo.InvariantCulture, $"<text x=\"10\" y=\"20\" font-size=\"15\" font-weight=\"bold\">{Escape(table.Title)}</text>\n");
+        sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{Width - 10}\" y=\"20\" text-anchor=\"end\" fill=\"#666\">(×) = ÷ {Escape(reference)}</text>\n");
         int y = TitleHeight;
         int barSpace = Width - LabelWidth - ValueWidth - 10;
         foreach (TourMetric metric in table.Metrics)
@@ -42,7 +43,7 @@ internal static class SvgBarChart
                 {
                     double w = Math.Max(1, value / max * barSpace);
                     sb.Append(CultureInfo.InvariantCulture, $"<rect x=\"{LabelWidth}\" y=\"{barY}\" width=\"{w:0.0}\" height=\"{BarHeight}\" fill=\"{Palette[i % Palette.Length]}\"/>\n");
-                    sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{LabelWidth + w + 6:0.0}\" y=\"{barY + 13}\">{Escape(MarkdownTableWriter.Format(value, metric.Decimals))}</text>\n");
+                    sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{LabelWidth + w + 6:0.0}\" y=\"{barY + 13}\">{Escape(Label(table, row, metric, value, reference))}</text>\n");
                 }
                 else
                 {
@@ -55,6 +56,13 @@ internal static class SvgBarChart
         }
         sb.Append("</svg>\n");
         return sb.ToString();
+    }
+
+    private static string Label(TourTable table, TourRow row, TourMetric metric, double value, string reference)
+    {
+        string text = MarkdownTableWriter.Format(value, metric.Decimals);
+        double? ratio = table.Ratio(row, metric, reference);
+        return ratio is double r && row.Contender != reference ? $"{text} (×{MarkdownTableWriter.Format(r, 2)})" : text;
     }
 
     private static string Escape(string text) => SecurityElement.Escape(text) ?? "";

@@ -20,6 +20,9 @@ internal sealed class TourOptions
     /// <summary>The contender whose figures the ratios divide by.</summary>
     public string Reference { get; private init; } = ContenderRegistry.DefaultReference;
 
+    /// <summary>--check was given: check every contender's correctness instead of measuring.</summary>
+    public bool Check { get; private init; }
+
     /// <summary>--help was given.</summary>
     public bool Help { get; private init; }
 
@@ -47,6 +50,8 @@ internal sealed class TourOptions
           --results DIR      results folder (default results/tour/<UTC timestamp>/ under the repository root)
           --only SECTIONS    comma-separated sections to run: loopback (default: all)
           --reference NAME   contender the ratios divide by (default "kernel TCP")
+          --check            instead of measuring, check every available contender for correctness: 8 concurrent
+                             echo streams on one connection plus a byte-counting sink (exit code 1 on failure)
           --help             this text
         """;
 
@@ -54,7 +59,7 @@ internal sealed class TourOptions
     public static TourOptions? Parse(string[] args, out string? error)
     {
         error = null;
-        bool quick = false, help = false;
+        bool quick = false, help = false, check = false;
         string? results = null, reference = null;
         double? seconds = null;
         int? rounds = null;
@@ -70,6 +75,7 @@ internal sealed class TourOptions
             switch (arg)
             {
                 case "--quick": quick = true; break;
+                case "--check": check = true; break;
                 case "--help" or "-h" or "-?": help = true; break;
                 case "--results":
                     results = Next();
@@ -111,6 +117,7 @@ internal sealed class TourOptions
         {
             Quick = quick,
             Help = help,
+            Check = check,
             ResultsDirectory = results,
             Reference = reference ?? ContenderRegistry.DefaultReference,
             OnlySections = only,

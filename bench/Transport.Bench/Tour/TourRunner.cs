@@ -37,6 +37,14 @@ internal static class TourRunner
             return 2;
         }
 
+        if (options.Check)
+        {
+            Console.WriteLine("# Transport tour: contender check\n");
+            bool passed = await ContenderCheck.RunAsync(contenders, new ProgressLine()).ConfigureAwait(false);
+            foreach (IDisposable disposable in contenders.OfType<IDisposable>()) disposable.Dispose();
+            return passed ? 0 : 1;
+        }
+
         MachineInfo machine = MachineInfo.Current();
         string directory = options.ResultsDirectory ?? Path.Combine(RepositoryRoot(), "results", "tour", machine.Date.ToString("yyyyMMdd-HHmmss"));
         Directory.CreateDirectory(directory);
@@ -74,7 +82,7 @@ internal static class TourRunner
                 string text = MarkdownTableWriter.Render(table, options.Reference) + "\n";
                 Console.Write(text);
                 markdown.Append(text);
-                await File.WriteAllTextAsync(Path.Combine(directory, table.Id + ".svg"), SvgBarChart.Render(table)).ConfigureAwait(false);
+                await File.WriteAllTextAsync(Path.Combine(directory, table.Id + ".svg"), SvgBarChart.Render(table, options.Reference)).ConfigureAwait(false);
             }
             tables.AddRange(produced);
         }
