@@ -89,12 +89,17 @@ internal static class LoopbackSection
                         using var limit = new CancellationTokenSource(context.MeasurementLimit);
                         try
                         {
-                            await run(contender, servers[contender], warmup, round, o, totals[contender], limit.Token).ConfigureAwait(false);
+                            // The token cancels the measurement's I/O; the timed wait also abandons one stuck in a call
+                            // that ignores tokens (its connection leaks, the tour goes on).
+                            Task measured = run(contender, servers[contender], warmup, round, o, totals[contender], limit.Token);
+                            if (await Task.WhenAny(measured, Task.Delay(context.MeasurementLimit + TimeSpan.FromSeconds(10))).ConfigureAwait(false) != measured)
+                                throw new TimeoutException("the measurement ignored cancellation");
+                            await measured.ConfigureAwait(false);
                             totals[contender].Rounds++;
                         }
                         catch (Exception e)
                         {
-                            row.Error = limit.IsCancellationRequested
+                            row.Error = limit.IsCancellationRequested || e is TimeoutException
                                 ? $"abandoned after {context.MeasurementLimit.TotalSeconds:0} s (hung)"
                                 : $"{e.GetType().Name}: {e.Message}";
                         }

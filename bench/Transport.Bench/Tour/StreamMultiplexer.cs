@@ -38,6 +38,9 @@ internal sealed class StreamMultiplexer : IAsyncDisposable
         _readLoop = Task.Run(ReadLoopAsync);
     }
 
+    /// <summary>Completes when the peer closed the connection (or it broke): no more data will arrive on any stream.</summary>
+    public Task ReadCompletion => _readLoop;
+
     /// <summary>Opens a new stream (client side).</summary>
     public MuxStream OpenStream()
     {

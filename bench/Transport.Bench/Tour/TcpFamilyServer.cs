@@ -71,6 +71,10 @@ internal sealed class TcpFamilyServer : ITourServer
         {
             var mux = new StreamMultiplexer(stream, isServer: true, RunHandlerAsync);
             _open[mux] = mux;
+            // Release the socket once the client closed, not at server shutdown: the handshake measurement opens
+            // thousands of connections and would otherwise run out of file descriptors.
+            try { await mux.ReadCompletion.ConfigureAwait(false); } catch (Exception) { }
+            if (_open.TryRemove(mux, out _)) await mux.DisposeAsync().ConfigureAwait(false);
             return;
         }
         await RunHandlerAsync(new ByteStreamTourStream(socket, stream, abortOnDispose: false)).ConfigureAwait(false);
