@@ -10,8 +10,8 @@ namespace Transport.Bench.Tour;
 /// <summary>
 /// TCP + TLS 1.3 through <see cref="SslStream"/> (the platform's TLS: OpenSSL on Linux), TLS 1.3 only, with a
 /// self-signed ECDSA P-256 certificate made at run time. The client accepts exactly that certificate (pinned by its
-/// thumbprint), so no CA store is consulted. No session resumption: every handshake is a full one, as for QUIC without
-/// 0-RTT.
+/// thumbprint; the platform still builds the chain before the callback, as any SslStream client does). Session
+/// resumption is off on both sides (AllowTlsResume = false): every handshake is a full one, as for QUIC without 0-RTT.
 /// </summary>
 internal sealed class TcpTlsContender : ITransportContender, IDisposable
 {
@@ -57,6 +57,7 @@ internal sealed class TcpTlsContender : ITransportContender, IDisposable
                 EnabledSslProtocols = SslProtocols.Tls13,
                 ApplicationProtocols = Alpn,
                 ClientCertificateRequired = false,
+                AllowTlsResume = false, // every handshake a full one (QUIC is measured without 0-RTT/resumption too)
             }, cancellationToken).ConfigureAwait(false);
             return ssl;
         }
@@ -77,6 +78,7 @@ internal sealed class TcpTlsContender : ITransportContender, IDisposable
                 TargetHost = "localhost",
                 EnabledSslProtocols = SslProtocols.Tls13,
                 ApplicationProtocols = Alpn,
+                AllowTlsResume = false,
                 RemoteCertificateValidationCallback = (_, certificate, _, _) =>
                     certificate is not null && certificate.GetCertHashString() == _certificate.GetCertHashString(),
             }, cancellationToken).ConfigureAwait(false);
