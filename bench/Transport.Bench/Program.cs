@@ -6,7 +6,9 @@ namespace Transport.Bench;
 /// <summary>
 /// Entry point. <c>dotnet run -c Release --project bench/Transport.Bench -- &lt;command&gt;</c>:
 /// <list type="bullet">
-/// <item><c>datagrams</c>: a quick (about 15 s) loopback datagram throughput table, no BenchmarkDotNet.</item>
+/// <item><c>datagrams</c>: a quick (about 30-40 s) loopback datagram throughput table, no BenchmarkDotNet.</item>
+/// <item><c>harness</c>: the reliable-delivery engine over a simulated 100 Mbit/s, 50 ms link, per congestion controller.</item>
+/// <item><c>tour</c>: the comparison tour (kernel TCP, TCP+TLS 1.3, QUIC stacks) with Markdown tables, SVG charts and results.json; <c>tour --help</c>.</item>
 /// <item>anything else (or nothing): the BenchmarkDotNet switcher over every micro-benchmark in this assembly.</item>
 /// </list>
 /// </summary>
@@ -19,7 +21,10 @@ public static class Program
         {
             case "datagrams":
                 return DatagramThroughputTool.Run(args[1..]);
-            case "harness": return Transport.Bench.Harness.HarnessFiguresTool.Run(args[1..]);
+            case "harness":
+                return Harness.HarnessFiguresTool.Run(args[1..]);
+            case "tour":
+                return Tour.TourRunner.Run(args[1..]);
             default:
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
                 return 0;

@@ -1,0 +1,91 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Transport.Bench.Tour;
+
+/// <summary>
+/// results.json: the machine, the options, every contender with its availability, and every figure as
+/// {table, name, unit, contender, value, ratioToReference}; unavailable or failed contenders appear per table with
+/// their reason instead of figures.
+/// </summary>
+internal static class ResultsJsonWriter
+{
+    public static string Render(MachineInfo machine, TourOptions options, IReadOnlyList<ITransportContender> contenders, IReadOnlyList<TourTable> tables)
+    {
+        var contenderArray = new JsonArray();
+        foreach (ITransportContender c in contenders)
+        {
+            contenderArray.Add(new JsonObject
+            {
+                ["name"] = c.Name,
+                ["available"] = c.Availability.IsAvailable,
+                ["reason"] = c.Availability.Reason,
+            });
+        }
+        var tableArray = new JsonArray();
+        var figures = new JsonArray();
+        foreach (TourTable table in tables)
+        {
+            var missing = new JsonArray();
+            foreach (TourRow row in table.Rows)
+            {
+                if (row.Unavailable is not null || row.Error is not null)
+                {
+                    missing.Add(new JsonObject { ["contender"] = row.Contender, ["unavailable"] = row.Unavailable, ["error"] = row.Error });
+                }
+                foreach (TourMetric metric in table.Metrics)
+                {
+                    if (!row.Values.TryGetValue(metric.Name, out double value) || !double.IsFinite(value)) continue;
+                    double? ratio = table.Ratio(row, metric, options.Reference);
+                    figures.Add(new JsonObject
+                    {
+                        ["section"] = table.Section,
+                        ["table"] = table.Id,
+                        ["name"] = metric.Name,
+                        ["unit"] = metric.Unit,
+                        ["higherIsBetter"] = metric.HigherIsBetter,
+                        ["contender"] = row.Contender,
+                        ["value"] = value,
+                        ["ratioToReference"] = ratio,
+                    });
+                }
+            }
+            tableArray.Add(new JsonObject
+            {
+                ["section"] = table.Section,
+                ["id"] = table.Id,
+                ["title"] = table.Title,
+                ["description"] = table.Description,
+                ["chart"] = table.Id + ".svg",
+                ["notRun"] = missing,
+            });
+        }
+        var root = new JsonObject
+        {
+            ["tool"] = "Transport.Bench tour",
+            ["machine"] = new JsonObject
+            {
+                ["cores"] = machine.Cores,
+                ["os"] = machine.Os,
+                ["architecture"] = machine.Architecture,
+                ["dotnet"] = machine.DotNet,
+                ["date"] = machine.Date.ToString("O"),
+                ["loadAverage"] = machine.LoadAverage,
+            },
+            ["options"] = new JsonObject
+            {
+                ["quick"] = options.Quick,
+                ["measureSeconds"] = options.MeasureTime.TotalSeconds,
+                ["warmupSeconds"] = options.WarmupTime.TotalSeconds,
+                ["rounds"] = options.Rounds,
+                ["sections"] = new JsonArray([.. options.OnlySections.Select(s => (JsonNode?)JsonValue.Create(s))]),
+            },
+            ["reference"] = options.Reference,
+            ["contenders"] = contenderArray,
+            ["tables"] = tableArray,
+            ["figures"] = figures,
+        };
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    }
+}
