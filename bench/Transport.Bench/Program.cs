@@ -19,6 +19,7 @@ public static class Program
         {
             case "datagrams":
                 return DatagramThroughputTool.Run(args[1..]);
+            case "link": return Link.LinkTool.Run(args[1..]);
             default:
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
                 return 0;
