@@ -128,6 +128,17 @@ internal sealed unsafe class LinkDirection : IDisposable
         return LatenessBuckets;
     }
 
+    /// <summary>A copy of the counters (exact once stopped).</summary>
+    public LinkDirectionStats Snapshot() => new()
+    {
+        Received = Received, ReceivedBytes = ReceivedBytes, Forwarded = Forwarded, ForwardedBytes = ForwardedBytes,
+        DroppedLoss = DroppedLoss, DroppedBurstLoss = DroppedBurstLoss, DroppedQueueFull = DroppedQueueFull,
+        DroppedRingFull = DroppedRingFull, WriteErrors = WriteErrors, MaxQueuedBytes = MaxQueuedBytes, MaxQueuedPackets = MaxQueuedPackets,
+        LatenessP50Microseconds = LatenessQuantileMicroseconds(0.5), LatenessP99Microseconds = LatenessQuantileMicroseconds(0.99),
+        LatenessMaxMicroseconds = LatenessMaxMicroseconds, LatenessMeanMicroseconds = LatenessMeanMicroseconds,
+        Realtime = Realtime == true, RealtimeError = RealtimeError, CpuSeconds = CpuTime.TotalSeconds, WallSeconds = WallTime.TotalSeconds,
+    };
+
     public double LatenessMeanMicroseconds => LatenessCount == 0 ? double.NaN : LatenessSumTicks * 1e6 / Stopwatch.Frequency / LatenessCount;
     public double LatenessMaxMicroseconds => LatenessMaxTicks * 1e6 / Stopwatch.Frequency;
 

@@ -12,7 +12,8 @@ namespace Transport.Bench.Link;
 /// checks the RTT with a UDP ping-pong, runs kernel TCP bulk transfers (cubic, then bbr) from A to B at 0 % and 1 % loss,
 /// and measures the forwarder's ceiling on an unimpaired link; prints Markdown tables. Options: <c>--seconds S</c>
 /// (per transfer, default 5), <c>--spin-us U</c> (spin margin, default 20), <c>--rt-priority P</c> (SCHED_FIFO priority
-/// of the forwarder threads, 0 for normal threads, default 50). <c>link sweep</c>: deletes stale namespaces.
+/// of the forwarder threads, 0 for normal threads, default 50), <c>--forwarder process|thread</c> (a child process, the
+/// default, or two threads of this process). <c>link forward</c> is the child side (see <see cref="ForwarderProcess"/>). <c>link sweep</c>: deletes stale namespaces.
 /// </summary>
 internal static class LinkTool
 {
@@ -23,12 +24,14 @@ internal static class LinkTool
         string sub = args.Length > 0 ? args[0] : "";
         double seconds = 5, spinUs = NamespaceLink.DefaultSpinMargin.TotalMicroseconds;
         int priority = 50;
+        bool outOfProcess = true;
         for (int i = 1; i + 1 < args.Length; i += 2)
         {
             switch (args[i])
             {
                 case "--seconds": seconds = double.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--spin-us": spinUs = double.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+                case "--forwarder": outOfProcess = args[i + 1] != "thread"; break;
                 case "--rt-priority": priority = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
             }
@@ -36,12 +39,14 @@ internal static class LinkTool
         switch (sub)
         {
             case "selfcheck":
-                return SelfCheck(seconds, TimeSpan.FromMicroseconds(spinUs), priority);
+                return SelfCheck(seconds, TimeSpan.FromMicroseconds(spinUs), priority, outOfProcess);
+            case "forward":
+                return ForwarderProcess.RunChild();
             case "sweep":
                 Console.WriteLine($"removed {NamespaceLink.SweepStale()} stale namespaces");
                 return 0;
             default:
-                Console.Error.WriteLine("usage: link selfcheck [--seconds S] [--spin-us U] [--rt-priority P] | link sweep");
+                Console.Error.WriteLine("usage: link selfcheck [--seconds S] [--spin-us U] [--rt-priority P] [--forwarder process|thread] | link sweep");
                 return 2;
         }
     }
@@ -55,7 +60,7 @@ internal static class LinkTool
         LossRate = loss,
     };
 
-    private static int SelfCheck(double seconds, TimeSpan spin, int priority)
+    private static int SelfCheck(double seconds, TimeSpan spin, int priority, bool outOfProcess)
     {
         if (!NamespaceLink.IsSupported(out string reason))
         {
@@ -70,7 +75,7 @@ internal static class LinkTool
         var rtt = TimeSpan.FromMilliseconds(50);
         const long bandwidth = 100_000_000;
         Console.WriteLine($"# link selfcheck: RTT {rtt.TotalMilliseconds} ms, {bandwidth / 1e6} Mbit/s, queue 1 BDP = {bandwidth * rtt.TotalSeconds / 8:N0} B each way, " +
-            $"spin margin {spin.TotalMicroseconds} µs, SCHED_FIFO priority {priority}, {seconds} s per transfer, {Environment.ProcessorCount} cores, load {File.ReadAllText("/proc/loadavg").Trim()}");
+            $"forwarder in {(outOfProcess ? "a child process" : "this process")}, spin margin {spin.TotalMicroseconds} µs, SCHED_FIFO priority {priority}, {seconds} s per transfer, {Environment.ProcessorCount} cores, load {File.ReadAllText("/proc/loadavg").Trim()}");
         Console.WriteLine();
         var sb = new StringBuilder();
         sb.AppendLine("| loss | test | result | A->B forwarded / lost / queue drops / ring drops | A->B lateness µs p50 / p99 / max | forwarder CPU (both threads) |");
@@ -79,7 +84,7 @@ internal static class LinkTool
         string? realtimeNote = null;
         void Row(double lossRate, string test, LinkConditions c, Func<NamespaceLink, string> body)
         {
-            var link = new NamespaceLink(c, c, seed: 7, spinMargin: spin, realtimePriority: priority);
+            var link = new NamespaceLink(c, c, seed: 7, spinMargin: spin, realtimePriority: priority, outOfProcess: outOfProcess);
             string result;
             try
             {
@@ -89,12 +94,13 @@ internal static class LinkTool
             {
                 link.Dispose(); // stops the forwarder: its counters and CPU time are final
             }
-            if (link.AToB.Realtime == false && priority > 0) realtimeNote = $"SCHED_FIFO refused ({link.AToB.RealtimeError}): forwarder ran as a normal thread.";
-            var d = link.AToB;
-            double cpu = (link.AToB.CpuTime + link.BToA.CpuTime).TotalSeconds / link.AToB.WallTime.TotalSeconds;
+            var d = link.Statistics(LinkSide.A) ?? throw new InvalidOperationException("The forwarder gave no statistics.");
+            var back = link.Statistics(LinkSide.B)!;
+            if (!d.Realtime && priority > 0) realtimeNote = $"SCHED_FIFO refused ({d.RealtimeError}): the forwarder ran as normal threads.";
+            double cpu = (d.CpuSeconds + back.CpuSeconds) / d.WallSeconds;
             string loss = double.IsNaN(lossRate) ? "none, no delay, no bottleneck" : lossRate.ToString("P0", CultureInfo.InvariantCulture);
             sb.AppendLine($"| {loss} | {test} | {result} | {d.Forwarded:N0} / {d.DroppedLoss:N0} / {d.DroppedQueueFull:N0} / {d.DroppedRingFull:N0} | " +
-                $"{d.LatenessQuantileMicroseconds(0.5):F0} / {d.LatenessQuantileMicroseconds(0.99):F0} / {d.LatenessMaxMicroseconds:F0} | {cpu:P0} of a core |");
+                $"{d.LatenessP50Microseconds:F0} / {d.LatenessP99Microseconds:F0} / {d.LatenessMaxMicroseconds:F0} | {cpu:P0} of a core |");
         }
         foreach (double loss in new[] { 0.0, 0.01 })
         {
@@ -112,7 +118,7 @@ internal static class LinkTool
                 Row(loss, $"TCP {cc}, {seconds:0.#} s", conditions, link =>
                 {
                     var r = TcpBulk(link, cc, seconds);
-                    return $"{r.Mbps:F1} Mbit/s (last {r.TailSeconds:0.#} s: {r.TailMbps:F1})";
+                    return $"{r.Mbps:F1} Mbit/s (last {r.TailSeconds:0.#} s: {r.TailMbps:F1}); sender srtt {r.SenderRttMs:F1} ms, {r.Retransmits} retransmits";
                 });
             }
         }
@@ -121,7 +127,7 @@ internal static class LinkTool
         Row(double.NaN, $"TCP cubic, {ceilingSeconds:0.#} s (ceiling)", new LinkConditions(), link =>
         {
             var r = TcpBulk(link, "cubic", ceilingSeconds);
-            return $"{r.Mbps:F0} Mbit/s, {link.AToB.Forwarded / ceilingSeconds:N0} packets/s A->B";
+            return $"{r.Mbps:F0} Mbit/s, {link.Statistics(LinkSide.A)!.Forwarded / ceilingSeconds:N0} packets/s A->B";
         });
         Console.Write(sb.ToString());
         Console.WriteLine();
@@ -184,7 +190,16 @@ internal static class LinkTool
         return rtts.Count == 0 ? (double.NaN, double.NaN, double.NaN, lost) : (rtts.Min(), rtts.Average(), rtts.Max(), lost);
     }
 
-    private readonly record struct BulkResult(double Mbps, double TailMbps, double TailSeconds);
+    private readonly record struct BulkResult(double Mbps, double TailMbps, double TailSeconds, double SenderRttMs, long Retransmits);
+
+    /// <summary>From struct tcp_info (linux/tcp.h): tcpi_rtt (µs, offset 68), tcpi_total_retrans (100), tcpi_bytes_received (128).</summary>
+    private static (long BytesReceived, double RttMs, long TotalRetrans) TcpInfo(Socket socket)
+    {
+        Span<byte> info = stackalloc byte[232];
+        int n = socket.GetRawSocketOption(6, 11, info); // IPPROTO_TCP, TCP_INFO
+        if (n < 136) return (-1, double.NaN, -1);
+        return (BitConverter.ToInt64(info[128..]), BitConverter.ToUInt32(info[68..]) / 1000.0, BitConverter.ToUInt32(info[100..]));
+    }
 
     /// <summary>A kernel TCP bulk transfer from A to B for <paramref name="seconds"/>, with congestion control <paramref name="cc"/>.</summary>
     private static BulkResult TcpBulk(NamespaceLink link, string cc, double seconds)
@@ -230,17 +245,21 @@ internal static class LinkTool
         sender.Start();
         var clock = Stopwatch.StartNew();
         double tailSeconds = Math.Max(1, seconds - 1);
+        // Goodput from the receiving kernel's own count (tcpi_bytes_received), so a receiver thread that waits for a
+        // core on a busy machine does not skew it; the application count is the fallback.
+        long Received() => TcpInfo(server).BytesReceived is >= 0 and var b ? b : Interlocked.Read(ref received);
         Thread.Sleep(TimeSpan.FromSeconds(seconds - tailSeconds));
-        long atTailStart = Interlocked.Read(ref received);
+        long atTailStart = Received();
         double tailStart = clock.Elapsed.TotalSeconds;
         Thread.Sleep(TimeSpan.FromSeconds(seconds) - clock.Elapsed);
-        long atEnd = Interlocked.Read(ref received);
+        long atEnd = Received();
         double end = clock.Elapsed.TotalSeconds;
+        var (_, rttMs, retrans) = TcpInfo(client);
         Volatile.Write(ref stop, 1);
         client.Close(0); // abortive: the transfer is measured, do not wait for the queue to drain
         server.Close(0);
         sender.Join(3000);
         receiver.Join(3000);
-        return new BulkResult(atEnd * 8 / end / 1e6, (atEnd - atTailStart) * 8 / (end - tailStart) / 1e6, end - tailStart);
+        return new BulkResult(atEnd * 8 / end / 1e6, (atEnd - atTailStart) * 8 / (end - tailStart) / 1e6, end - tailStart, rttMs, retrans);
     }
 }

@@ -30,7 +30,9 @@ public sealed class NamespaceLink : IDisposable
     private static readonly HashSet<NamespaceLink> s_live = [];
     private static bool s_hooked;
 
-    private readonly LinkDirection _aToB, _bToA;
+    private readonly LinkDirection? _aToB, _bToA;   // in-process forwarder
+    private readonly Process? _forwarder;            // or the child process
+    private ForwarderProcess.ForwarderReport? _final;
     private int _fdA = -1, _fdB = -1;
     private int _disposed;
 
@@ -52,11 +54,29 @@ public sealed class NamespaceLink : IDisposable
     /// <summary>Namespace B's name.</summary>
     public string NamespaceB { get; }
 
-    /// <summary>The A to B direction of the forwarder (counters, timing precision).</summary>
-    internal LinkDirection AToB => _aToB;
+    /// <summary>Whether the forwarder runs in a child process (<c>link forward</c>) rather than on two threads of this one.</summary>
+    public bool OutOfProcess => _forwarder is not null;
 
-    /// <summary>The B to A direction of the forwarder.</summary>
-    internal LinkDirection BToA => _bToA;
+    /// <summary>
+    /// The counters of the direction that starts at <paramref name="from"/>: live while the link runs (CPU time zero), final
+    /// after <see cref="Dispose"/>. Null if the forwarder process is gone.
+    /// </summary>
+    public LinkDirectionStats? Statistics(LinkSide from)
+    {
+        ForwarderProcess.ForwarderReport? report = _final;
+        if (report is null)
+        {
+            if (_forwarder is not null)
+            {
+                lock (_forwarder) report = Volatile.Read(ref _disposed) == 0 ? ForwarderProcess.Ask(_forwarder, "stats") : _final;
+            }
+            else if (_aToB is not null && _bToA is not null)
+            {
+                report = new(_aToB.Snapshot(), _bToA.Snapshot());
+            }
+        }
+        return report is null ? null : from == LinkSide.A ? report.AToB : report.BToA;
+    }
 
     /// <summary>Builds the namespaces, devices and forwarder. Throws when <see cref="IsSupported"/> would say no.</summary>
     /// <param name="aToB">Conditions from A to B.</param>
@@ -65,8 +85,9 @@ public sealed class NamespaceLink : IDisposable
     /// <param name="ringCapacity">Packets each direction can hold in flight (queue plus propagation); more are dropped and counted.</param>
     /// <param name="spinMargin">How long before a packet is due the forwarder stops sleeping and spins; default 20 µs.</param>
     /// <param name="realtimePriority">SCHED_FIFO priority of the forwarder threads (1..99), 0 for a normal thread; default 50.</param>
+    /// <param name="outOfProcess">Run the forwarder in a child process (default), out of reach of this process's GC pauses.</param>
     public NamespaceLink(LinkConditions aToB, LinkConditions bToA, ulong seed = 1, int ringCapacity = 8192, TimeSpan? spinMargin = null,
-        int realtimePriority = 50)
+        int realtimePriority = 50, bool outOfProcess = true)
     {
         LinkDirection.Validate(aToB, nameof(aToB));
         LinkDirection.Validate(bToA, nameof(bToA));
@@ -83,19 +104,29 @@ public sealed class NamespaceLink : IDisposable
         {
             Ip($"netns add {NamespaceA}");
             Ip($"netns add {NamespaceB}");
-            _fdA = RunIn(NamespaceA, () => LinkNative.OpenTun(DeviceName));
-            _fdB = RunIn(NamespaceB, () => LinkNative.OpenTun(DeviceName));
+            var span = spinMargin ?? DefaultSpinMargin;
+            if (outOfProcess)
+            {
+                _forwarder = ForwarderProcess.Start(new ForwarderProcess.ForwarderConfig(NamespaceA, NamespaceB, DeviceName,
+                    ForwarderProcess.LinkParams.From(aToB), ForwarderProcess.LinkParams.From(bToA), seed, ringCapacity,
+                    span.TotalMicroseconds, realtimePriority));
+            }
+            else
+            {
+                _fdA = RunInNamespace(NamespaceA, () => LinkNative.OpenTun(DeviceName));
+                _fdB = RunInNamespace(NamespaceB, () => LinkNative.OpenTun(DeviceName));
+                _aToB = new LinkDirection("A->B", aToB, _fdA, _fdB, seed * 2 + 1, ringCapacity, span, realtimePriority);
+                _bToA = new LinkDirection("B->A", bToA, _fdB, _fdA, seed * 2 + 2, ringCapacity, span, realtimePriority);
+            }
             foreach (var (ns, address) in new[] { (NamespaceA, AddressA), (NamespaceB, AddressB) })
             {
                 Ip($"-n {ns} link set lo up");
                 Ip($"-n {ns} addr add {address}/24 dev {DeviceName}");
                 Ip($"-n {ns} link set dev {DeviceName} mtu 1500 up");
             }
-            var span = spinMargin ?? DefaultSpinMargin;
-            _aToB = new LinkDirection("A->B", aToB, _fdA, _fdB, seed * 2 + 1, ringCapacity, span, realtimePriority);
-            _bToA = new LinkDirection("B->A", bToA, _fdB, _fdA, seed * 2 + 2, ringCapacity, span, realtimePriority);
-            _aToB.Start();
-            _bToA.Start();
+            // Start forwarding only once both devices are up and addressed.
+            _aToB?.Start();
+            _bToA?.Start();
         }
         catch
         {
@@ -124,7 +155,7 @@ public sealed class NamespaceLink : IDisposable
     }
 
     /// <summary>Runs <paramref name="action"/> on a dedicated thread inside the namespace of <paramref name="side"/> and returns its result.</summary>
-    public T Run<T>(LinkSide side, Func<T> action) => RunIn(NameOf(side), action);
+    public T Run<T>(LinkSide side, Func<T> action) => RunInNamespace(NameOf(side), action);
 
     /// <summary>Creates a socket in the namespace of <paramref name="side"/>; it may then be used from any thread.</summary>
     public Socket CreateSocket(LinkSide side, AddressFamily family, SocketType type, ProtocolType protocol)
@@ -157,8 +188,19 @@ public sealed class NamespaceLink : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        if (_forwarder is not null)
+        {
+            lock (_forwarder) _final = ForwarderProcess.Ask(_forwarder, "stop");
+            if (!_forwarder.WaitForExit(5000))
+            {
+                try { _forwarder.Kill(); } catch (InvalidOperationException) { }
+                _forwarder.WaitForExit(5000);
+            }
+            _forwarder.Dispose();
+        }
         _aToB?.Stop();
         _bToA?.Stop();
+        if (_aToB is not null && _bToA is not null) _final = new(_aToB.Snapshot(), _bToA.Snapshot());
         // Close the devices before the namespaces go, so they vanish with their fds (never moved to the host).
         if (_fdA >= 0) LinkNative.Close(_fdA);
         if (_fdB >= 0) LinkNative.Close(_fdB);
@@ -207,7 +249,8 @@ public sealed class NamespaceLink : IDisposable
         foreach (var link in links) link.Dispose();
     }
 
-    private static T RunIn<T>(string ns, Func<T> action)
+    /// <summary>Runs <paramref name="action"/> on a new thread that first enters network namespace <paramref name="ns"/>.</summary>
+    internal static T RunInNamespace<T>(string ns, Func<T> action)
     {
         T result = default!;
         Exception? error = null;
