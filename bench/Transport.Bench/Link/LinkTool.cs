@@ -82,6 +82,7 @@ internal static class LinkTool
         sb.AppendLine("| --- | --- | --- | --- | --- | --- |");
         var total = Stopwatch.StartNew();
         string? realtimeNote = null;
+        int failures = 0;
         void Row(double lossRate, string test, LinkConditions c, Func<NamespaceLink, string> body)
         {
             var link = new NamespaceLink(c, c, seed: 7, spinMargin: spin, realtimePriority: priority, outOfProcess: outOfProcess);
@@ -102,6 +103,17 @@ internal static class LinkTool
             sb.AppendLine($"| {loss} | {test} | {result} | {d.Forwarded:N0} / {d.DroppedLoss:N0} / {d.DroppedQueueFull:N0} / {d.DroppedRingFull:N0} | " +
                 $"{d.LatenessP50Microseconds:F0} / {d.LatenessP99Microseconds:F0} / {d.LatenessMaxMicroseconds:F0} | {cpu:P0} of a core |");
         }
+        // Isolation: each side owns its address only; the host has neither.
+        Row(0, "isolation", PathConditions(rtt, bandwidth, 0), link =>
+        {
+            bool aOwnsA = CanBind(() => link.CreateSocket(LinkSide.A, AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp), NamespaceLink.AddressA);
+            bool aOwnsB = CanBind(() => link.CreateSocket(LinkSide.A, AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp), NamespaceLink.AddressB);
+            bool hostOwnsA = CanBind(() => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp), NamespaceLink.AddressA);
+            bool hostOwnsB = CanBind(() => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp), NamespaceLink.AddressB);
+            bool ok = aOwnsA && !aOwnsB && !hostOwnsA && !hostOwnsB;
+            if (!ok) failures++;
+            return $"{(ok ? "ok" : "FAILED")}: bind {NamespaceLink.AddressA} in A {aOwnsA}, {NamespaceLink.AddressB} in A {aOwnsB}, either in the host {hostOwnsA}/{hostOwnsB}";
+        });
         foreach (double loss in new[] { 0.0, 0.01 })
         {
             var conditions = PathConditions(rtt, bandwidth, loss);
@@ -110,7 +122,9 @@ internal static class LinkTool
                 Row(loss, "UDP ping-pong x20", conditions, link =>
                 {
                     var (min, avg, max, lost) = Ping(link, 20);
-                    return $"RTT min/avg/max {min:F2} / {avg:F2} / {max:F2} ms, {lost} lost";
+                    bool ok = lost == 0 && min >= rtt.TotalMilliseconds && min < rtt.TotalMilliseconds + 5;
+                    if (!ok) failures++;
+                    return $"RTT min/avg/max {min:F2} / {avg:F2} / {max:F2} ms, {lost} lost{(ok ? "" : $" (FAILED: expected every reply, min RTT in [{rtt.TotalMilliseconds}, {rtt.TotalMilliseconds + 5}) ms)")}";
                 });
             }
             foreach (string cc in algorithms)
@@ -134,7 +148,21 @@ internal static class LinkTool
         if (realtimeNote is not null) Console.WriteLine(realtimeNote);
         Console.WriteLine($"total {total.Elapsed.TotalSeconds:F1} s. Expected: RTT about 50 ms; at 0 % loss both near 95 Mbit/s; at 1 % loss cubic a few Mbit/s, bbr about 90 Mbit/s.");
         Console.WriteLine("Lateness: when each packet was written to the far TUN device minus when the model said it was due.");
-        return 0;
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static bool CanBind(Func<Socket> create, IPAddress address)
+    {
+        using var socket = create();
+        try
+        {
+            socket.Bind(new IPEndPoint(address, 0));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 
     private static (double Min, double Avg, double Max, int Lost) Ping(NamespaceLink link, int count)

@@ -154,7 +154,12 @@ public sealed class NamespaceLink : IDisposable
         return true;
     }
 
-    /// <summary>Runs <paramref name="action"/> on a dedicated thread inside the namespace of <paramref name="side"/> and returns its result.</summary>
+    /// <summary>
+    /// Runs <paramref name="action"/> on a dedicated thread inside the namespace of <paramref name="side"/> and returns its
+    /// result. Create and bind sockets there, synchronously; the sockets then work from any thread. Do not start async
+    /// work inside (await, Task.Run, async socket calls): a thread the runtime creates from this thread (a new thread-pool
+    /// worker, say) inherits its namespace for life, and would later open other code's sockets in the wrong namespace.
+    /// </summary>
     public T Run<T>(LinkSide side, Func<T> action) => RunInNamespace(NameOf(side), action);
 
     /// <summary>Creates a socket in the namespace of <paramref name="side"/>; it may then be used from any thread.</summary>
@@ -177,6 +182,10 @@ public sealed class NamespaceLink : IDisposable
         foreach (string a in arguments) info.ArgumentList.Add(a);
         return Process.Start(info) ?? throw new InvalidOperationException($"Could not start '{fileName}' in {NameOf(side)}.");
     }
+
+    /// <summary>The network namespace of the calling thread, as /proc/thread-self/ns/net names it (net:[inode]).</summary>
+    public static string CurrentThreadNamespace() =>
+        new FileInfo("/proc/thread-self/ns/net").LinkTarget ?? throw new InvalidOperationException("/proc/thread-self/ns/net is not a link.");
 
     /// <summary>The namespace name of <paramref name="side"/>.</summary>
     public string NameOf(LinkSide side) => side == LinkSide.A ? NamespaceA : NamespaceB;
@@ -258,7 +267,9 @@ public sealed class NamespaceLink : IDisposable
         {
             try
             {
+                string host = CurrentThreadNamespace();
                 LinkNative.EnterNamespace(ns);
+                if (CurrentThreadNamespace() == host) throw new InvalidOperationException($"setns into {ns} left the thread in {host}.");
                 result = action();
             }
             catch (Exception e)
