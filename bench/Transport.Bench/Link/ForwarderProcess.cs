@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Transport.Core.Simulation;
 
 namespace Transport.Bench.Link;
@@ -14,6 +15,9 @@ namespace Transport.Bench.Link;
 /// </summary>
 internal static class ForwarderProcess
 {
+    // Lateness quantiles are NaN on a direction that carried nothing.
+    private static readonly JsonSerializerOptions Json = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
     /// <summary>The link model's parameters, flattened for JSON.</summary>
     internal sealed record LinkParams(double DelayMicroseconds, double JitterMicroseconds, double LossRate, long BandwidthBitsPerSecond,
         int QueueCapacityPackets, long QueueCapacityBytes, double[]? GilbertElliott)
@@ -42,8 +46,12 @@ internal static class ForwarderProcess
     /// <summary>Starts the child and waits for it to report ready (or throws with what it said).</summary>
     public static Process Start(ForwarderConfig config)
     {
+        // This assembly's own entry point serves 'link forward': through its apphost when that is what runs (dotnet run),
+        // else through the dotnet host (dotnet Transport.Bench.dll, or a different entry assembly).
         string dll = typeof(ForwarderProcess).Assembly.Location;
-        string host = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
+        string? self = Environment.ProcessPath;
+        bool apphost = self is not null && Path.GetFileNameWithoutExtension(self) == Path.GetFileNameWithoutExtension(dll);
+        string host = apphost ? self! : self is not null && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
         var info = new ProcessStartInfo(host)
         {
             RedirectStandardInput = true,
@@ -51,11 +59,15 @@ internal static class ForwarderProcess
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(dll);
+        if (!apphost) info.ArgumentList.Add(dll);
+        // Fully optimized code from the start: tiered compilation's call counting and tier-up stop every managed thread
+        // now and then, from a normal-priority runtime thread that a busy machine can keep waiting for milliseconds.
+        info.Environment["DOTNET_TieredCompilation"] = "0";
+        info.Environment["DOTNET_gcConcurrent"] = "0";
         info.ArgumentList.Add("link");
         info.ArgumentList.Add("forward");
         var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the forwarder process.");
-        process.StandardInput.WriteLine(JsonSerializer.Serialize(config));
+        process.StandardInput.WriteLine(JsonSerializer.Serialize(config, Json));
         process.StandardInput.Flush();
         var ready = process.StandardOutput.ReadLineAsync();
         if (!ready.Wait(TimeSpan.FromSeconds(30)) || ready.Result != "ready")
@@ -75,12 +87,19 @@ internal static class ForwarderProcess
         {
             process.StandardInput.WriteLine(command);
             process.StandardInput.Flush();
-            var line = process.StandardOutput.ReadLineAsync();
-            if (!line.Wait(TimeSpan.FromSeconds(10)) || line.Result is null) return null;
-            return JsonSerializer.Deserialize<ForwarderReport>(line.Result);
+            var deadline = Stopwatch.StartNew();
+            while (deadline.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                var line = process.StandardOutput.ReadLineAsync();
+                if (!line.Wait(TimeSpan.FromSeconds(10) - deadline.Elapsed) || line.Result is null) return null;
+                if (line.Result.StartsWith('{')) return JsonSerializer.Deserialize<ForwarderReport>(line.Result, Json);
+                Console.Error.WriteLine($"forwarder: {line.Result}"); // anything else it says is for a human
+            }
+            return null;
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or JsonException or AggregateException or ObjectDisposedException)
         {
+            Console.Error.WriteLine($"forwarder: no statistics ({e.Message})");
             return null;
         }
     }
@@ -89,7 +108,7 @@ internal static class ForwarderProcess
     public static int RunChild()
     {
         string? line = Console.In.ReadLine();
-        var config = line is null ? null : JsonSerializer.Deserialize<ForwarderConfig>(line);
+        var config = line is null ? null : JsonSerializer.Deserialize<ForwarderConfig>(line, Json);
         if (config is null)
         {
             Console.WriteLine("error: no configuration on stdin");
@@ -112,12 +131,12 @@ internal static class ForwarderProcess
             {
                 string? command = Console.In.ReadLine();
                 if (command is null or "stop") break;
-                if (command == "stats") Console.WriteLine(JsonSerializer.Serialize(new ForwarderReport(aToB.Snapshot(), bToA.Snapshot())));
+                if (command == "stats") Console.WriteLine(JsonSerializer.Serialize(new ForwarderReport(aToB.Snapshot(), bToA.Snapshot()), Json));
                 Console.Out.Flush();
             }
             aToB.Stop();
             bToA.Stop();
-            Console.WriteLine(JsonSerializer.Serialize(new ForwarderReport(aToB.Snapshot(), bToA.Snapshot())));
+            Console.WriteLine(JsonSerializer.Serialize(new ForwarderReport(aToB.Snapshot(), bToA.Snapshot()), Json));
             Console.Out.Flush();
             return 0;
         }

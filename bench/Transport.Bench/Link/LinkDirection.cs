@@ -74,7 +74,7 @@ internal sealed unsafe class LinkDirection : IDisposable
     // Counters (read racily by other threads for reports; exact after Stop).
     public long Received, ReceivedBytes, Forwarded, ForwardedBytes, DroppedLoss, DroppedBurstLoss, DroppedQueueFull,
         DroppedRingFull, WriteErrors, MaxQueuedBytes, MaxQueuedPackets;
-    public long LatenessCount, LatenessSumTicks, LatenessMaxTicks;
+    public long LatenessCount, LatenessSumTicks, LatenessMaxTicks, LatenessMaxPacket;
 
     /// <summary>Whether the thread runs under SCHED_FIFO (null until it has started), and why not.</summary>
     public bool? Realtime { get; private set; }
@@ -135,7 +135,7 @@ internal sealed unsafe class LinkDirection : IDisposable
         DroppedLoss = DroppedLoss, DroppedBurstLoss = DroppedBurstLoss, DroppedQueueFull = DroppedQueueFull,
         DroppedRingFull = DroppedRingFull, WriteErrors = WriteErrors, MaxQueuedBytes = MaxQueuedBytes, MaxQueuedPackets = MaxQueuedPackets,
         LatenessP50Microseconds = LatenessQuantileMicroseconds(0.5), LatenessP99Microseconds = LatenessQuantileMicroseconds(0.99),
-        LatenessMaxMicroseconds = LatenessMaxMicroseconds, LatenessMeanMicroseconds = LatenessMeanMicroseconds,
+        LatenessMaxMicroseconds = LatenessMaxMicroseconds, LatenessMaxPacket = LatenessMaxPacket, LatenessMeanMicroseconds = LatenessMeanMicroseconds,
         Realtime = Realtime == true, RealtimeError = RealtimeError, CpuSeconds = CpuTime.TotalSeconds, WallSeconds = WallTime.TotalSeconds,
     };
 
@@ -281,7 +281,11 @@ internal sealed unsafe class LinkDirection : IDisposable
             }
             LatenessCount++;
             LatenessSumTicks += late;
-            if (late > LatenessMaxTicks) LatenessMaxTicks = late;
+            if (late > LatenessMaxTicks)
+            {
+                LatenessMaxTicks = late;
+                LatenessMaxPacket = LatenessCount;
+            }
             long micro = (long)(late * 1e6 / Stopwatch.Frequency);
             _lateness[Math.Clamp(micro, 0, LatenessBuckets)]++;
             if (_bottleneckHead == _head)

@@ -35,6 +35,8 @@ public sealed record LinkDirectionStats
     public double LatenessP99Microseconds { get; init; }
     /// <summary>Largest lateness, µs.</summary>
     public double LatenessMaxMicroseconds { get; init; }
+    /// <summary>Which packet (1 = the first forwarded) was the latest.</summary>
+    public long LatenessMaxPacket { get; init; }
     /// <summary>Mean lateness, µs.</summary>
     public double LatenessMeanMicroseconds { get; init; }
     /// <summary>Whether the thread ran under SCHED_FIFO.</summary>

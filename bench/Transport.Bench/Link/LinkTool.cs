@@ -101,7 +101,7 @@ internal static class LinkTool
             double cpu = (d.CpuSeconds + back.CpuSeconds) / d.WallSeconds;
             string loss = double.IsNaN(lossRate) ? "none, no delay, no bottleneck" : lossRate.ToString("P0", CultureInfo.InvariantCulture);
             sb.AppendLine($"| {loss} | {test} | {result} | {d.Forwarded:N0} / {d.DroppedLoss:N0} / {d.DroppedQueueFull:N0} / {d.DroppedRingFull:N0} | " +
-                $"{d.LatenessP50Microseconds:F0} / {d.LatenessP99Microseconds:F0} / {d.LatenessMaxMicroseconds:F0} | {cpu:P0} of a core |");
+                $"{d.LatenessP50Microseconds:F0} / {d.LatenessP99Microseconds:F0} / {d.LatenessMaxMicroseconds:F0} (packet {d.LatenessMaxPacket:N0}) | {cpu:P0} of a core |");
         }
         // Isolation: each side owns its address only; the host has neither.
         Row(0, "isolation", PathConditions(rtt, bandwidth, 0), link =>

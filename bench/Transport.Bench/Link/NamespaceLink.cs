@@ -199,13 +199,19 @@ public sealed class NamespaceLink : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         if (_forwarder is not null)
         {
-            lock (_forwarder) _final = ForwarderProcess.Ask(_forwarder, "stop");
-            if (!_forwarder.WaitForExit(5000))
+            try
             {
-                try { _forwarder.Kill(); } catch (InvalidOperationException) { }
-                _forwarder.WaitForExit(5000);
+                lock (_forwarder) _final = ForwarderProcess.Ask(_forwarder, "stop");
             }
-            _forwarder.Dispose();
+            finally
+            {
+                if (!_forwarder.WaitForExit(5000))
+                {
+                    try { _forwarder.Kill(); } catch (InvalidOperationException) { }
+                    _forwarder.WaitForExit(5000);
+                }
+                _forwarder.Dispose();
+            }
         }
         _aToB?.Stop();
         _bToA?.Stop();
@@ -247,6 +253,7 @@ public sealed class NamespaceLink : IDisposable
             if (s_hooked) return;
             s_hooked = true;
             AppDomain.CurrentDomain.ProcessExit += (_, _) => DisposeAll();
+            AppDomain.CurrentDomain.UnhandledException += (_, _) => DisposeAll();
             Console.CancelKeyPress += (_, _) => DisposeAll();
         }
     }
