@@ -3,6 +3,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using Transport.Core.Wire;
 using Transport.Quic.Endpoint;
+using Transport.Tests.Shared;
 
 namespace Transport.Quic.Tests.Endpoint;
 
@@ -125,15 +126,12 @@ public class ConnectionIdRouterTests
         SocketAddress remote = ClientA.Serialize();
         router.TryAddInitial(remote, odcid, handle);
         byte[] shortPacket = Short(id), longPacket = Long(odcid, ConnectionId.NewRandom(8));
-        for (int i = 0; i < 100; i++) { router.TryRoute(shortPacket, remote, out _); router.TryRoute(longPacket, remote, out _); }
-        long before = GC.GetAllocatedBytesForCurrentThread();
         bool all = true;
-        for (int i = 0; i < 1000; i++)
+        long allocated = AllocationMeter.MinimumAllocatedPerAttempt(() =>
         {
             all &= router.TryRoute(shortPacket, remote, out _);
             all &= router.TryRoute(longPacket, remote, out _);
-        }
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        }, warmupRounds: 1000, measuredRounds: 1000);
         Assert.True(all);
         Assert.Equal(0, allocated);
     }

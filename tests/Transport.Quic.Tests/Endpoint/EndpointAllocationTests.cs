@@ -2,19 +2,14 @@ using System.Net;
 using Transport.Core.Time;
 using Transport.Core.Wire;
 using Transport.Quic.Endpoint;
+using Transport.Tests.Shared;
 
 namespace Transport.Quic.Tests.Endpoint;
 
 // The per-datagram paths of the endpoint's stateless answers allocate nothing once warm.
 public class EndpointAllocationTests
 {
-    private static long Measure(Action action)
-    {
-        for (int i = 0; i < 50; i++) action();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 200; i++) action();
-        return GC.GetAllocatedBytesForCurrentThread() - before;
-    }
+    private static long Measure(Action action) => AllocationMeter.MinimumAllocatedPerAttempt(action, warmupRounds: 1000, measuredRounds: 200);
 
     [Fact]
     public void Stateless_reset_build_and_detection()

@@ -1,5 +1,6 @@
 using Transport.Core.Wire;
 using Transport.Quic.Frames;
+using Transport.Tests.Shared;
 
 namespace Transport.Quic.Tests.Frames;
 
@@ -282,10 +283,8 @@ public class FrameReaderTests
         FrameWriter.TryWrite(ref w, new StreamFrame(4, 1000, new byte[200], false));
         FrameWriter.TryWrite(ref w, new StreamFrame(8, 0, new byte[100], true, hasLengthField: false));
         byte[] bytes = payload.AsSpan(0, w.Position).ToArray();
-        ulong sum = ReadAllSum(bytes); // warm up
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++) sum += ReadAllSum(bytes);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        ulong sum = 0;
+        long allocated = AllocationMeter.MinimumAllocatedPerAttempt(() => sum += ReadAllSum(bytes), warmupRounds: 1000, measuredRounds: 100);
         Assert.Equal(0, allocated);
         Assert.NotEqual(0UL, sum);
     }

@@ -8,6 +8,7 @@ using Transport.Quic.Packets;
 using Transport.Quic.Qlog;
 using Transport.Reliable.Congestion;
 using static Transport.Quic.Tests.Qlog.QlogTestSupport;
+using Transport.Tests.Shared;
 
 namespace Transport.Quic.Tests.Qlog;
 
@@ -76,10 +77,8 @@ public class QlogRobustnessTests
     public void Null_writer_allocates_nothing()
     {
         var w = QlogWriter.Null;
-        WriteEveryEvent(w, 0); // JIT
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++) WriteEveryEvent(w, i);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        int i = 0;
+        long allocated = AllocationMeter.MinimumAllocatedPerAttempt(() => WriteEveryEvent(w, i++), warmupRounds: 1000, measuredRounds: 1000);
         Assert.Equal(0, allocated);
     }
 
@@ -87,10 +86,9 @@ public class QlogRobustnessTests
     public void Enabled_writer_allocates_nothing_per_event_in_steady_state()
     {
         using var w = new QlogWriter(Stream.Null, QlogVantagePoint.Client, Odcid, Instant.Zero, Wall);
-        for (int i = 0; i < 2000; i++) WriteEveryEvent(w, i); // warm-up: JIT, buffers at full size
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 2000; i < 4000; i++) WriteEveryEvent(w, i);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        int i = 0;
+        // Warm-up: JIT, buffers at full size.
+        long allocated = AllocationMeter.MinimumAllocatedPerAttempt(() => WriteEveryEvent(w, i++), warmupRounds: 2000, measuredRounds: 2000);
         Assert.True(w.IsEnabled, w.Failure?.ToString());
         Assert.Equal(0, allocated);
         Assert.True(w.BytesWritten > 0);

@@ -2,6 +2,7 @@ using Transport.Core.Time;
 using Transport.Reliable.Ack;
 using Transport.Reliable.Congestion;
 using Transport.Reliable.Recovery;
+using Transport.Tests.Shared;
 
 namespace Transport.Reliable.Tests.Recovery;
 
@@ -55,12 +56,11 @@ public class AllocationTests
             if (d.LossDetectionTimer is { } t && t <= now) d.OnLossDetectionTimeout(now);
         }
 
-        for (int i = 0; i < 50; i++) Round();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 200; i++) Round();
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        int rounds = 0;
+        long allocated = AllocationMeter.MinimumAllocatedPerAttempt(() => { Round(); rounds++; }, warmupRounds: 1000, measuredRounds: 200);
         Assert.Equal(0, allocated);
-        Assert.Equal(250 * 64, acknowledged);
+        Assert.Equal(rounds * 64L, acknowledged);
+        Assert.True(rounds >= 1200);
         Assert.True(d.SpuriousLossCount > 0);
     }
 
@@ -86,9 +86,6 @@ public class AllocationTests
             }
             t.OnAckFrameAcknowledged(pn - 50);
         }
-        for (int i = 0; i < 10; i++) Round();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++) Round();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, AllocationMeter.MinimumAllocatedPerAttempt(Round, warmupRounds: 1000, measuredRounds: 100));
     }
 }

