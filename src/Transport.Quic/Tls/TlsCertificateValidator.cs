@@ -30,6 +30,8 @@ internal static class TlsCertificateValidator
 
         using var chain = new X509Chain();
         chain.ChainPolicy.RevocationMode = options.RevocationMode;
+        // The handshake runs inside the connection's state machine: no network fetches of missing intermediates.
+        chain.ChainPolicy.DisableCertificateDownloads = true;
         chain.ChainPolicy.VerificationTime = now.UtcDateTime;
         chain.ChainPolicy.ApplicationPolicy.Add(new Oid(ServerAuthOid));
         for (int i = 1; i < all.Count; i++) chain.ChainPolicy.ExtraStore.Add(all[i]);

@@ -49,7 +49,9 @@ internal sealed class TlsClientHandshake : TlsHandshake
             ClientRandom = RandomNumberGenerator.GetBytes(32);
             _keyShare = new KeyShare(_options.Groups[0]);
             _ticket = UsableTicket();
-            bool offerEarlyData = _ticket is not null && _options.EnableEarlyData && _ticket.AllowsEarlyData;
+            // RFC 8446 §4.2.10: early data goes under the ticket's suite and ALPN, so offer it only if both are still wanted.
+            bool offerEarlyData = _ticket is not null && _options.EnableEarlyData && _ticket.AllowsEarlyData
+                && _options.ApplicationProtocols.Contains(_ticket.ApplicationProtocol);
             byte[] clientHello = BuildClientHello(offerEarlyData);
             Send(EncryptionLevel.Initial, clientHello);
             if (offerEarlyData)
@@ -92,7 +94,7 @@ internal sealed class TlsClientHandshake : TlsHandshake
         if (TlsCertificateValidator.IsSniName(_options.ServerName))
         {
             // RFC 6066 §3: server_name_list with one host_name.
-            byte[] name = Encoding.ASCII.GetBytes(_options.ServerName!);
+            byte[] name = Encoding.ASCII.GetBytes(_options.ServerName!.TrimEnd('.')); // RFC 6066 §3: no trailing dot
             w.WriteUInt16(TlsConstants.ExtServerName);
             int e = w.BeginLength(2); int list = w.BeginLength(2);
             w.WriteUInt8(0); w.WriteVector16(name);
@@ -374,12 +376,17 @@ internal sealed class TlsClientHandshake : TlsHandshake
         }
 
         // RFC 9001 §8.2: quic_transport_parameters is mandatory.
-        if (!ext.TryGet(TlsConstants.ExtQuicTransportParameters, out byte[] tp))
+        if (ext.TryGet(TlsConstants.ExtQuicTransportParameters, out byte[] tp))
+        {
+            PeerTransportParameters = tp;
+        }
+        else if (_options.RequireTransportParameters)
+        {
             throw new TlsAlertException(TlsAlert.MissingExtension, "The server sent no quic_transport_parameters.");
-        PeerTransportParameters = tp;
+        }
 
         AddToTranscript(message);
-        Listener.OnPeerTransportParameters(tp);
+        if (PeerTransportParameters is not null) NotifyPeerTransportParameters(PeerTransportParameters);
         _state = IsResumed ? State.WaitFinished : State.WaitCertificate;
     }
 
@@ -458,7 +465,7 @@ internal sealed class TlsClientHandshake : TlsHandshake
         _resumptionMasterSecret = Schedule.DeriveSecret(Schedule.MasterSecret!, "res master", TranscriptHash());
         _state = State.Connected;
         IsHandshakeComplete = true;
-        Listener.OnHandshakeComplete();
+        NotifyHandshakeComplete();
     }
 
     private void HandleNewSessionTicket(byte[] message)
@@ -486,6 +493,6 @@ internal sealed class TlsClientHandshake : TlsHandshake
         byte[] psk = Schedule!.TicketPsk(_resumptionMasterSecret!, nonce);
         var t = new TlsSessionTicket(ticket.ToArray(), CipherSuite, psk, ageAdd, TimeSpan.FromSeconds(lifetime), _options.TimeProvider.GetUtcNow(),
             maxEarlyData, NegotiatedApplicationProtocol, _options.ServerName, PeerTransportParameters ?? []);
-        Listener.OnSessionTicket(t);
+        NotifySessionTicket(t);
     }
 }

@@ -39,7 +39,10 @@ public sealed class TlsClientOptions
     /// <summary>INSECURE: accept any server certificate, valid or not. For tests and debugging only.</summary>
     public bool DangerousAcceptAnyServerCertificate { get; set; }
 
-    /// <summary>Revocation checking for the chain. Default: none (no network access during the handshake).</summary>
+    /// <summary>
+    /// Revocation checking for the chain. Default: none. Online checking fetches CRLs/OCSP synchronously inside the
+    /// handshake call (missing intermediates are never downloaded); use it only where that blocking is acceptable.
+    /// </summary>
     public X509RevocationMode RevocationMode { get; set; } = X509RevocationMode.NoCheck;
 
     /// <summary>A ticket from an earlier connection to resume with (RFC 8446 §2.2); ignored when expired or for another server name.</summary>
@@ -53,6 +56,12 @@ public sealed class TlsClientOptions
 
     /// <summary>The clock for certificate validity and ticket ages.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>
+    /// Whether the server must send quic_transport_parameters (RFC 9001 §8.2). Always true for QUIC; false only lets
+    /// tests run this handshake against a plain TLS 1.3 server (for example SslStream over a record-layer shim).
+    /// </summary>
+    internal bool RequireTransportParameters { get; set; } = true;
 
     /// <summary>The pin of a certificate for <see cref="PinnedCertificateSha256"/>: SHA-256 of its DER encoding.</summary>
     public static byte[] ComputeCertificatePin(X509Certificate2 certificate)
@@ -74,5 +83,9 @@ public sealed class TlsClientOptions
         foreach (SslApplicationProtocol p in ApplicationProtocols)
             if (p.Protocol.Length is 0 or > 255) throw new ArgumentException("An ALPN protocol must be 1 to 255 bytes.", nameof(ApplicationProtocols));
         ArgumentNullException.ThrowIfNull(TimeProvider);
+        if (ServerName is not null)
+            foreach (char c in ServerName)
+                if (c is <= ' ' or > '~')
+                    throw new ArgumentException("ServerName must be an ASCII host name (use the xn-- form for international names) or an IP address.", nameof(ServerName));
     }
 }

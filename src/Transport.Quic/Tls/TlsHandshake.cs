@@ -104,6 +104,10 @@ internal abstract class TlsHandshake : IDisposable
         {
             step();
         }
+        catch (AbortedException)
+        {
+            // _error holds what Abort set.
+        }
         catch (TlsAlertException e)
         {
             Fail(e);
@@ -119,6 +123,46 @@ internal abstract class TlsHandshake : IDisposable
             _error = TlsResult.FromAlert(TlsAlert.InternalError, $"{e.GetType().Name}: {e.Message}");
         }
         return _error;
+    }
+
+    /// <summary>
+    /// Ends the handshake with an error the connection chose (for example TRANSPORT_PARAMETER_ERROR after decoding
+    /// the peer's transport parameters in <see cref="ITlsHandshakeListener.OnPeerTransportParameters"/>). Called from
+    /// inside a listener callback, nothing more is emitted once the callback returns, and the pending
+    /// <see cref="ProcessCryptoData"/> or <see cref="TlsClientHandshake.Start"/> returns this error.
+    /// </summary>
+    public void Abort(TransportErrorCode code, string reason)
+    {
+        if (_error.IsError) return;
+        ulong value = (ulong)code;
+        TlsAlert alert = value is >= 0x100 and <= 0x1ff ? (TlsAlert)(value - 0x100) : TlsAlert.InternalError;
+        _error = TlsResult.FromTransportError(code, alert, reason);
+    }
+
+    /// <summary>Stops processing when the listener called <see cref="Abort"/> during a callback.</summary>
+    protected void ThrowIfAborted()
+    {
+        if (_error.IsError) throw new AbortedException();
+    }
+
+    private sealed class AbortedException : Exception;
+
+    protected void NotifyPeerTransportParameters(byte[] parameters)
+    {
+        Listener.OnPeerTransportParameters(parameters);
+        ThrowIfAborted();
+    }
+
+    protected void NotifyHandshakeComplete()
+    {
+        Listener.OnHandshakeComplete();
+        ThrowIfAborted();
+    }
+
+    protected void NotifySessionTicket(TlsSessionTicket ticket)
+    {
+        Listener.OnSessionTicket(ticket);
+        ThrowIfAborted();
     }
 
     /// <summary>Bytes received at <paramref name="level"/> that do not yet form a whole message.</summary>
@@ -162,18 +206,21 @@ internal abstract class TlsHandshake : IDisposable
     {
         if (addToTranscript) AddToTranscript(message);
         Listener.OnCryptoData(level, message);
+        ThrowIfAborted();
     }
 
     protected void SetReadSecret(EncryptionLevel level, byte[] secret, string keyLogLabel)
     {
         TlsKeyLog.Write(KeyLog, keyLogLabel, ClientRandom, secret);
         Listener.OnReadSecret(level, CipherSuite, secret);
+        ThrowIfAborted();
     }
 
     protected void SetWriteSecret(EncryptionLevel level, byte[] secret, string keyLogLabel)
     {
         TlsKeyLog.Write(KeyLog, keyLogLabel, ClientRandom, secret);
         Listener.OnWriteSecret(level, CipherSuite, secret);
+        ThrowIfAborted();
     }
 
     /// <summary>Starts a handshake message: type and a 24-bit length to back-patch with <see cref="EndMessage"/>.</summary>

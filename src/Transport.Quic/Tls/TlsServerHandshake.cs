@@ -76,7 +76,7 @@ internal sealed class TlsServerHandshake : TlsHandshake
 
         if (sessionId.Length > 32) throw new TlsAlertException(TlsAlert.DecodeError, "legacy_session_id is longer than 32 bytes.");
         // RFC 9001 §8.4: a non-empty legacy_session_id is a PROTOCOL_VIOLATION.
-        if (!sessionId.IsEmpty)
+        if (!sessionId.IsEmpty && _options.EnforceQuicRules)
             throw new TlsAlertException(TlsAlert.IllegalParameter, "The ClientHello has a legacy_session_id (middlebox compatibility mode is not used in QUIC).") { TransportError = TransportErrorCode.ProtocolViolation };
         if (compression.Length != 1 || compression[0] != 0)
             throw new TlsAlertException(TlsAlert.IllegalParameter, "legacy_compression_methods must be exactly { null }.");
@@ -104,7 +104,7 @@ internal sealed class TlsServerHandshake : TlsHandshake
         NegotiatedApplicationProtocol = ChooseAlpn(alpnBody);
 
         // RFC 9001 §8.2: quic_transport_parameters is mandatory.
-        if (!ext.TryGet(TlsConstants.ExtQuicTransportParameters, out byte[] tp))
+        if (!ext.TryGet(TlsConstants.ExtQuicTransportParameters, out byte[]? tp) && _options.EnforceQuicRules)
             throw new TlsAlertException(TlsAlert.MissingExtension, "The client sent no quic_transport_parameters.");
 
         List<CipherSuite> offeredSuites = ParseSuites(suitesBody);
@@ -193,7 +193,7 @@ internal sealed class TlsServerHandshake : TlsHandshake
             if (group is null) throw new TlsAlertException(TlsAlert.HandshakeFailure, "No key-exchange group in common.");
             // RFC 8446 §4.2.10: HelloRetryRequest rejects early data.
             if (ext.Contains(TlsConstants.ExtEarlyData)) EarlyDataStatus = TlsEarlyDataStatus.Rejected;
-            SendHelloRetryRequest(message, group.Value, hash);
+            SendHelloRetryRequest(message, sessionId, group.Value, hash);
             return;
         }
 
@@ -213,8 +213,11 @@ internal sealed class TlsServerHandshake : TlsHandshake
         }
         Schedule = schedule;
 
-        PeerTransportParameters = tp;
-        Listener.OnPeerTransportParameters(tp);
+        if (tp is not null)
+        {
+            PeerTransportParameters = tp;
+            NotifyPeerTransportParameters(tp);
+        }
 
         AddToTranscript(message);
         bool acceptEarlyData = ext.Contains(TlsConstants.ExtEarlyData) && resumed is not null && pskIndex == 0
@@ -279,7 +282,7 @@ internal sealed class TlsServerHandshake : TlsHandshake
         _state = State.WaitFinished;
     }
 
-    private void SendHelloRetryRequest(byte[] clientHello, TlsNamedGroup group, HashAlgorithmName hash)
+    private void SendHelloRetryRequest(byte[] clientHello, ReadOnlySpan<byte> sessionId, TlsNamedGroup group, HashAlgorithmName hash)
     {
         // RFC 8446 §4.1.4: one HelloRetryRequest; the transcript restarts with message_hash(ClientHello1).
         if (HelloRetryRequested) throw new TlsAlertException(TlsAlert.IllegalParameter, "The second ClientHello still lacks a usable key share.");
@@ -294,7 +297,7 @@ internal sealed class TlsServerHandshake : TlsHandshake
         int msg = BeginMessage(w, TlsConstants.ServerHello);
         w.WriteUInt16(TlsConstants.LegacyVersion);
         w.WriteBytes(TlsConstants.HelloRetryRequestRandom);
-        w.WriteUInt8(0); // echo of the (empty) legacy_session_id
+        w.WriteVector8(sessionId); // echo of legacy_session_id (empty in QUIC)
         w.WriteUInt16((ushort)CipherSuite);
         w.WriteUInt8(0);
         int exts = w.BeginLength(2);
@@ -355,7 +358,8 @@ internal sealed class TlsServerHandshake : TlsHandshake
         _state = State.Connected;
         IsHandshakeComplete = true;
         Listener.OnReadSecret(EncryptionLevel.OneRtt, CipherSuite, _clientApplicationSecret!);
-        Listener.OnHandshakeComplete();
+        ThrowIfAborted();
+        NotifyHandshakeComplete();
         if (_options.SessionTicketKeys is not null && _clientTakesTickets) SendNewSessionTicket(resumptionMasterSecret);
     }
 

@@ -55,6 +55,12 @@ public sealed class TlsServerOptions
     /// <summary>The clock for ticket creation and ticket ages.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>
+    /// QUIC rules a plain TLS 1.3 client breaks (quic_transport_parameters required, RFC 9001 §8.2; empty
+    /// legacy_session_id, §8.4). Always true for QUIC; false only lets tests run against SslStream through a record-layer shim.
+    /// </summary>
+    internal bool EnforceQuicRules { get; set; } = true;
+
     internal void Validate()
     {
         if (ServerCertificate is null && ServerCertificateSelector is null)

@@ -184,7 +184,7 @@ public class TlsHandshakeTests
         server.Groups = [TlsNamedGroup.Secp384r1];
         client.Groups = [TlsNamedGroup.X25519, TlsNamedGroup.Secp384r1];
         using var pair = new TlsPair(client, server);
-        pair.Byte_by_byte_if(false);
+        pair.Byte_by_byte_if(true);
         pair.Run();
         pair.AssertSuccess();
         Assert.True(pair.Client.HelloRetryRequested);

@@ -299,6 +299,39 @@ public class TlsResumptionTests
     }
 
     [Fact]
+    public void TicketAlpnNoLongerOffered_ResumesWithoutEarlyData()
+    {
+        var server = Server();
+        server.ApplicationProtocols = [TlsTestOptions.Alpn, new System.Net.Security.SslApplicationProtocol("v2")];
+        TlsSessionTicket ticket = FirstConnection(server);
+        var client = Client(ticket);
+        client.ApplicationProtocols = [new System.Net.Security.SslApplicationProtocol("v2")];
+        using var pair = new TlsPair(client, server);
+        pair.Run();
+        pair.AssertSuccess();
+        Assert.True(pair.Client.IsResumed);
+        Assert.Equal(TlsEarlyDataStatus.NotOffered, pair.Client.EarlyDataStatus);
+    }
+
+    [Fact]
+    public void ServerNegotiatesAnotherAlpn_RejectsEarlyData()
+    {
+        var server = Server();
+        server.ApplicationProtocols = [TlsTestOptions.Alpn, new System.Net.Security.SslApplicationProtocol("v2")];
+        TlsSessionTicket ticket = FirstConnection(server);
+        server.ApplicationProtocols = [new System.Net.Security.SslApplicationProtocol("v2"), TlsTestOptions.Alpn];
+        var client = Client(ticket);
+        client.ApplicationProtocols = [TlsTestOptions.Alpn, new System.Net.Security.SslApplicationProtocol("v2")];
+        using var pair = new TlsPair(client, server);
+        pair.Run();
+        pair.AssertSuccess();
+        Assert.True(pair.Client.IsResumed);
+        Assert.Equal(new System.Net.Security.SslApplicationProtocol("v2"), pair.Client.NegotiatedApplicationProtocol);
+        Assert.Equal(TlsEarlyDataStatus.Rejected, pair.Server.EarlyDataStatus);
+        Assert.Equal(TlsEarlyDataStatus.Rejected, pair.Client.EarlyDataStatus);
+    }
+
+    [Fact]
     public void ReplayCache_IsSingleUseAndBounded()
     {
         var cache = new TlsReplayCache(capacity: 2);
@@ -325,5 +358,45 @@ public class TlsResumptionTests
         }
         Assert.False(new TlsSessionTicketKeys().TryOpen(sealedTicket, out _));
         Assert.Throws<ArgumentException>(() => keys.AddKey(new byte[16], true));
+    }
+}
+
+public class TlsSessionTicketSerializationTests
+{
+    [Fact]
+    public void SerializedTicket_RoundTripsAndResumes()
+    {
+        var server = TlsTestOptions.Server();
+        server.SessionTicketKeys = new TlsSessionTicketKeys();
+        server.EnableEarlyData = true;
+        TlsSessionTicket original;
+        using (var first = new TlsPair(TlsTestOptions.Client(), server))
+        {
+            first.Run();
+            first.AssertSuccess();
+            original = Assert.Single(first.ClientListener.Tickets);
+        }
+        byte[] bytes = original.Serialize();
+        Assert.True(TlsSessionTicket.TryDeserialize(bytes, out TlsSessionTicket? copy));
+        Assert.Equal(original.Serialize(), copy.Serialize());
+        Assert.Equal(original.ServerName, copy.ServerName);
+        Assert.Equal(original.ApplicationProtocol, copy.ApplicationProtocol);
+        Assert.Equal(original.TransportParameters, copy.TransportParameters);
+        Assert.Equal(original.ReceivedAt.ToUnixTimeMilliseconds(), copy.ReceivedAt.ToUnixTimeMilliseconds());
+
+        var client = TlsTestOptions.Client();
+        client.SessionTicket = copy;
+        client.EnableEarlyData = true;
+        using var second = new TlsPair(client, server);
+        second.Run();
+        second.AssertSuccess();
+        Assert.True(second.Client.IsResumed);
+        Assert.Equal(TlsEarlyDataStatus.Accepted, second.Client.EarlyDataStatus);
+
+        // Truncations and a wrong version are refused, never thrown.
+        for (int n = 0; n < bytes.Length; n++) Assert.False(TlsSessionTicket.TryDeserialize(bytes.AsSpan(0, n), out _));
+        byte[] wrongVersion = bytes.ToArray();
+        wrongVersion[0] = 9;
+        Assert.False(TlsSessionTicket.TryDeserialize(wrongVersion, out _));
     }
 }

@@ -87,3 +87,81 @@ public class TlsRobustnessTests
         public void OnSessionTicket(TlsSessionTicket ticket) { }
     }
 }
+
+public class TlsRandomInputTests
+{
+    [Fact]
+    public void RandomBytes_AtAnyLevel_NeverThrow()
+    {
+        var gen = from level in Gen.Elements(EncryptionLevel.Initial, EncryptionLevel.Handshake, EncryptionLevel.OneRtt)
+                  from type in Gen.Elements<byte>(1, 2, 4, 8, 11, 15, 20, 24, 99)
+                  from body in Gen.ArrayOf(Gen.Choose(0, 255).Select(i => (byte)i))
+                  select (level, type, body);
+        Prop.ForAll(gen.ToArbitrary(), t =>
+        {
+            byte[] message = [t.type, 0, (byte)(t.body.Length >> 8), (byte)t.body.Length, .. t.body];
+            using var server = new TlsServerHandshake(TlsTestOptions.Server(), TlsPair.ServerTransportParameters, new RecordingListener());
+            TlsResult rs = server.ProcessCryptoData(t.level, message);
+            var clientListener = new RecordingListener();
+            using var client = new TlsClientHandshake(TlsTestOptions.Client(), TlsPair.ClientTransportParameters, clientListener);
+            client.Start();
+            TlsResult rc = client.ProcessCryptoData(t.level, message);
+            Assert.True(rs.IsError, "random input must not be accepted by the server");
+            Assert.True(rc.IsError, "random input must not be accepted by the client");
+            Assert.NotEqual(TlsAlert.InternalError, rs.Alert);
+            Assert.NotEqual(TlsAlert.InternalError, rc.Alert);
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(300));
+    }
+}
+
+public class TlsAbortTests
+{
+    private sealed class AbortingListener(Func<TlsHandshake> handshake) : ITlsHandshakeListener
+    {
+        public RecordingListener Inner { get; } = new();
+        public void OnCryptoData(EncryptionLevel level, ReadOnlySpan<byte> data) => Inner.OnCryptoData(level, data);
+        public void OnReadSecret(EncryptionLevel level, CipherSuite suite, ReadOnlySpan<byte> secret) => Inner.OnReadSecret(level, suite, secret);
+        public void OnWriteSecret(EncryptionLevel level, CipherSuite suite, ReadOnlySpan<byte> secret) => Inner.OnWriteSecret(level, suite, secret);
+        public void OnPeerTransportParameters(ReadOnlySpan<byte> parameters) => handshake().Abort(TransportErrorCode.TransportParameterError, "bad parameters");
+        public void OnHandshakeComplete() => Inner.OnHandshakeComplete();
+        public void OnSessionTicket(TlsSessionTicket ticket) => Inner.OnSessionTicket(ticket);
+    }
+
+    [Fact]
+    public void AbortFromTransportParameterCallback_StopsServerBeforeAnyOutput()
+    {
+        TlsServerHandshake? server = null;
+        var listener = new AbortingListener(() => server!);
+        server = new TlsServerHandshake(TlsTestOptions.Server(), TlsPair.ServerTransportParameters, listener);
+        var clientListener = new RecordingListener();
+        using var client = new TlsClientHandshake(TlsTestOptions.Client(), TlsPair.ClientTransportParameters, clientListener);
+        client.Start();
+        TlsResult r = server.ProcessCryptoData(EncryptionLevel.Initial, clientListener.Outbox[0].Data);
+        Assert.Equal(TransportErrorCode.TransportParameterError, r.ErrorCode);
+        Assert.Equal("bad parameters", r.Reason);
+        Assert.Empty(listener.Inner.Outbox);
+        Assert.Empty(listener.Inner.WriteSecrets);
+        Assert.Equal(r.ErrorCode, server.ProcessCryptoData(EncryptionLevel.Initial, [1]).ErrorCode);
+    }
+
+    [Fact]
+    public void AbortFromTransportParameterCallback_StopsClientBeforeFinished()
+    {
+        TlsClientHandshake? client = null;
+        var listener = new AbortingListener(() => client!);
+        client = new TlsClientHandshake(TlsTestOptions.Client(), TlsPair.ClientTransportParameters, listener);
+        var serverListener = new RecordingListener();
+        using var server = new TlsServerHandshake(TlsTestOptions.Server(), TlsPair.ServerTransportParameters, serverListener);
+        client.Start();
+        server.ProcessCryptoData(EncryptionLevel.Initial, listener.Inner.Outbox[0].Data);
+        TlsResult r = default;
+        foreach (var (level, data) in serverListener.Outbox)
+        {
+            r = client.ProcessCryptoData(level, data);
+            if (r.IsError) break;
+        }
+        Assert.Equal(TransportErrorCode.TransportParameterError, r.ErrorCode);
+        Assert.False(client.IsHandshakeComplete);
+        Assert.DoesNotContain(listener.Inner.Outbox, o => o.Level == EncryptionLevel.Handshake);
+    }
+}
