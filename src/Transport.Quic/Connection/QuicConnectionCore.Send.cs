@@ -226,7 +226,7 @@ public sealed partial class QuicConnectionCore
         if (space.Id != PacketNumberSpace.ApplicationData) return false;
         return _handshakeDonePending || _maxDataPending || _maxStreamsBidiPending || _maxStreamsUniPending || _streamsBlockedBidiPending
             || _streamsBlockedUniPending || _cids.PendingNew.Count > 0 || _cids.PendingRetire.Count > 0 || _controlQueue.Count > 0
-            || _sendQueue.Count > 0 || _datagramQueue.Count > 0 || _pathResponses.Count > 0 || _keepAlivePending;
+            || _sendQueue.Count > 0 || _datagramQueue.Count > 0 || _pathResponses.Count > 0 || _keepAlivePending || _rawFramesForTesting.Count > 0;
     }
 
     private int WriteFrames(PacketSpace space, Span<byte> destination, bool allowAckEliciting, SentPacketInfo info, out bool ackEliciting)
@@ -246,6 +246,7 @@ public sealed partial class QuicConnectionCore
                 WriteDatagrams(ref w, info);
                 WriteStreams(ref w, info);
             }
+            if (app) WriteRawFramesForTesting(ref w);
             if (w.Position == afterAck && (space.ProbesPending > 0 || (app && _keepAlivePending)))
             {
                 FrameWriter.TryWritePing(ref w);
@@ -499,6 +500,16 @@ public sealed partial class QuicConnectionCore
             _packetsSentInKeyPhase = 0;
             _currentKeyPhaseAcked = false;
         }
+    }
+
+    private readonly Queue<byte[]> _rawFramesForTesting = new();
+
+    /// <summary>Test hook: raw frame bytes to append, as they are, at the end of the next 1-RTT packet (to play a misbehaving peer).</summary>
+    internal void SendRawFrameForTesting(byte[] frame) => _rawFramesForTesting.Enqueue(frame);
+
+    private void WriteRawFramesForTesting(ref SpanWriter w)
+    {
+        while (_rawFramesForTesting.TryPeek(out byte[]? raw) && w.TryWriteBytes(raw)) _rawFramesForTesting.Dequeue();
     }
 
     private long _packetsSentInKeyPhase;
