@@ -73,11 +73,24 @@ internal sealed class ConnectionPair : IDisposable
         return o;
     }
 
-    public static ConnectionOptions ServerOptions(Action<ConnectionOptions>? configure = null, X509Certificate2? certificate = null)
+    private static readonly Lazy<X509Certificate2Collection> LazyBigChain = new(() =>
+    {
+        var chain = new X509Certificate2Collection();
+        for (int i = 0; i < 8; i++)
+            chain.Add(TestCertificates.Create(useRsa: false, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1), $"intermediate-{i}.example.test"));
+        return chain;
+    });
+
+    /// <summary>Server options; <paramref name="bigFlight"/> adds eight certificates to the chain so the server's first flight exceeds 3x the client's Initial.</summary>
+    public static ConnectionOptions ServerOptions(Action<ConnectionOptions>? configure = null, X509Certificate2? certificate = null, bool bigFlight = false)
     {
         var o = new ConnectionOptions
         {
-            ServerTls = new TlsServerOptions { ServerCertificate = certificate ?? TestCertificates.Ecdsa, ApplicationProtocols = [Alpn] },
+            ServerTls = new TlsServerOptions
+            {
+                ServerCertificate = certificate ?? TestCertificates.Ecdsa, ApplicationProtocols = [Alpn],
+                ServerCertificateChain = bigFlight ? LazyBigChain.Value : null,
+            },
         };
         configure?.Invoke(o);
         return o;

@@ -118,7 +118,7 @@ public class FeatureTests
                 Delay = TimeSpan.FromMilliseconds(15), Jitter = TimeSpan.FromMilliseconds(2), LossRate = p.Loss, ReorderRate = p.Reorder,
                 ReorderDelay = TimeSpan.FromMilliseconds(8), DuplicateRate = p.Duplicate, CorruptRate = p.Corrupt,
             };
-            using var pair = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions(), conditions, p.Seed);
+            using var pair = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions(bigFlight: true), conditions, p.Seed);
             var app = new TransferApp(pair, 256 << 10);
             if (!pair.CompleteHandshake()) return false.Label($"handshake did not complete {p}");
             app.OpenStreams(3);
@@ -135,7 +135,7 @@ public class FeatureTests
         Prop.ForAll(gen.ToArbitrary(), p =>
         {
             var conditions = new LinkConditions { Delay = TimeSpan.FromMilliseconds(20), LossRate = p.Loss };
-            using var pair = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions(), conditions, p.Seed);
+            using var pair = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions(bigFlight: true), conditions, p.Seed);
             bool done = pair.CompleteHandshake();
             return (done && !pair.AmplificationViolated).Label($"{p}: done={done} amplification={pair.AmplificationViolated}");
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(20));

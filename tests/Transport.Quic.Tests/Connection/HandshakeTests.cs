@@ -29,3 +29,17 @@ public class HandshakeTests
         Assert.Equal(0, pair.Client.GetStatistics().PacketsDropped);
     }
 }
+
+public class AmplificationTests
+{
+    [Fact]
+    public void A_large_server_flight_waits_for_address_validation()
+    {
+        using var pair = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions(bigFlight: true));
+        Assert.True(pair.CompleteHandshake());
+        Assert.False(pair.AmplificationViolated);
+        // The flight did not fit in 3x the client's first datagram: the server had to stop and wait.
+        Assert.True(pair.ServerBytesSentBeforeValidation > 2400, $"sent {pair.ServerBytesSentBeforeValidation} before validation");
+        Assert.True(pair.Server.GetStatistics().BytesSent > 3 * 1200, $"server sent {pair.Server.GetStatistics().BytesSent}");
+    }
+}
