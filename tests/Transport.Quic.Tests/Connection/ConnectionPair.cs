@@ -58,6 +58,12 @@ internal sealed class ConnectionPair : IDisposable
     public bool AmplificationViolated { get; private set; }
     public int Steps { get; private set; }
 
+    /// <summary>Real time spent inside HandleDatagram and PollTransmit (Stopwatch ticks), to tell the connection's cost from the harness's.</summary>
+    public long ReceiveTicks { get; private set; }
+
+    /// <inheritdoc cref="ReceiveTicks"/>
+    public long TransmitTicks { get; private set; }
+
     public static ConnectionOptions ClientOptions(Action<ConnectionOptions>? configure = null)
     {
         var o = new ConnectionOptions
@@ -97,7 +103,9 @@ internal sealed class ConnectionPair : IDisposable
     }
 
     /// <summary>Runs until <paramref name="condition"/> holds; false when the step budget ran out or nothing is left to do.</summary>
-    public bool RunUntil(Func<bool> condition, int maxSteps = 2_000_000)
+    public bool RunUntil(Func<bool> condition, int maxSteps = 2_000_000) => RunUntil(condition, maxSteps, null);
+
+    private bool RunUntil(Func<bool> condition, int maxSteps, Instant? stopAt)
     {
         for (int step = 0; step < maxSteps; step++)
         {
@@ -113,18 +121,28 @@ internal sealed class ConnectionPair : IDisposable
                 if (d.Destination.Equals(ServerAddress))
                 {
                     ServerBytesReceived += d.Payload.Length;
+                    long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                     Server.HandleDatagram(Now, d.Source, d.Payload.Span);
+                    ReceiveTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
                 }
                 else
                 {
+                    long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                     Client.HandleDatagram(Now, d.Source, d.Payload.Span);
+                    ReceiveTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
                 }
             }
             if (delivered) continue;
             DrainEvents();
             if (condition()) return true;
             Instant? next = Earliest(Simulator.NextDeliveryTime, Earliest(Client.NextTimeout(), Server.NextTimeout()));
-            if (next is not { } t) return condition();
+            if (next is not { } t) t = stopAt ?? Now;
+            if (stopAt is { } stop && t > stop)
+            {
+                Now = Instant.Max(Now, stop);
+                return condition();
+            }
+            if (next is null) return condition();
             if (t > Now) Now = t;
             if (Client.NextTimeout() is { } ct && ct <= Now) Client.HandleTimeout(Now);
             if (Server.NextTimeout() is { } st && st <= Now) Server.HandleTimeout(Now);
@@ -136,7 +154,7 @@ internal sealed class ConnectionPair : IDisposable
     public void RunFor(TimeSpan duration, int maxSteps = 2_000_000)
     {
         Instant end = Now + duration;
-        RunUntil(() => Now >= end, maxSteps);
+        RunUntil(() => Now >= end, maxSteps, end);
     }
 
     public bool CompleteHandshake() => RunUntil(() => Client.IsHandshakeConfirmed && Server.IsHandshakeConfirmed, 100_000);
@@ -145,7 +163,9 @@ internal sealed class ConnectionPair : IDisposable
     {
         for (int i = 0; i < 10_000; i++)
         {
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             int n = connection.PollTransmit(Now, _buffer, out TransmitInfo info);
+            TransmitTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
             if (n == 0) break;
             int index = _datagramIndex++;
             if (!fromClient && !Server.IsAddressValidated)

@@ -12,6 +12,7 @@ public class TransferTests(ITestOutputHelper output)
         var c = pair.Client.GetStatistics();
         var s = pair.Server.GetStatistics();
         output.WriteLine($"virtual {pair.Now.SinceZero.TotalSeconds - 1:F2} s, real {sw.Elapsed.TotalSeconds:F2} s, steps {pair.Steps}");
+        output.WriteLine($"in HandleDatagram {pair.ReceiveTicks / (double)Stopwatch.Frequency:F2} s, in PollTransmit {pair.TransmitTicks / (double)Stopwatch.Frequency:F2} s");
         output.WriteLine($"client: {c}");
         output.WriteLine($"server: {s}");
     }
