@@ -59,4 +59,6 @@ public readonly record struct ConnectionStatistics
     public long DatagramsDropped { get; init; }
     /// <summary>Key updates completed (either side initiated).</summary>
     public int KeyUpdates { get; init; }
+    /// <summary>Unexpected exceptions inside the connection (bugs), each closing it with INTERNAL_ERROR; 0 in a healthy run.</summary>
+    public int InternalErrors { get; init; }
 }

@@ -141,6 +141,16 @@ public sealed partial class QuicConnectionCore
         }
     }
 
+    /// <summary>A bug of ours surfaced while handling input: close with INTERNAL_ERROR rather than let it escape to the endpoint.</summary>
+    private void OnInternalError(Exception ex)
+    {
+        _statInternalErrors++;
+        if (_phase == ConnectionPhase.Open)
+            CloseWithTransportError(TransportErrorCode.InternalError, 0, $"{ex.GetType().Name}: {ex.Message}");
+        else if (_phase == ConnectionPhase.Closing)
+            EnterDraining();
+    }
+
     private void ThrowIfClosed()
     {
         if (_phase != ConnectionPhase.Open) throw new InvalidOperationException("The connection is closed.");

@@ -19,6 +19,18 @@ public sealed partial class QuicConnectionCore
     /// </summary>
     public void HandleDatagram(Instant now, IPEndPoint remote, ReadOnlySpan<byte> datagram)
     {
+        try
+        {
+            HandleDatagramCore(now, datagram);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            OnInternalError(ex);
+        }
+    }
+
+    private void HandleDatagramCore(Instant now, ReadOnlySpan<byte> datagram)
+    {
         Touch(now);
         if (_phase == ConnectionPhase.Terminated || datagram.IsEmpty) return;
         _statBytesReceived += datagram.Length;
@@ -126,6 +138,9 @@ public sealed partial class QuicConnectionCore
         if (!_oneRtt.TryOpen(packet, pnOffset, app.Tracker.LargestReceived, out long pn, out int headerLength, out int payloadLength))
         {
             _statPacketsDropped++;
+            // RFC 9001 §6.6: past the integrity limit of the suite, the connection must close.
+            if (_oneRtt.DecryptionFailures >= Crypto.AeadLimits.IntegrityLimit(_oneRtt.CipherSuite))
+                CloseWithTransportError(TransportErrorCode.AeadLimitReached, 0, "AEAD integrity limit reached (RFC 9001 §6.6).");
             return false;
         }
         if (!PacketHeaderBits.AreReservedBitsZero(packet[0]))

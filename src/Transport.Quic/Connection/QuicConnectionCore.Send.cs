@@ -56,7 +56,16 @@ public sealed partial class QuicConnectionCore
             if (budget < limit) limit = (int)budget;
         }
         Instant earliest = now;
-        int n = _phase == ConnectionPhase.Closing ? BuildCloseDatagram(buffer.Slice(0, limit)) : BuildDatagram(buffer.Slice(0, limit), ref earliest);
+        int n;
+        try
+        {
+            n = _phase == ConnectionPhase.Closing ? BuildCloseDatagram(buffer.Slice(0, limit)) : BuildDatagram(buffer.Slice(0, limit), ref earliest);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            OnInternalError(ex);
+            return 0;
+        }
         if (n > 0)
         {
             _statBytesSent += n;

@@ -9,6 +9,7 @@ public sealed partial class QuicConnectionCore
     private long _statCongestionEvents, _statProbeTimeouts;
     private long _statDatagramsSent, _statDatagramsReceived, _statDatagramsDropped;
     private int _statKeyUpdates;
+    private int _statInternalErrors;
 
     /// <summary>A snapshot of the connection's estimates and counters.</summary>
     public ConnectionStatistics GetStatistics()
@@ -44,6 +45,7 @@ public sealed partial class QuicConnectionCore
             DatagramsReceived = _statDatagramsReceived,
             DatagramsDropped = _statDatagramsDropped,
             KeyUpdates = _statKeyUpdates,
+            InternalErrors = _statInternalErrors,
         };
     }
 }

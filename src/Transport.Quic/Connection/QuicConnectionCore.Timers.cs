@@ -37,6 +37,18 @@ public sealed partial class QuicConnectionCore
     /// <summary>Acts on every deadline that passed by <paramref name="now"/>: loss detection and probes, idle timeout, closing and draining periods, key discards, keep-alive.</summary>
     public void HandleTimeout(Instant now)
     {
+        try
+        {
+            HandleTimeoutCore(now);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            OnInternalError(ex);
+        }
+    }
+
+    private void HandleTimeoutCore(Instant now)
+    {
         Touch(now);
         if (_phase == ConnectionPhase.Terminated) return;
         if (_phase != ConnectionPhase.Open)

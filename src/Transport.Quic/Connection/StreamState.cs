@@ -58,8 +58,11 @@ internal sealed class StreamState
     /// <summary>The send side is finished: absent, everything acknowledged, or reset and the reset acknowledged.</summary>
     public bool IsSendTerminal => Send is null || Send.IsAllAcknowledged || (ResetSent && ResetAcknowledged);
 
-    /// <summary>The receive side is finished: absent, all data read, reset received, or we asked to stop.</summary>
-    public bool IsReceiveTerminal => Receive is null || Receive.IsFinished || ResetReceived || (StopSendingSent && !StopSendingPending);
+    /// <summary>
+    /// The receive side is finished: absent, all data read, reset received, or (after STOP_SENDING) all data received and
+    /// dropped. Until then the final size is unknown and the stream still counts for connection flow control.
+    /// </summary>
+    public bool IsReceiveTerminal => Receive is null || Receive.IsFinished || ResetReceived || (StopSendingSent && Receive.IsAllDataReceived);
 
     public bool HasSomethingToSend =>
         (Send is not null && !ResetSent && Send.HasDataToSend) || ResetPending || StopSendingPending || MaxStreamDataPending || StreamDataBlockedPending;

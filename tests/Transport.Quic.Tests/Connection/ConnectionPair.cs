@@ -203,7 +203,9 @@ internal sealed class ConnectionPair : IDisposable
 
     public void Dispose()
     {
+        int clientBugs = Client.GetStatistics().InternalErrors, serverBugs = Server.GetStatistics().InternalErrors;
         Client.Dispose();
         Server.Dispose();
+        Assert.True(clientBugs == 0 && serverBugs == 0, $"internal errors: client {clientBugs}, server {serverBugs}");
     }
 }
