@@ -15,4 +15,6 @@ public enum ConnectionCloseSource
     IdleTimeout,
     /// <summary>A stateless reset from the peer arrived (RFC 9000 §10.3).</summary>
     StatelessReset,
+    /// <summary>The server answered with Version Negotiation listing no version this client supports (RFC 9000 §6.2).</summary>
+    VersionNegotiation,
 }

@@ -50,7 +50,19 @@ public sealed partial class QuicConnectionCore
             Span<byte> rest = buffer.Slice(offset);
             if (PacketHeaderBits.IsLongHeader(rest[0]))
             {
-                if (!LongHeader.TryParse(rest, out LongHeader header) || header.Version != Version || header.PacketLength <= 0)
+                if (offset == 0 && !IsServer && rest.Length >= 5 && System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(rest.Slice(1)) == QuicVersion.Negotiation)
+                {
+                    OnVersionNegotiation(rest);
+                    break;
+                }
+                bool parsed = LongHeader.TryParse(rest, out LongHeader header);
+                if (parsed && header.Type == PacketType.Retry)
+                {
+                    if (offset == 0) OnRetry(rest, header.Version, header.SourceConnectionId, header.Token);
+                    else _statPacketsDropped++;
+                    break;
+                }
+                if (!parsed || header.Version != Version || header.PacketLength <= 0)
                 {
                     _statPacketsDropped++;
                     break; // RFC 9000 §12.2: an unparseable packet ends the datagram; Version Negotiation and Retry are the endpoint's (not handled here)
@@ -179,6 +191,58 @@ public sealed partial class QuicConnectionCore
         _statPacketsReceived++;
         ResetIdleTimer(_now);
         _ackElicitingSentSinceReceive = false;
+    }
+
+    private byte[] _retryToken = [];
+    private ConnectionId? _retrySourceConnectionId;
+    private readonly ConnectionId? _retriedFrom;
+
+    /// <summary>
+    /// A client's Retry (RFC 9000 §17.2.5, §8.1.2; RFC 9001 §5.8): once, before any other server packet, with a valid
+    /// integrity tag and a non-empty token. The client switches to the Retry's connection ID, derives new Initial keys
+    /// from it and sends its Initial data again, carrying the token.
+    /// </summary>
+    private void OnRetry(ReadOnlySpan<byte> packet, uint version, ReadOnlySpan<byte> sourceConnectionId, ReadOnlySpan<byte> token)
+    {
+        if (IsServer || version != Version || _retrySourceConnectionId is not null || _peerInitialSourceConnectionId is not null || token.IsEmpty
+            || sourceConnectionId.SequenceEqual(_cids.Current.Span)
+            || !Crypto.RetryIntegrity.Verify(version, _originalDestinationConnectionId.Span, packet))
+        {
+            _statPacketsDropped++;
+            return;
+        }
+        var scid = new ConnectionId(sourceConnectionId);
+        _retrySourceConnectionId = scid;
+        _retryToken = token.ToArray();
+        _cids.SetProvisionalPeer(scid);
+        var initial = _spaces[0];
+        initial.SendKeys?.Dispose();
+        initial.ReceiveKeys?.Dispose();
+        Crypto.InitialSecrets.CreateProtection(Version, scid.Span, isServer: false, out var send, out var receive);
+        initial.SendKeys = send;
+        initial.ReceiveKeys = receive;
+        // Everything sent in Initial packets goes again under the new keys (packet numbers keep increasing, RFC 9000 §17.2.5.3).
+        var crypto = initial.CryptoSend;
+        if (crypto.SentOffset > crypto.AcknowledgedOffset)
+            crypto.OnLost(crypto.AcknowledgedOffset, (int)(crypto.SentOffset - crypto.AcknowledgedOffset), false);
+        _statPacketsReceived++;
+    }
+
+    /// <summary>
+    /// A Version Negotiation packet for a client (RFC 9000 §6.2): ignored when it lists QUIC v1 or is not for us; otherwise
+    /// no common version exists and the connection ends.
+    /// </summary>
+    private void OnVersionNegotiation(ReadOnlySpan<byte> packet)
+    {
+        if (_peerInitialSourceConnectionId is not null || !VersionNegotiationPacket.TryParse(packet, out var vn)
+            || !vn.DestinationConnectionId.SequenceEqual(LocalConnectionId.Span) || vn.Contains(Version))
+        {
+            _statPacketsDropped++;
+            return;
+        }
+        if (_phase == ConnectionPhase.Open)
+            Emit(new ConnectionEvent { Kind = ConnectionEventKind.Closed, StreamId = -1, CloseSource = ConnectionCloseSource.VersionNegotiation, Reason = "the server does not support QUIC v1" });
+        Terminate();
     }
 
     /// <summary>RFC 9000 §8.1: before validating the client's address a server sends at most three times what it received.</summary>

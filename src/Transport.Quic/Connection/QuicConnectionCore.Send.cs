@@ -113,7 +113,7 @@ public sealed partial class QuicConnectionCore
             int pnLength = PacketNumber.GetEncodedLength((ulong)pn, largestAcked >= 0 ? (ulong)largestAcked : null);
             int headerLength = si == 2
                 ? ShortHeaderBuilder.GetHeaderLength(dcid.Length, pnLength)
-                : LongHeaderBuilder.GetHeaderLength(si == 0 ? PacketType.Initial : PacketType.Handshake, dcid.Length, scid.Length, 0, pnLength);
+                : LongHeaderBuilder.GetHeaderLength(si == 0 ? PacketType.Initial : PacketType.Handshake, dcid.Length, scid.Length, si == 0 ? _retryToken.Length : 0, pnLength);
             int room = limit - used - headerLength - TagLength;
             if (room < 16) continue;
             var info = _infoPool.Rent(space.Id);
@@ -193,7 +193,7 @@ public sealed partial class QuicConnectionCore
                 ShortHeaderBuilder.TryWrite(dest, dcid.Span, false, _oneRtt!.SendKeyPhase, (ulong)b.PacketNumber, b.PacketNumberLength, out layout);
             else
                 LongHeaderBuilder.TryWrite(dest, b.Space.Id == PacketNumberSpace.Initial ? PacketType.Initial : PacketType.Handshake, Version,
-                    dcid.Span, scid.Span, default, (ulong)b.PacketNumber, b.PacketNumberLength, out layout);
+                    dcid.Span, scid.Span, b.Space.Id == PacketNumberSpace.Initial ? _retryToken : default, (ulong)b.PacketNumber, b.PacketNumberLength, out layout);
             int payloadLength = b.PayloadLength + b.Padding;
             _payloadScratch[(int)b.Space.Id].AsSpan(0, b.PayloadLength).CopyTo(dest.Slice(layout.HeaderLength));
             dest.Slice(layout.HeaderLength + b.PayloadLength, b.Padding).Clear();
@@ -468,7 +468,7 @@ public sealed partial class QuicConnectionCore
             long pn = space.NextPacketNumber;
             int pnLength = 4;
             int headerLength = si == 2 ? ShortHeaderBuilder.GetHeaderLength(dcid.Length, pnLength)
-                : LongHeaderBuilder.GetHeaderLength(si == 0 ? PacketType.Initial : PacketType.Handshake, dcid.Length, scid.Length, 0, pnLength);
+                : LongHeaderBuilder.GetHeaderLength(si == 0 ? PacketType.Initial : PacketType.Handshake, dcid.Length, scid.Length, si == 0 ? _retryToken.Length : 0, pnLength);
             int room = buffer.Length - used - headerLength - TagLength;
             if (room < 16) continue;
             var w = new SpanWriter(_payloadScratch[si].AsSpan(0, room));

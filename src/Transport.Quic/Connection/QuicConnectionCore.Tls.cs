@@ -103,9 +103,12 @@ public sealed partial class QuicConnectionCore
                 FailFromTls(TransportErrorCode.TransportParameterError, "original_destination_connection_id does not match (RFC 9000 §7.3).");
                 return;
             }
-            if (p.RetrySourceConnectionId is not null)
+            bool retryMatches = _retrySourceConnectionId is { } rscid
+                ? p.RetrySourceConnectionId is { } got && got.Equals(rscid)
+                : p.RetrySourceConnectionId is null;
+            if (!retryMatches)
             {
-                FailFromTls(TransportErrorCode.TransportParameterError, "retry_source_connection_id without a Retry (RFC 9000 §7.3).");
+                FailFromTls(TransportErrorCode.TransportParameterError, "retry_source_connection_id does not match the Retry (RFC 9000 §7.3).");
                 return;
             }
             if (p.StatelessResetToken is { } token) _cids.SetInitialPeerToken(token);

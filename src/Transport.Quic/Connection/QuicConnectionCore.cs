@@ -57,8 +57,9 @@ public sealed partial class QuicConnectionCore : ITlsHandshakeListener, IDisposa
     private Instant _now;
 
     private QuicConnectionCore(ConnectionOptions options, bool isServer, IPEndPoint remote, ConnectionId originalDcid,
-        ConnectionId? localConnectionId, Instant now)
+        ConnectionId? localConnectionId, Instant now, ConnectionId? retriedFrom = null)
     {
+        _retriedFrom = retriedFrom;
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(remote);
         options.Validate(isServer);
@@ -79,7 +80,7 @@ public sealed partial class QuicConnectionCore : ITlsHandshakeListener, IDisposa
         var factory = options.CongestionControllerFactory ?? CongestionControllerFactory.For(options.CongestionControl);
         _recovery = new LossDetector(factory.Create(_maxDatagramSize), isServer, options.InitialRtt);
         _pacer = new Pacer(_maxDatagramSize);
-        _addressValidated = !isServer; // RFC 9000 §8.1: the server must validate the client's address
+        _addressValidated = !isServer || retriedFrom is not null; // RFC 9000 §8.1: a Retry token validated it already
 
         _cids = new ConnectionIdManager(options.ConnectionIdLength, options.ConnectionIdGenerator, options.StatelessResetTokenGenerator);
         var initialLocal = _cids.AddInitialLocal(localConnectionId ?? options.ConnectionIdGenerator?.Invoke() ?? ConnectionId.NewRandom(options.ConnectionIdLength));
@@ -118,12 +119,23 @@ public sealed partial class QuicConnectionCore : ITlsHandshakeListener, IDisposa
     /// generated); the endpoint routes both IDs to this connection until the handshake completes.
     /// </summary>
     /// <exception cref="ArgumentException">Invalid options, or a Destination Connection ID under 8 bytes (RFC 9000 §7.2).</exception>
+    /// <param name="options">The server's options (<see cref="ConnectionOptions.ServerTls"/> required).</param>
+    /// <param name="remote">The client's address.</param>
+    /// <param name="originalDestinationConnectionId">The Destination Connection ID of the client's Initial packet: it keys the Initial packets.</param>
+    /// <param name="now">The current time.</param>
+    /// <param name="localConnectionId">The server's connection ID (null: generated).</param>
+    /// <param name="retriedFrom">
+    /// When the endpoint sent a Retry and this Initial carried its valid token: the client's very first Destination
+    /// Connection ID, recovered from the token. Then <paramref name="originalDestinationConnectionId"/> is the Retry's
+    /// Source Connection ID, the client's address counts as validated, and the transport parameters carry both IDs
+    /// (RFC 9000 §7.3, §8.1.2).
+    /// </param>
     public static QuicConnectionCore CreateServer(ConnectionOptions options, IPEndPoint remote, ConnectionId originalDestinationConnectionId,
-        Instant now, ConnectionId? localConnectionId = null)
+        Instant now, ConnectionId? localConnectionId = null, ConnectionId? retriedFrom = null)
     {
-        if (originalDestinationConnectionId.Length < 8)
+        if (originalDestinationConnectionId.Length < (retriedFrom is null ? 8 : 1))
             throw new ArgumentException("A client's first Destination Connection ID is at least 8 bytes (RFC 9000 §7.2).", nameof(originalDestinationConnectionId));
-        return new(options, isServer: true, remote, originalDestinationConnectionId, localConnectionId, now);
+        return new(options, isServer: true, remote, originalDestinationConnectionId, localConnectionId, now, retriedFrom);
     }
 
     /// <summary>True for the server side.</summary>
@@ -232,7 +244,8 @@ public sealed partial class QuicConnectionCore : ITlsHandshakeListener, IDisposa
         };
         if (IsServer)
         {
-            p.OriginalDestinationConnectionId = _originalDestinationConnectionId;
+            p.OriginalDestinationConnectionId = _retriedFrom ?? _originalDestinationConnectionId;
+            if (_retriedFrom is not null) p.RetrySourceConnectionId = _originalDestinationConnectionId;
             p.StatelessResetToken = initialLocal.Token;
         }
         return p;

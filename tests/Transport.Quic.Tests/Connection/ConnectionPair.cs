@@ -3,6 +3,9 @@ using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Transport.Core.Simulation;
 using Transport.Core.Time;
+using Transport.Core.Wire;
+using Transport.Quic.Crypto;
+using Transport.Quic.Packets;
 using Transport.Quic.Connection;
 using Transport.Quic.Tls;
 using Transport.Quic.Tests.Tls;
@@ -24,7 +27,7 @@ internal sealed class ConnectionPair : IDisposable
     private int _datagramIndex;
 
     public ConnectionPair(ConnectionOptions clientOptions, ConnectionOptions serverOptions, LinkConditions? conditions = null, int seed = 1,
-        LinkConditions? serverToClient = null)
+        LinkConditions? serverToClient = null, bool useRetry = false)
     {
         Simulator = new NetworkSimulator(seed);
         var c = conditions ?? new LinkConditions { Delay = TimeSpan.FromMilliseconds(10) };
@@ -32,8 +35,39 @@ internal sealed class ConnectionPair : IDisposable
         Simulator.SetLink(ServerAddress, ClientAddress, serverToClient ?? c);
         Now = Instant.FromMilliseconds(1_000);
         Client = QuicConnectionCore.CreateClient(clientOptions, ServerAddress, Now);
-        Server = QuicConnectionCore.CreateServer(serverOptions, ClientAddress, Client.OriginalDestinationConnectionId, Now);
+        if (useRetry)
+        {
+            // The endpoint's part, played here: answer the first Initial with a Retry, then create the server for the
+            // Initial that carries the token (RFC 9000 §8.1.2).
+            _retryConnectionId = ConnectionId.NewRandom(8);
+            Server = QuicConnectionCore.CreateServer(serverOptions, ClientAddress, _retryConnectionId.Value, Now, _retryConnectionId, retriedFrom: Client.OriginalDestinationConnectionId);
+        }
+        else
+        {
+            Server = QuicConnectionCore.CreateServer(serverOptions, ClientAddress, Client.OriginalDestinationConnectionId, Now);
+        }
     }
+
+    private ConnectionId? _retryConnectionId;
+    private bool _retrySent;
+
+    public static readonly byte[] RetryToken = "retry-token"u8.ToArray();
+
+    /// <summary>Turns the client's first datagram into a Retry sent back to it.</summary>
+    private bool TrySendRetry(ReadOnlySpan<byte> firstDatagram)
+    {
+        if (_retryConnectionId is not { } rcid || _retrySent) return false;
+        _retrySent = true;
+        Assert.True(LongHeader.TryParse(firstDatagram, out var header));
+        var retry = new byte[RetryPacket.GetLength(header.SourceConnectionId.Length, rcid.Length, RetryToken.Length)];
+        Assert.True(RetryPacket.TryWrite(retry, QuicVersion.Version1, header.SourceConnectionId, rcid.Span, RetryToken, 0, out int tagOffset));
+        RetryIntegrity.ComputeTag(QuicVersion.Version1, header.DestinationConnectionId, retry.AsSpan(0, tagOffset), retry.AsSpan(tagOffset));
+        RetrySentCount++;
+        Simulator.Send(Now, ServerAddress, ClientAddress, retry);
+        return true;
+    }
+
+    public int RetrySentCount { get; private set; }
 
     public NetworkSimulator Simulator { get; }
     public QuicConnectionCore Client { get; }
@@ -175,6 +209,7 @@ internal sealed class ConnectionPair : IDisposable
             }
             if (Drop?.Invoke(fromClient, index) == true) continue;
             var payload = _buffer.AsSpan(0, n);
+            if (fromClient && TrySendRetry(payload)) continue;
             if (Rewrite is not null)
             {
                 byte[] rewritten = Rewrite(fromClient, payload.ToArray());
