@@ -65,6 +65,9 @@ internal sealed class ConnectionIdManager
     {
         ConnectionId id;
         do id = _generate(); while (FindLocal(id) is not null);
+        // Short headers carry no length: every ID this endpoint issues has the length of its first one.
+        if (_local.Count > 0 && id.Length != _local[0].Id.Length)
+            throw new InvalidOperationException($"ConnectionIdGenerator returned a {id.Length}-byte ID; this connection's IDs are {_local[0].Id.Length} bytes.");
         var l = new LocalId(_nextLocalSequence++, id, _token(id));
         _local.Add(l);
         PendingNew.Enqueue(l.Sequence);

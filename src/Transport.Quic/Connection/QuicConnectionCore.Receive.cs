@@ -191,6 +191,7 @@ public sealed partial class QuicConnectionCore
         _statPacketsReceived++;
         ResetIdleTimer(_now);
         _ackElicitingSentSinceReceive = false;
+        _lastActivity = _now;
     }
 
     private byte[] _retryToken = [];

@@ -89,6 +89,41 @@ public sealed partial class QuicConnectionCore
         return n;
     }
 
+    /// <summary>
+    /// The next in-order bytes of the stream without copying (empty when none are ready): valid until the next call
+    /// into the connection. Mark what was used with <see cref="ConsumeStream"/>. Suits <c>PipeWriter</c>-style readers.
+    /// </summary>
+    /// <exception cref="ArgumentException">A stream this endpoint can only send on.</exception>
+    public ReadOnlySpan<byte> PeekStream(long streamId, out bool finished)
+    {
+        finished = false;
+        if (!_streams.TryGetValue(streamId, out var stream))
+        {
+            if (IsLocalStream(streamId) && StreamIds.IsUnidirectional(streamId))
+                throw new ArgumentException($"Stream {streamId} is a unidirectional stream this endpoint opened: it cannot be read.", nameof(streamId));
+            finished = true; // unknown here: finished and released (or never opened)
+            return default;
+        }
+        if (stream.Receive is not { } receive) throw new ArgumentException($"Stream {streamId} is send-only on this side.", nameof(streamId));
+        finished = receive.IsFinished;
+        return receive.PeekContiguous();
+    }
+
+    /// <summary>Marks <paramref name="count"/> bytes returned by <see cref="PeekStream"/> as read (flow-control credit goes back to the peer).</summary>
+    /// <exception cref="ArgumentException">No such stream, one this endpoint can only send on, or more bytes than are readable.</exception>
+    public void ConsumeStream(long streamId, int count)
+    {
+        if (!_streams.TryGetValue(streamId, out var stream) || stream.Receive is not { } receive)
+            throw new ArgumentException($"Stream {streamId} is not open for reading.", nameof(streamId));
+        if (count < 0 || count > receive.ReadableBytes)
+            throw new ArgumentException($"Cannot consume {count} bytes: {receive.ReadableBytes} are readable.", nameof(count));
+        receive.Consume(count);
+        _statStreamBytesRead += count;
+        stream.ReadableReported = false;
+        OnStreamBytesConsumed(stream, count);
+        TryReleaseStream(stream);
+    }
+
     /// <summary>Abandons the stream's send side (RFC 9000 §3.1): RESET_STREAM with <paramref name="errorCode"/> replaces the unsent data.</summary>
     /// <exception cref="ArgumentException">No such stream, or one this endpoint cannot send on, or a code over 2^62-1.</exception>
     public void ResetStream(long streamId, ulong errorCode)

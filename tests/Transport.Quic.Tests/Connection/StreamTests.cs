@@ -121,4 +121,31 @@ public class StreamTests
         pair.Client.FinishStream(uni);
         Assert.Throws<InvalidOperationException>(() => pair.Client.WriteStream(uni, [1]));
     }
+
+    [Fact]
+    public void Peek_and_consume_read_without_copying()
+    {
+        using var pair = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions());
+        Assert.True(pair.CompleteHandshake());
+        Assert.True(pair.Client.TryOpenStream(false, out long id));
+        var data = new byte[20_000];
+        new Random(3).NextBytes(data);
+        pair.Client.WriteStream(id, data, fin: true);
+        var received = new List<byte>();
+        bool finished = false;
+        pair.OnEvent = (p, isClient, e) =>
+        {
+            if (isClient || e.Kind != ConnectionEventKind.StreamReadable) return;
+            while (true)
+            {
+                var span = p.Server.PeekStream(e.StreamId, out finished);
+                if (span.IsEmpty) break;
+                int take = Math.Min(span.Length, 777);
+                received.AddRange(span.Slice(0, take).ToArray());
+                p.Server.ConsumeStream(e.StreamId, take);
+            }
+        };
+        Assert.True(pair.RunUntil(() => received.Count == data.Length, 10_000));
+        Assert.Equal(data, received.ToArray());
+    }
 }
