@@ -98,6 +98,12 @@ internal sealed class ConnectionPair : IDisposable
     /// <inheritdoc cref="ReceiveTicks"/>
     public long TransmitTicks { get; private set; }
 
+    /// <summary>Bytes allocated inside HandleDatagram / PollTransmit (this thread).</summary>
+    public long ReceiveAllocated { get; private set; }
+
+    /// <inheritdoc cref="ReceiveAllocated"/>
+    public long TransmitAllocated { get; private set; }
+
     public static ConnectionOptions ClientOptions(Action<ConnectionOptions>? configure = null)
     {
         var o = new ConnectionOptions
@@ -156,13 +162,17 @@ internal sealed class ConnectionPair : IDisposable
                 {
                     ServerBytesReceived += d.Payload.Length;
                     long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                    long a0 = GC.GetAllocatedBytesForCurrentThread();
                     Server.HandleDatagram(Now, d.Source, d.Payload.Span);
+                    ReceiveAllocated += GC.GetAllocatedBytesForCurrentThread() - a0;
                     ReceiveTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
                 }
                 else
                 {
                     long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                    long a0 = GC.GetAllocatedBytesForCurrentThread();
                     Client.HandleDatagram(Now, d.Source, d.Payload.Span);
+                    ReceiveAllocated += GC.GetAllocatedBytesForCurrentThread() - a0;
                     ReceiveTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
                 }
             }
@@ -198,7 +208,9 @@ internal sealed class ConnectionPair : IDisposable
         for (int i = 0; i < 10_000; i++)
         {
             long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            long a0 = GC.GetAllocatedBytesForCurrentThread();
             int n = connection.PollTransmit(Now, _buffer, out TransmitInfo info);
+            TransmitAllocated += GC.GetAllocatedBytesForCurrentThread() - a0;
             TransmitTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
             if (n == 0) break;
             int index = _datagramIndex++;
