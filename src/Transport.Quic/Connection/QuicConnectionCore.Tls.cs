@@ -133,6 +133,7 @@ public sealed partial class QuicConnectionCore
         if (_tlsCallbackError != TransportErrorCode.NoError) return;
         _tlsCallbackError = code;
         _tlsCallbackReason = reason;
+        _tls.Abort(code, reason ?? code.ToString()); // nothing more is emitted by TLS; ProcessCryptoData returns this error
     }
 
     void ITlsHandshakeListener.OnHandshakeComplete()

@@ -61,3 +61,18 @@ public class CloseTests
         Assert.Throws<InvalidOperationException>(() => pair.Client.TryOpenStream(true, out _));
     }
 }
+
+public class TransportParameterTests
+{
+    [Fact]
+    public void A_server_whose_original_destination_connection_id_does_not_match_is_refused()
+    {
+        // The server is told a different original DCID than the client used: its transport parameter cannot match.
+        using var pair = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions(), useRetry: false, wrongServerOdcid: true);
+        Assert.True(pair.RunUntil(() => pair.Client.IsClosed, 20_000));
+        var closed = Assert.Single(pair.ClientEvents, e => e.Kind == ConnectionEventKind.Closed);
+        Assert.Equal(ConnectionCloseSource.LocalTransportError, closed.CloseSource);
+        Assert.Equal((ulong)TransportErrorCode.TransportParameterError, closed.ErrorCode);
+        Assert.False(pair.Client.IsHandshakeComplete);
+    }
+}

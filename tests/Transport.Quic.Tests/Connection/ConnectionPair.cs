@@ -27,7 +27,7 @@ internal sealed class ConnectionPair : IDisposable
     private int _datagramIndex;
 
     public ConnectionPair(ConnectionOptions clientOptions, ConnectionOptions serverOptions, LinkConditions? conditions = null, int seed = 1,
-        LinkConditions? serverToClient = null, bool useRetry = false)
+        LinkConditions? serverToClient = null, bool useRetry = false, bool wrongServerOdcid = false)
     {
         Simulator = new NetworkSimulator(seed);
         var c = conditions ?? new LinkConditions { Delay = TimeSpan.FromMilliseconds(10) };
@@ -44,7 +44,11 @@ internal sealed class ConnectionPair : IDisposable
         }
         else
         {
-            Server = QuicConnectionCore.CreateServer(serverOptions, ClientAddress, Client.OriginalDestinationConnectionId, Now);
+            // wrongServerOdcid: the server believes the client came through a Retry from another ID, so its
+            // original_destination_connection_id cannot match what the client sent (RFC 9000 §7.3).
+            Server = wrongServerOdcid
+                ? QuicConnectionCore.CreateServer(serverOptions, ClientAddress, Client.OriginalDestinationConnectionId, Now, retriedFrom: ConnectionId.NewRandom(8))
+                : QuicConnectionCore.CreateServer(serverOptions, ClientAddress, Client.OriginalDestinationConnectionId, Now);
         }
     }
 
