@@ -1,0 +1,41 @@
+namespace Transport.Quic.Connection;
+
+/// <summary>What a <see cref="ConnectionEvent"/> reports.</summary>
+public enum ConnectionEventKind
+{
+    /// <summary>The TLS handshake completed: streams and datagrams may be used (RFC 9001 §4.1.1).</summary>
+    HandshakeCompleted,
+    /// <summary>The handshake is confirmed (RFC 9001 §4.1.2): HANDSHAKE_DONE sent (server) or received (client).</summary>
+    HandshakeConfirmed,
+    /// <summary>The peer opened <see cref="ConnectionEvent.StreamId"/> (the first frame for it, or a higher-numbered one, arrived).</summary>
+    StreamOpened,
+    /// <summary>Data (or the end of the stream) can be read from <see cref="ConnectionEvent.StreamId"/>.</summary>
+    StreamReadable,
+    /// <summary>Acknowledgments freed send-buffer space, or the peer raised flow-control credit, on <see cref="ConnectionEvent.StreamId"/>.</summary>
+    StreamWritable,
+    /// <summary>Every byte written to <see cref="ConnectionEvent.StreamId"/>, and its FIN, was acknowledged (send side "Data Recvd").</summary>
+    StreamSendCompleted,
+    /// <summary>The peer reset its sending side of <see cref="ConnectionEvent.StreamId"/> (RESET_STREAM) with <see cref="ConnectionEvent.ErrorCode"/>.</summary>
+    StreamReset,
+    /// <summary>The peer asked us to stop sending on <see cref="ConnectionEvent.StreamId"/> (STOP_SENDING, <see cref="ConnectionEvent.ErrorCode"/>); the stream was reset with that code.</summary>
+    StreamStopSending,
+    /// <summary>The peer raised its stream limit (MAX_STREAMS): more streams may be opened.</summary>
+    StreamsAvailable,
+    /// <summary>A DATAGRAM frame arrived; its bytes are in <see cref="ConnectionEvent.Data"/> (RFC 9221).</summary>
+    DatagramReceived,
+    /// <summary>
+    /// This endpoint issued <see cref="ConnectionEvent.ConnectionId"/> (with <see cref="ConnectionEvent.StatelessResetToken"/>):
+    /// the endpoint must route packets carrying it to this connection.
+    /// </summary>
+    ConnectionIdIssued,
+    /// <summary>The peer retired <see cref="ConnectionEvent.ConnectionId"/>: the endpoint should stop routing it.</summary>
+    ConnectionIdRetired,
+    /// <summary>
+    /// The connection closed (CONNECTION_CLOSE sent or received, idle timeout, stateless reset); see
+    /// <see cref="ConnectionEvent.CloseSource"/>, <see cref="ConnectionEvent.ErrorCode"/>, <see cref="ConnectionEvent.IsApplicationError"/>
+    /// and <see cref="ConnectionEvent.Reason"/>. Packets may still be exchanged during the closing or draining period.
+    /// </summary>
+    Closed,
+    /// <summary>The closing or draining period ended: the connection is dead and the endpoint may forget it and its connection IDs.</summary>
+    Terminated,
+}

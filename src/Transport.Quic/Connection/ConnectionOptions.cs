@@ -1,0 +1,116 @@
+using Transport.Quic.Parameters;
+using Transport.Core.Wire;
+using Transport.Quic.Tls;
+using Transport.Reliable.Congestion;
+
+namespace Transport.Quic.Connection;
+
+/// <summary>
+/// Settings of one QUIC connection: TLS, the transport parameters this endpoint advertises (RFC 9000 §18.2), congestion
+/// control and a few policies. ALPN lives in the TLS options (<see cref="TlsClientOptions.ApplicationProtocols"/>,
+/// <see cref="TlsServerOptions.ApplicationProtocols"/>). One instance may serve many connections; it is read when a
+/// connection is created.
+/// </summary>
+public sealed class ConnectionOptions
+{
+    /// <summary>TLS settings of a client connection (required for clients).</summary>
+    public TlsClientOptions? ClientTls { get; set; }
+
+    /// <summary>TLS settings of a server connection (required for servers).</summary>
+    public TlsServerOptions? ServerTls { get; set; }
+
+    /// <summary>initial_max_data: the connection-level receive window first advertised. Default 4 MiB.</summary>
+    public long InitialMaxData { get; set; } = 4 << 20;
+
+    /// <summary>The largest the connection-level receive window may grow to by auto-tuning. Default 24 MiB.</summary>
+    public long MaxReceiveWindow { get; set; } = 24 << 20;
+
+    /// <summary>initial_max_stream_data_bidi_local, _bidi_remote and _uni: the per-stream receive window first advertised. Default 1 MiB.</summary>
+    public long InitialMaxStreamData { get; set; } = 1 << 20;
+
+    /// <summary>The largest a stream's receive window may grow to by auto-tuning. Default 16 MiB.</summary>
+    public long MaxStreamReceiveWindow { get; set; } = 16 << 20;
+
+    /// <summary>initial_max_streams_bidi: bidirectional streams the peer may open at once. Default 100.</summary>
+    public int MaxBidirectionalStreams { get; set; } = 100;
+
+    /// <summary>initial_max_streams_uni: unidirectional streams the peer may open at once. Default 100.</summary>
+    public int MaxUnidirectionalStreams { get; set; } = 100;
+
+    /// <summary>max_idle_timeout; zero disables this side's idle timeout. Default 30 s.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>max_ack_delay: how long this endpoint may delay acknowledgments. Default 25 ms.</summary>
+    public TimeSpan MaxAckDelay { get; set; } = TimeSpan.FromMilliseconds(25);
+
+    /// <summary>ack_delay_exponent (0 to 20). Default 3.</summary>
+    public int AckDelayExponent { get; set; } = TransportParameters.DefaultAckDelayExponent;
+
+    /// <summary>max_datagram_frame_size (RFC 9221 §3): null disables receiving DATAGRAM frames. Default 65535.</summary>
+    public int? MaxDatagramFrameSize { get; set; } = 65535;
+
+    /// <summary>active_connection_id_limit: how many connection IDs of the peer this endpoint stores (at least 2). Default 4.</summary>
+    public int ActiveConnectionIdLimit { get; set; } = 4;
+
+    /// <summary>The length of the connection IDs this endpoint issues (4 to 20). Default 8.</summary>
+    public int ConnectionIdLength { get; set; } = 8;
+
+    /// <summary>Makes the connection IDs this endpoint issues (the endpoint may encode routing in them); null: random.</summary>
+    public Func<ConnectionId>? ConnectionIdGenerator { get; set; }
+
+    /// <summary>Makes the stateless reset token of an issued connection ID (the endpoint may derive it from a key); null: random.</summary>
+    public Func<ConnectionId, byte[]>? StatelessResetTokenGenerator { get; set; }
+
+    /// <summary>The largest UDP payload this endpoint sends (the path MTU it assumes), at least 1200; the peer's max_udp_payload_size also caps it. Default 1200.</summary>
+    public int MaxDatagramSize { get; set; } = 1200;
+
+    /// <summary>A built-in congestion controller. Default CUBIC.</summary>
+    public CongestionControlAlgorithm CongestionControl { get; set; } = CongestionControlAlgorithm.Cubic;
+
+    /// <summary>A congestion controller of your own; when set it wins over <see cref="CongestionControl"/>.</summary>
+    public ICongestionControllerFactory? CongestionControllerFactory { get; set; }
+
+    /// <summary>The RTT assumed before the first sample (RFC 9002 §6.2.2). Default 333 ms.</summary>
+    public TimeSpan InitialRtt { get; set; } = TimeSpan.FromMilliseconds(333);
+
+    /// <summary>Send a PING when nothing was sent or received for this long (keeps NATs and the idle timer alive); null: never.</summary>
+    public TimeSpan? KeepAliveInterval { get; set; }
+
+    /// <summary>Initiate a 1-RTT key update after this many packets sent with the current keys (RFC 9001 §6); 0: only when the AEAD limit nears.</summary>
+    public long KeyUpdateIntervalPackets { get; set; }
+
+    /// <summary>How many outgoing datagrams (RFC 9221) may wait; when full the oldest is dropped. Default 64.</summary>
+    public int DatagramSendQueueCapacity { get; set; } = 64;
+
+    /// <summary>How far ahead of the pacer's release time a datagram may be handed out (see <see cref="TransmitInfo.EarliestSendTime"/>). Default 1 ms.</summary>
+    public TimeSpan PacingHorizon { get; set; } = TimeSpan.FromMilliseconds(1);
+
+    internal void Validate(bool isServer)
+    {
+        if (isServer)
+        {
+            if (ServerTls is null) throw new ArgumentException("A server connection needs ServerTls.", nameof(ServerTls));
+            ServerTls.Validate();
+        }
+        else
+        {
+            if (ClientTls is null) throw new ArgumentException("A client connection needs ClientTls.", nameof(ClientTls));
+            ClientTls.Validate();
+        }
+        if (InitialMaxData < 0 || MaxReceiveWindow < InitialMaxData) throw new ArgumentException("InitialMaxData must be >= 0 and <= MaxReceiveWindow.", nameof(InitialMaxData));
+        if (InitialMaxStreamData < 0 || MaxStreamReceiveWindow < InitialMaxStreamData) throw new ArgumentException("InitialMaxStreamData must be >= 0 and <= MaxStreamReceiveWindow.", nameof(InitialMaxStreamData));
+        if (MaxBidirectionalStreams < 0 || MaxUnidirectionalStreams < 0) throw new ArgumentException("Stream limits cannot be negative.", nameof(MaxBidirectionalStreams));
+        if (IdleTimeout < TimeSpan.Zero) throw new ArgumentException("IdleTimeout cannot be negative.", nameof(IdleTimeout));
+        if (MaxAckDelay < TimeSpan.Zero || MaxAckDelay >= TimeSpan.FromMilliseconds(1 << 14)) throw new ArgumentException("MaxAckDelay must be in [0, 2^14 ms).", nameof(MaxAckDelay));
+        if (AckDelayExponent is < 0 or > 20) throw new ArgumentException("AckDelayExponent must be 0 to 20.", nameof(AckDelayExponent));
+        if (MaxDatagramFrameSize is < 0) throw new ArgumentException("MaxDatagramFrameSize cannot be negative.", nameof(MaxDatagramFrameSize));
+        if (ActiveConnectionIdLimit < 2) throw new ArgumentException("ActiveConnectionIdLimit must be at least 2 (RFC 9000 §18.2).", nameof(ActiveConnectionIdLimit));
+        if (ConnectionIdLength is < 4 or > ConnectionId.MaxLength) throw new ArgumentException("ConnectionIdLength must be 4 to 20.", nameof(ConnectionIdLength));
+        if (MaxDatagramSize is < 1200 or > 65527) throw new ArgumentException("MaxDatagramSize must be 1200 to 65527.", nameof(MaxDatagramSize));
+        if (KeyUpdateIntervalPackets < 0) throw new ArgumentException("KeyUpdateIntervalPackets cannot be negative.", nameof(KeyUpdateIntervalPackets));
+        if (DatagramSendQueueCapacity < 1) throw new ArgumentException("DatagramSendQueueCapacity must be at least 1.", nameof(DatagramSendQueueCapacity));
+        if (KeepAliveInterval is { } k && k <= TimeSpan.Zero) throw new ArgumentException("KeepAliveInterval must be positive.", nameof(KeepAliveInterval));
+        if (InitialRtt <= TimeSpan.Zero) throw new ArgumentException("InitialRtt must be positive.", nameof(InitialRtt));
+        if (PacingHorizon < TimeSpan.Zero) throw new ArgumentException("PacingHorizon cannot be negative.", nameof(PacingHorizon));
+    }
+}

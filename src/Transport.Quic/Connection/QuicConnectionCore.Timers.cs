@@ -1,0 +1,80 @@
+using Transport.Core.Time;
+
+namespace Transport.Quic.Connection;
+
+// Deadlines (RFC 9000 §10.1, §13.2.1; RFC 9001 §6.5; RFC 9002 §6.2): one answer to "when should I call you next".
+public sealed partial class QuicConnectionCore
+{
+    private Instant? _discardPreviousKeysAt;
+    private Instant _lastActivity;
+    private bool _keepAlivePending;
+
+    /// <summary>
+    /// When <see cref="HandleTimeout"/> must be called next (an instant at or before now means at once), or null when
+    /// no timer is armed. Recompute after every call into the connection.
+    /// </summary>
+    public Instant? NextTimeout()
+    {
+        switch (_phase)
+        {
+            case ConnectionPhase.Terminated:
+                return null;
+            case ConnectionPhase.Closing:
+            case ConnectionPhase.Draining:
+                return _closePeriodEnd;
+        }
+        Instant? t = _idleDeadline;
+        t = Earliest(t, _recovery.LossDetectionTimer);
+        if (_addressValidated || AmplificationBudget >= Packets.InitialDatagramPadding.MinimumDatagramSize)
+            foreach (var s in _spaces)
+                if (!s.IsDiscarded) t = Earliest(t, s.Tracker.AckDeadline);
+        t = Earliest(t, _pacingWaitUntil);
+        t = Earliest(t, _discardPreviousKeysAt);
+        if (_options.KeepAliveInterval is { } k && _handshakeComplete && !_keepAlivePending) t = Earliest(t, _lastActivity + k);
+        return t;
+    }
+
+    /// <summary>Acts on every deadline that passed by <paramref name="now"/>: loss detection and probes, idle timeout, closing and draining periods, key discards, keep-alive.</summary>
+    public void HandleTimeout(Instant now)
+    {
+        try
+        {
+            HandleTimeoutCore(now);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            OnInternalError(ex);
+        }
+    }
+
+    private void HandleTimeoutCore(Instant now)
+    {
+        Touch(now);
+        if (_phase == ConnectionPhase.Terminated) return;
+        if (_phase != ConnectionPhase.Open)
+        {
+            if (now >= _closePeriodEnd) Terminate();
+            return;
+        }
+        if (_idleDeadline is { } idle && now >= idle)
+        {
+            OnIdleTimeout();
+            return;
+        }
+        if (_recovery.LossDetectionTimer is { } loss && now >= loss) OnLossDetectionTimeout();
+        if (_pacingWaitUntil is { } pacing && now >= pacing) _pacingWaitUntil = null;
+        if (_discardPreviousKeysAt is { } discard && now >= discard)
+        {
+            _discardPreviousKeysAt = null;
+            _oneRtt?.DiscardPreviousKeys(); // RFC 9001 §6.5
+        }
+        if (_options.KeepAliveInterval is { } k && _handshakeComplete && now >= _lastActivity + k)
+        {
+            _keepAlivePending = true;
+            _lastActivity = now;
+        }
+    }
+
+    private static Instant? Earliest(Instant? a, Instant? b) =>
+        a is { } x ? (b is { } y ? Instant.Min(x, y) : x) : b;
+}

@@ -1,0 +1,186 @@
+using System.Security.Cryptography;
+using Transport.Quic.Crypto;
+using Transport.Quic.Parameters;
+using Transport.Quic.Tls;
+using Transport.Reliable;
+using Transport.Reliable.FlowControl;
+
+namespace Transport.Quic.Connection;
+
+// The connection's side of the TLS handshake (RFC 9001 §4): CRYPTO bytes in and out, keys, transport parameters.
+public sealed partial class QuicConnectionCore
+{
+    private TransportErrorCode _tlsCallbackError;
+    private string? _tlsCallbackReason;
+
+    /// <summary>Feeds the contiguous CRYPTO bytes of a space to TLS (RFC 9001 §4.1.3); returns false after closing on error.</summary>
+    private bool DeliverCryptoData(PacketSpace space)
+    {
+        while (!space.IsDiscarded)
+        {
+            ReadOnlySpan<byte> data = space.CryptoReceive.PeekContiguous();
+            if (data.IsEmpty) break;
+            int length = data.Length;
+            TlsResult r = _tls.ProcessCryptoData(space.Level, data);
+            if (!space.IsDiscarded) space.CryptoReceive.Consume(length);
+            if (_tlsCallbackError != TransportErrorCode.NoError)
+            {
+                CloseWithTransportError(_tlsCallbackError, 0x06, _tlsCallbackReason);
+                return false;
+            }
+            if (r.IsError)
+            {
+                CloseWithTransportError(r.ErrorCode, 0x06, r.Reason);
+                return false;
+            }
+        }
+        return true;
+    }
+
+    void ITlsHandshakeListener.OnCryptoData(EncryptionLevel level, ReadOnlySpan<byte> data)
+    {
+        var space = SpaceOf(level);
+        if (!space.IsDiscarded) space.CryptoSend.Write(data);
+    }
+
+    void ITlsHandshakeListener.OnReadSecret(EncryptionLevel level, CipherSuite suite, ReadOnlySpan<byte> secret)
+    {
+        switch (level)
+        {
+            case EncryptionLevel.Handshake:
+                _spaces[1].ReceiveKeys = PacketProtection.Create(suite, secret, Version);
+                break;
+            case EncryptionLevel.OneRtt:
+                _oneRttSuite = suite;
+                _oneRttReceiveSecret = secret.ToArray();
+                TryCreateOneRttKeys();
+                break;
+        }
+    }
+
+    void ITlsHandshakeListener.OnWriteSecret(EncryptionLevel level, CipherSuite suite, ReadOnlySpan<byte> secret)
+    {
+        switch (level)
+        {
+            case EncryptionLevel.Handshake:
+                _spaces[1].SendKeys = PacketProtection.Create(suite, secret, Version);
+                _recovery.OnHandshakeKeysAvailable(_now);
+                break;
+            case EncryptionLevel.OneRtt:
+                _oneRttSuite = suite;
+                _oneRttSendSecret = secret.ToArray();
+                TryCreateOneRttKeys();
+                break;
+        }
+    }
+
+    private void TryCreateOneRttKeys()
+    {
+        if (_oneRtt is not null || _oneRttSendSecret is null || _oneRttReceiveSecret is null) return;
+        _oneRtt = OneRttKeys.Create(_oneRttSuite, _oneRttSendSecret, _oneRttReceiveSecret, Version);
+        CryptographicOperations.ZeroMemory(_oneRttSendSecret);
+        CryptographicOperations.ZeroMemory(_oneRttReceiveSecret);
+        _oneRttSendSecret = _oneRttReceiveSecret = null;
+    }
+
+    void ITlsHandshakeListener.OnPeerTransportParameters(ReadOnlySpan<byte> parameters)
+    {
+        if (!TransportParameters.TryDecode(parameters, sentByServer: !IsServer, out var p, out string? error))
+        {
+            FailFromTls(TransportErrorCode.TransportParameterError, error);
+            return;
+        }
+        // RFC 9000 §7.3: authenticate the connection IDs chosen during the handshake.
+        if (p.InitialSourceConnectionId is not { } iscid || _peerInitialSourceConnectionId is not { } seen || !iscid.Equals(seen))
+        {
+            FailFromTls(TransportErrorCode.TransportParameterError, "initial_source_connection_id is missing or does not match the Source Connection ID (RFC 9000 §7.3).");
+            return;
+        }
+        if (!IsServer)
+        {
+            if (p.OriginalDestinationConnectionId is not { } odcid || !odcid.Equals(_originalDestinationConnectionId))
+            {
+                FailFromTls(TransportErrorCode.TransportParameterError, "original_destination_connection_id does not match (RFC 9000 §7.3).");
+                return;
+            }
+            bool retryMatches = _retrySourceConnectionId is { } rscid
+                ? p.RetrySourceConnectionId is { } got && got.Equals(rscid)
+                : p.RetrySourceConnectionId is null;
+            if (!retryMatches)
+            {
+                FailFromTls(TransportErrorCode.TransportParameterError, "retry_source_connection_id does not match the Retry (RFC 9000 §7.3).");
+                return;
+            }
+            if (p.StatelessResetToken is { } token) _cids.SetInitialPeerToken(token);
+        }
+        ApplyPeerParameters(p);
+    }
+
+    private void ApplyPeerParameters(TransportParameters p)
+    {
+        _peerParameters = p;
+        _recovery.MaxAckDelay = TimeSpan.FromMilliseconds(p.MaxAckDelayMs);
+        int peerMax = (int)Math.Min(p.MaxUdpPayloadSize, 65527UL);
+        if (peerMax < _maxDatagramSize) _maxDatagramSize = Math.Max(1200, peerMax);
+        _connectionSendCredit.OnMaxDataReceived((long)p.InitialMaxData);
+        _peerMaxStreamsBidi = (long)p.InitialMaxStreamsBidi;
+        _peerMaxStreamsUni = (long)p.InitialMaxStreamsUni;
+        ResetIdleTimer(_now);
+    }
+
+    private void FailFromTls(TransportErrorCode code, string? reason)
+    {
+        if (_tlsCallbackError != TransportErrorCode.NoError) return;
+        _tlsCallbackError = code;
+        _tlsCallbackReason = reason;
+        _tls.Abort(code, reason ?? code.ToString()); // nothing more is emitted by TLS; ProcessCryptoData returns this error
+    }
+
+    void ITlsHandshakeListener.OnHandshakeComplete()
+    {
+        _handshakeComplete = true;
+        Emit(ConnectionEventKind.HandshakeCompleted);
+        if (IsServer)
+        {
+            // RFC 9001 §4.1.2: the server's handshake is confirmed when it completes; it sends HANDSHAKE_DONE.
+            _handshakeDonePending = true;
+            ConfirmHandshake();
+        }
+        IssueConnectionIds();
+    }
+
+    void ITlsHandshakeListener.OnSessionTicket(TlsSessionTicket ticket) => SessionTicket = ticket;
+
+    private void ConfirmHandshake()
+    {
+        if (_handshakeConfirmed) return;
+        _handshakeConfirmed = true;
+        _addressValidated = true;
+        _recovery.OnHandshakeConfirmed(_now);
+        _discardHandshakePending = true; // RFC 9001 §4.9.2
+        Emit(ConnectionEventKind.HandshakeConfirmed);
+    }
+
+    /// <summary>Applies key discards decided while processing (never in the middle of a packet).</summary>
+    private void ApplyPendingDiscards()
+    {
+        if (_discardInitialPending)
+        {
+            _discardInitialPending = false;
+            DiscardSpace(_spaces[0]);
+        }
+        if (_discardHandshakePending)
+        {
+            _discardHandshakePending = false;
+            if (!_spaces[0].IsDiscarded) DiscardSpace(_spaces[0]);
+            DiscardSpace(_spaces[1]);
+        }
+    }
+
+    private void DiscardSpace(PacketSpace space)
+    {
+        if (space.IsDiscarded) return;
+        space.Discard();
+        _recovery.DiscardSpace(space.Id, _now); // RFC 9002 §6.4
+    }
+}

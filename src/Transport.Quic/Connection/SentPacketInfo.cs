@@ -1,0 +1,48 @@
+using Transport.Reliable;
+
+namespace Transport.Quic.Connection;
+
+/// <summary>
+/// The record of what a sent packet carried, kept as the opaque <see cref="Transport.Reliable.Recovery.SentPacket.Payload"/>
+/// and handed back when the packet is acknowledged or lost. Pooled: returned once acknowledged or declared lost.
+/// </summary>
+internal sealed class SentPacketInfo
+{
+    private SentFrame[] _frames = new SentFrame[8];
+
+    public PacketNumberSpace Space { get; set; }
+
+    /// <summary>The 1-RTT key generation it was sealed with (application data only).</summary>
+    public int KeyGeneration { get; set; }
+
+    public int Count { get; private set; }
+
+    public ReadOnlySpan<SentFrame> Frames => _frames.AsSpan(0, Count);
+
+    public void Add(in SentFrame frame)
+    {
+        if (Count == _frames.Length) Array.Resize(ref _frames, _frames.Length * 2);
+        _frames[Count++] = frame;
+    }
+
+    public void Clear() => Count = 0;
+}
+
+/// <summary>A small free list of <see cref="SentPacketInfo"/> so steady traffic allocates no records.</summary>
+internal sealed class SentPacketInfoPool
+{
+    private readonly Stack<SentPacketInfo> _free = new();
+
+    public SentPacketInfo Rent(PacketNumberSpace space)
+    {
+        var info = _free.Count > 0 ? _free.Pop() : new SentPacketInfo();
+        info.Clear();
+        info.Space = space;
+        return info;
+    }
+
+    public void Return(SentPacketInfo info)
+    {
+        if (_free.Count < 4096) _free.Push(info);
+    }
+}

@@ -1,0 +1,13 @@
+using System.Net;
+using Transport.Core.Time;
+
+namespace Transport.Quic.Connection;
+
+/// <summary>Where and when to send the datagram that <see cref="QuicConnectionCore.PollTransmit"/> produced.</summary>
+/// <param name="Destination">The peer's address.</param>
+/// <param name="EarliestSendTime">
+/// The pacer's release time (RFC 9002 §7.7): at or after the <c>now</c> passed to PollTransmit, and at most
+/// <see cref="ConnectionOptions.PacingHorizon"/> later. A driver may send at once or hold the datagram until then.
+/// </param>
+/// <param name="Ecn">The ECN codepoint to set on the IP header (0: Not-ECT; ECN is not used yet).</param>
+public readonly record struct TransmitInfo(IPEndPoint Destination, Instant EarliestSendTime, byte Ecn);

@@ -1,0 +1,51 @@
+using System.Diagnostics;
+using Transport.Core.Simulation;
+using Transport.Quic.Connection;
+using Xunit.Abstractions;
+
+namespace Transport.Quic.Tests.Connection;
+
+public class TransferTests(ITestOutputHelper output)
+{
+    private void Report(ConnectionPair pair, Stopwatch sw)
+    {
+        var c = pair.Client.GetStatistics();
+        var s = pair.Server.GetStatistics();
+        output.WriteLine($"virtual {pair.Now.SinceZero.TotalSeconds - 1:F2} s, real {sw.Elapsed.TotalSeconds:F2} s, steps {pair.Steps}");
+        output.WriteLine($"in HandleDatagram {pair.ReceiveTicks / (double)Stopwatch.Frequency:F2} s, in PollTransmit {pair.TransmitTicks / (double)Stopwatch.Frequency:F2} s");
+        output.WriteLine($"client: {c}");
+        output.WriteLine($"server: {s}");
+    }
+
+    [Fact]
+    public void Ten_megabytes_in_both_directions_arrive_exactly_at_zero_loss()
+    {
+        var sw = Stopwatch.StartNew();
+        using var pair = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions(),
+            new LinkConditions { Delay = TimeSpan.FromMilliseconds(10), BandwidthBitsPerSecond = 200_000_000, QueueCapacityPackets = 1000 });
+        Assert.True(pair.CompleteHandshake());
+        var app = new TransferApp(pair, bytesPerStream: 10 << 20);
+        app.OpenStreams(1);
+        bool done = pair.RunUntil(() => app.IsComplete || app.Errors.Count > 0);
+        Report(pair, sw);
+        Assert.Empty(app.Errors);
+        Assert.True(done);
+    }
+
+    [Fact]
+    public void Sixteen_streams_complete_under_two_percent_loss()
+    {
+        var sw = Stopwatch.StartNew();
+        using var pair = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions(),
+            new LinkConditions { Delay = TimeSpan.FromMilliseconds(15), LossRate = 0.02 }, seed: 7);
+        Assert.True(pair.CompleteHandshake());
+        output.WriteLine($"handshake real {sw.Elapsed.TotalSeconds:F2} s");
+        var app = new TransferApp(pair, bytesPerStream: 64 << 10);
+        app.OpenStreams(16);
+        bool done = pair.RunUntil(() => app.IsComplete || app.Errors.Count > 0);
+        Report(pair, sw);
+        Assert.Empty(app.Errors);
+        Assert.True(done);
+        Assert.True(pair.Client.GetStatistics().PacketsLost > 0);
+    }
+}
