@@ -36,6 +36,15 @@ internal sealed class EndpointNetwork : IDisposable
         return endpoint;
     }
 
+    /// <summary>Replaces the endpoint at <paramref name="address"/> with a fresh one (a restart that lost all state).</summary>
+    public QuicEndpointCore Restart(IPEndPoint address, QuicEndpointOptions options)
+    {
+        _endpoints[address].Dispose();
+        var endpoint = new QuicEndpointCore(options);
+        _endpoints[address] = endpoint;
+        return endpoint;
+    }
+
     /// <summary>Injects a raw datagram into the network.</summary>
     public void Inject(IPEndPoint from, IPEndPoint to, ReadOnlySpan<byte> datagram) => Simulator.Send(Now, from, to, datagram);
 

@@ -192,6 +192,33 @@ public class QuicEndpointCoreTests
     }
 
     [Fact]
+    public void ServerRestart_UnknownShortHeader_GetsStatelessReset_ClientEndsWithStatelessReset()
+    {
+        using var net = new EndpointNetwork(seed: 6);
+        var resetKey = new StatelessResetTokenGenerator(new byte[StatelessResetTokenGenerator.KeyLength]);
+        var options = ServerEndpointOptions();
+        options.StatelessResetTokens = resetKey;
+        var server = net.Add(ServerAddress, options);
+        var clientEndpoint = net.Add(ClientAddress(0), new QuicEndpointOptions());
+        var client = clientEndpoint.Connect(ConnectionPair.ClientOptions(), ServerAddress, net.Now);
+        Assert.True(net.RunUntil(() => client.IsHandshakeConfirmed));
+        Assert.True(server.TryAccept(out _));
+
+        // The server restarts with the same reset key and no connection state (with another key the client would
+        // only time out: this test fails then).
+        var restartedOptions = ServerEndpointOptions();
+        restartedOptions.StatelessResetTokens = resetKey;
+        var restarted = net.Restart(ServerAddress, restartedOptions);
+        Assert.True(client.TryOpenStream(true, out long id));
+        client.WriteStream(id, Payload(5_000, 1), fin: true);
+        Assert.True(net.RunUntil(() => client.IsTerminated), "the client never terminated");
+        Assert.True(restarted.StatelessResetsSent >= 1);
+        Assert.Contains(net.Events, e => e.Connection == client && e.Event.Kind == ConnectionEventKind.Closed && e.Event.CloseSource == ConnectionCloseSource.StatelessReset);
+        Assert.Equal(0, clientEndpoint.ConnectionCount);
+        Assert.Equal(0, restarted.ConnectionCount);
+    }
+
+    [Fact]
     public void Connect_WithMismatchedConnectionIdLength_Throws()
     {
         using var endpoint = new QuicEndpointCore(new QuicEndpointOptions());
