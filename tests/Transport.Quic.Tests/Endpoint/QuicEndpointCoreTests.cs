@@ -68,6 +68,9 @@ public class QuicEndpointCoreTests
         while (server.TryAccept(out var c)) accepted.Add(c);
         Assert.Equal(5, accepted.Count);
         Assert.Equal(5, server.ConnectionCount);
+        Assert.Equal(0, server.Admission.HandshakesInFlight);
+        Assert.Equal(0, server.Admission.PendingAccepts);
+        Assert.Equal(0, server.DroppedDatagrams);
 
         for (int i = 0; i < clients.Count; i++)
         {
