@@ -1,0 +1,252 @@
+using System.Net;
+using System.Net.Sockets;
+using Transport.Core.Time;
+using Transport.Core.Udp;
+using Transport.Quic.Connection;
+
+namespace Transport.Quic.Endpoint;
+
+/// <summary>
+/// The I/O driver of a <see cref="QuicEndpointCore"/> over one <see cref="UdpDatagramSocket"/>: a receive-loop thread
+/// hands datagrams to the core under a lock; a driver thread fires timers from <see cref="QuicEndpointCore.NextTimeout"/>,
+/// collects datagrams from <see cref="QuicEndpointCore.PollTransmit"/> and sends them outside the lock (trains of equal
+/// size to one peer through <see cref="UdpDatagramSocket.SendSegments"/>), holding a datagram until its
+/// <c>earliestSendTime</c>. The core never sleeps. The application touches the core and its connections only inside
+/// <see cref="Invoke"/> (under the same lock), and waits for progress with <see cref="WaitForActivity"/>.
+/// </summary>
+public sealed class QuicEndpoint : IDisposable
+{
+    private const int MaxTrainBytes = 64 * 1024;
+    private const int MaxDatagramsPerFlush = 64;
+
+    private readonly object _gate = new();
+    private readonly QuicEndpointCore _core;
+    private readonly UdpDatagramSocket _socket;
+    private readonly IClock _clock;
+    private readonly UdpReceiveLoop _receiveLoop;
+    private readonly Thread _driver;
+    private readonly AutoResetEvent _wake = new(false);
+    private readonly AutoResetEvent _activity = new(false);
+    private readonly Dictionary<SocketAddress, IPEndPoint> _addressCache = new();
+    private readonly Dictionary<IPEndPoint, SocketAddress> _remoteCache = new();
+    private readonly byte[] _out = new byte[MaxDatagramsPerFlush * 1500 + 65536];
+    private readonly (int Offset, int Length, IPEndPoint Destination)[] _pending = new (int, int, IPEndPoint)[MaxDatagramsPerFlush];
+    private byte[]? _held;          // a datagram the pacer released for later
+    private int _heldLength;
+    private IPEndPoint? _heldDestination;
+    private Instant _heldUntil;
+    private volatile bool _disposed;
+
+    /// <summary>Binds a socket as <paramref name="socketOptions"/> say and starts the receive and driver threads.</summary>
+    /// <exception cref="ArgumentException">Invalid options.</exception>
+    /// <exception cref="SocketException">The socket could not be bound.</exception>
+    public QuicEndpoint(QuicEndpointOptions options, UdpSocketOptions socketOptions, IClock? clock = null)
+    {
+        _core = new QuicEndpointCore(options);
+        _clock = clock ?? SystemClock.Instance;
+        _socket = new UdpDatagramSocket(socketOptions);
+        _receiveLoop = _socket.StartReceiveLoop(new Receiver(this), threadName: "quic-endpoint-receive");
+        _driver = new Thread(DriverLoop) { IsBackground = true, Name = "quic-endpoint-driver" };
+        _driver.Start();
+    }
+
+    /// <summary>The bound local address.</summary>
+    public IPEndPoint LocalEndPoint => _socket.LocalEndPoint;
+
+    /// <summary>Datagrams the socket failed to send (counted, not thrown: the protocol recovers them as losses).</summary>
+    public long SendErrors { get; private set; }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on the core under the endpoint's lock (connect, accept, poll events, stream
+    /// reads and writes), then wakes the driver to send what it produced.
+    /// </summary>
+    public T Invoke<T>(Func<QuicEndpointCore, T> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        T result;
+        lock (_gate)
+        {
+            result = action(_core);
+            _core.DrainAllEvents();
+        }
+        _wake.Set();
+        return result;
+    }
+
+    /// <summary>Opens a client connection to <paramref name="remote"/> (see <see cref="QuicEndpointCore.Connect"/>).</summary>
+    public QuicConnectionCore Connect(ConnectionOptions options, IPEndPoint remote) =>
+        Invoke(core => core.Connect(options, remote, _clock.Now));
+
+    /// <summary>Waits until datagrams were received or timers fired (or <paramref name="timeout"/> passed); true on activity.</summary>
+    public bool WaitForActivity(TimeSpan timeout) => _activity.WaitOne(timeout);
+
+    private IPEndPoint ToEndPoint(SocketAddress address)
+    {
+        if (_addressCache.TryGetValue(address, out var endPoint)) return endPoint;
+        if (_addressCache.Count >= 4096) _addressCache.Clear();
+        endPoint = UdpDatagramSocket.ToIPEndPoint(address);
+        // Dual-mode sockets report IPv4 peers as IPv4-mapped IPv6: keep the IPv4 form so it matches the application's.
+        if (endPoint.Address.IsIPv4MappedToIPv6) endPoint = new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port);
+        var key = new SocketAddress(address.Family, address.Size);
+        address.Buffer.Span.Slice(0, address.Size).CopyTo(key.Buffer.Span);
+        _addressCache[key] = endPoint;
+        return endPoint;
+    }
+
+    private SocketAddress ToSocketAddress(IPEndPoint endPoint)
+    {
+        if (_remoteCache.TryGetValue(endPoint, out var address)) return address;
+        if (_remoteCache.Count >= 4096) _remoteCache.Clear();
+        address = _socket.CreateRemoteAddress(endPoint);
+        _remoteCache[endPoint] = address;
+        return address;
+    }
+
+    private sealed class Receiver(QuicEndpoint owner) : IDatagramReceiver
+    {
+        public void OnDatagram(ReadOnlySpan<byte> datagram, SocketAddress remote, DatagramMetadata metadata)
+        {
+            lock (owner._gate)
+            {
+                owner._core.HandleDatagram(owner._clock.Now, owner.ToEndPoint(remote), datagram);
+            }
+        }
+
+        public void OnBatchCompleted()
+        {
+            owner._wake.Set();
+            owner._activity.Set();
+        }
+    }
+
+    private void DriverLoop()
+    {
+        try
+        {
+            while (!_disposed)
+            {
+                int count;
+                Instant? wakeAt;
+                lock (_gate)
+                {
+                    Instant now = _clock.Now;
+                    if (_core.NextTimeout() is { } t && t <= now)
+                    {
+                        _core.HandleTimeout(now);
+                        _activity.Set();
+                    }
+                    count = Collect(now);
+                    wakeAt = _core.NextTimeout();
+                    if (_held is not null && (wakeAt is null || _heldUntil < wakeAt.Value)) wakeAt = _heldUntil;
+                }
+                SendCollected(count);
+                if (count == MaxDatagramsPerFlush) continue; // more may be waiting
+                Instant after = _clock.Now;
+                TimeSpan wait = wakeAt is { } w ? (w > after ? w - after : TimeSpan.Zero) : TimeSpan.FromMilliseconds(100);
+                if (wait > TimeSpan.Zero) _wake.WaitOne(wait < TimeSpan.FromMilliseconds(100) ? wait : TimeSpan.FromMilliseconds(100));
+            }
+        }
+        catch (ObjectDisposedException) when (_disposed)
+        {
+        }
+    }
+
+    /// <summary>Under the lock: moves ready datagrams into <see cref="_out"/>; stops at a datagram paced for later (held).</summary>
+    private int Collect(Instant now)
+    {
+        int count = 0, offset = 0;
+        if (_held is not null)
+        {
+            if (_heldUntil > now) return 0;
+            _held.AsSpan(0, _heldLength).CopyTo(_out);
+            _pending[count++] = (0, _heldLength, _heldDestination!);
+            offset = _heldLength;
+            _held = null;
+        }
+        while (count < MaxDatagramsPerFlush && _out.Length - offset >= 65536)
+        {
+            var span = _out.AsSpan(offset, 65536);
+            int n = _core.PollTransmit(now, span, out IPEndPoint destination, out Instant earliest);
+            if (n == 0) break;
+            if (earliest > now)
+            {
+                _held ??= new byte[65536];
+                span.Slice(0, n).CopyTo(_held);
+                _heldLength = n;
+                _heldDestination = destination;
+                _heldUntil = earliest;
+                break;
+            }
+            _pending[count++] = (offset, n, destination);
+            offset += n;
+        }
+        return count;
+    }
+
+    /// <summary>Outside the lock: sends runs of equal-size datagrams to one destination as one train (GSO where available).</summary>
+    private void SendCollected(int count)
+    {
+        int i = 0;
+        while (i < count)
+        {
+            var (offset, length, destination) = _pending[i];
+            int j = i + 1;
+            int total = length;
+            // A train: same destination, same size, contiguous; the last may be shorter.
+            while (j < count && _pending[j].Destination.Equals(destination) && _pending[j - 1].Length == length
+                   && total + _pending[j].Length <= MaxTrainBytes && _pending[j].Length <= length)
+            {
+                total += _pending[j].Length;
+                j++;
+                if (_pending[j - 1].Length < length) break;
+            }
+            try
+            {
+                SocketAddress remote;
+                lock (_gate) remote = ToSocketAddress(destination);
+                if (j - i == 1) _socket.Send(_out.AsSpan(offset, length), remote);
+                else _socket.SendSegments(_out.AsSpan(offset, total), length, remote);
+            }
+            catch (SocketException)
+            {
+                SendErrors++;
+            }
+            catch (ArgumentException)
+            {
+                SendErrors++; // an address of another family than the socket's
+            }
+            i = j;
+        }
+    }
+
+    /// <summary>
+    /// Closes every connection (<see cref="QuicEndpointCore.Shutdown"/>) and waits up to <paramref name="timeout"/> for
+    /// them to terminate; true when all did.
+    /// </summary>
+    public bool Shutdown(TimeSpan timeout, ulong errorCode = 0, string? reason = null)
+    {
+        Invoke(core => { core.Shutdown(errorCode, reason); return 0; });
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (Invoke(core => core.IsShutdownComplete)) return true;
+            WaitForActivity(TimeSpan.FromMilliseconds(20));
+        }
+        return Invoke(core => core.IsShutdownComplete);
+    }
+
+    /// <summary>Stops both threads, closes the socket and disposes the core and its connections (sends no close: call <see cref="Shutdown"/> first).</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _wake.Set();
+        _socket.Dispose(); // stops the receive loop
+        _driver.Join(TimeSpan.FromSeconds(5));
+        _receiveLoop.Dispose();
+        lock (_gate) _core.Dispose();
+        _wake.Dispose();
+        _activity.Dispose();
+    }
+}

@@ -1,0 +1,472 @@
+using System.Buffers;
+using System.Net;
+using Transport.Core.Time;
+using Transport.Core.Wire;
+using Transport.Quic.Connection;
+using Transport.Quic.Packets;
+
+namespace Transport.Quic.Endpoint;
+
+/// <summary>
+/// The sans-I/O endpoint: many <see cref="QuicConnectionCore"/> instances behind one UDP socket. It routes datagrams by
+/// connection ID, creates server connections for admitted client Initials, answers with Retry, Version Negotiation and
+/// stateless reset, keeps the router current from the connections' events, and multiplexes their output. Like the
+/// connection it owns no socket, timer or thread; the driver calls <see cref="HandleDatagram"/>,
+/// <see cref="PollTransmit"/> until 0, <see cref="NextTimeout"/>, <see cref="HandleTimeout"/>. Every connection event
+/// passes through <see cref="PollEvent"/> (the endpoint drains the connections' own queues). Not thread-safe.
+/// </summary>
+public sealed class QuicEndpointCore : IDisposable
+{
+    private sealed class Entry
+    {
+        public QuicConnectionCore Connection = null!;
+        public readonly List<ConnectionId> LocalIds = new(4);
+        public IPEndPoint? InitialRemote;
+        public ConnectionId InitialDcid;
+        public bool HasInitialRoute;
+        public bool HandshakeCounted; // server: counted in admission as a handshake in flight
+        public bool PendingAccept;    // server: in the accept backlog
+        public bool Accepted;
+        public bool Removed;
+    }
+
+    private readonly QuicEndpointOptions _options;
+    private readonly ConnectionIdRouter<Entry> _router;
+    private readonly HandshakeAdmission _admission;
+    private readonly AddressValidationTokenProtector _protector;
+    private readonly bool _ownsProtector;
+    private readonly StatelessResetTokenGenerator _resetTokens;
+    private readonly StatelessResetResponder _resetResponder;
+    private readonly VersionNegotiationResponder _vn;
+    private readonly List<Entry> _entries = new();
+    private readonly Queue<Entry> _acceptQueue = new();
+    private readonly Queue<(byte[] Buffer, int Length, IPEndPoint Destination)> _stateless = new();
+    private readonly Queue<(QuicConnectionCore Connection, ConnectionEvent Event)> _events = new();
+    private int _roundRobin;
+    private bool _shuttingDown;
+    private bool _disposed;
+
+    /// <summary>Creates an endpoint.</summary>
+    /// <exception cref="ArgumentException">Inconsistent options (the message says which).</exception>
+    public QuicEndpointCore(QuicEndpointOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.LocalConnectionIdLength is < 4 or > ConnectionId.MaxLength)
+            throw new ArgumentException("LocalConnectionIdLength must be 4 to 20.", nameof(options));
+        if (options.SupportedVersions is null || options.SupportedVersions.Length == 0)
+            throw new ArgumentException("SupportedVersions must list at least one version.", nameof(options));
+        _options = options;
+        _router = new ConnectionIdRouter<Entry>(options.LocalConnectionIdLength);
+        _admission = new HandshakeAdmission(options.Admission);
+        _ownsProtector = options.TokenProtector is null;
+        _protector = options.TokenProtector ?? new AddressValidationTokenProtector();
+        _resetTokens = options.StatelessResetTokens ?? new StatelessResetTokenGenerator();
+        _resetResponder = new StatelessResetResponder(_resetTokens, options.LocalConnectionIdLength);
+        _vn = new VersionNegotiationResponder(options.SupportedVersions);
+        if (options.ServerConnectionOptions is { } server) PrepareConnectionOptions(server, nameof(options));
+    }
+
+    /// <summary>Connections the endpoint currently tracks (not yet terminated).</summary>
+    public int ConnectionCount => _entries.Count;
+
+    /// <summary>The admission policy's counters (handshakes in flight, accept backlog).</summary>
+    public HandshakeAdmission Admission => _admission;
+
+    /// <summary>True after <see cref="Shutdown"/> once every connection has terminated.</summary>
+    public bool IsShutdownComplete => _shuttingDown && _entries.Count == 0;
+
+    /// <summary>Datagrams that were neither routed nor answered (garbage, unsupported packets, refused Initials).</summary>
+    public long DroppedDatagrams { get; private set; }
+
+    /// <summary>Retry packets queued.</summary>
+    public long RetriesSent { get; private set; }
+
+    /// <summary>Version Negotiation packets queued.</summary>
+    public long VersionNegotiationsSent { get; private set; }
+
+    /// <summary>Stateless resets queued.</summary>
+    public long StatelessResetsSent { get; private set; }
+
+    /// <summary>
+    /// Opens a client connection to <paramref name="remote"/> on this endpoint. Its local connection IDs are routed here,
+    /// so the server's replies reach it. Call <see cref="PollTransmit"/> afterwards.
+    /// </summary>
+    /// <exception cref="ArgumentException">Options whose connection ID length differs from the endpoint's.</exception>
+    /// <exception cref="InvalidOperationException">The endpoint is shutting down or disposed.</exception>
+    public QuicConnectionCore Connect(ConnectionOptions options, IPEndPoint remote, Instant now)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(remote);
+        if (_shuttingDown || _disposed) throw new InvalidOperationException("The endpoint is shutting down.");
+        PrepareConnectionOptions(options, nameof(options));
+        for (int attempt = 0; ; attempt++)
+        {
+            var connection = QuicConnectionCore.CreateClient(options, remote, now);
+            var entry = new Entry { Connection = connection };
+            if (_router.TryAdd(connection.LocalConnectionId, entry))
+            {
+                entry.LocalIds.Add(connection.LocalConnectionId);
+                _entries.Add(entry);
+                DrainEvents(entry);
+                return connection;
+            }
+            connection.Dispose(); // a random ID collided with a routed one: draw again
+            if (attempt > 16) throw new InvalidOperationException("No free connection ID could be drawn.");
+        }
+    }
+
+    /// <summary>Takes the next server connection whose handshake completed; false when none waits.</summary>
+    public bool TryAccept(out QuicConnectionCore connection)
+    {
+        while (_acceptQueue.TryDequeue(out var entry))
+        {
+            if (!entry.PendingAccept) continue; // closed while waiting
+            entry.PendingAccept = false;
+            entry.Accepted = true;
+            _admission.OnAccepted();
+            connection = entry.Connection;
+            return true;
+        }
+        connection = null!;
+        return false;
+    }
+
+    /// <summary>The next event of any connection (the endpoint has already applied connection-ID and lifecycle events).</summary>
+    public bool PollEvent(out QuicConnectionCore connection, out ConnectionEvent connectionEvent)
+    {
+        if (_events.TryDequeue(out var item))
+        {
+            connection = item.Connection;
+            connectionEvent = item.Event;
+            return true;
+        }
+        connection = null!;
+        connectionEvent = default;
+        return false;
+    }
+
+    /// <summary>
+    /// One received datagram. Never throws for its bytes: routed to a connection, answered statelessly, used to create
+    /// a server connection, or dropped (<see cref="DroppedDatagrams"/>).
+    /// </summary>
+    public void HandleDatagram(Instant now, IPEndPoint remote, ReadOnlySpan<byte> datagram)
+    {
+        ArgumentNullException.ThrowIfNull(remote);
+        if (_disposed) return;
+        if (_router.TryRoute(datagram, remote, out Entry entry))
+        {
+            entry.Connection.HandleDatagram(now, remote, datagram);
+            DrainEvents(entry);
+            return;
+        }
+        if (datagram.IsEmpty) { DroppedDatagrams++; return; }
+        if ((datagram[0] & 0x80) != 0) HandleUnroutedLongHeader(now, remote, datagram);
+        else HandleUnroutedShortHeader(now, remote, datagram);
+    }
+
+    private void HandleUnroutedLongHeader(Instant now, IPEndPoint remote, ReadOnlySpan<byte> datagram)
+    {
+        // RFC 9000 §6.1: an unsupported version in a datagram >= 1200 bytes gets Version Negotiation.
+        byte[] vnBuffer = ArrayPool<byte>.Shared.Rent(_vn.MaximumPacketLength);
+        var outcome = _vn.TryWrite(datagram, vnBuffer, out int vnLength);
+        if (outcome == VersionNegotiationOutcome.Send)
+        {
+            if (Enqueue(vnBuffer, vnLength, remote)) VersionNegotiationsSent++;
+            return;
+        }
+        ArrayPool<byte>.Shared.Return(vnBuffer);
+        if (outcome != VersionNegotiationOutcome.Supported) { DroppedDatagrams++; return; }
+
+        var serverOptions = _options.ServerConnectionOptions;
+        // RFC 9000 §14.1: a server drops an Initial in a datagram under 1200 bytes.
+        if (serverOptions is null || _shuttingDown || datagram.Length < 1200
+            || !LongHeader.TryParse(datagram, out LongHeader header) || header.Type != PacketType.Initial
+            || header.DestinationConnectionId.Length < 8 && header.Token.IsEmpty)
+        {
+            DroppedDatagrams++;
+            return;
+        }
+
+        AddressValidationTokenResult token = _protector.Validate(header.Token, now, remote.Address);
+        // A Retry token must come back on the Retry's Source Connection ID (RFC 9000 §7.3): otherwise it counts as none.
+        if (token.IsValid && token.Kind == AddressValidationTokenKind.Retry
+            && !token.RetrySourceConnectionId.Span.SequenceEqual(header.DestinationConnectionId))
+            token = default;
+        switch (_admission.Decide(token))
+        {
+            case AdmissionDecision.Accept:
+                break;
+            case AdmissionDecision.SendRetry:
+                QueueRetry(now, remote, header);
+                return;
+            default:
+                // Refuse / CloseInvalidToken / Drop: dropped for now (no CONNECTION_CLOSE in an Initial is built here);
+                // the client's retransmissions act as back-off and it times out.
+                DroppedDatagrams++;
+                return;
+        }
+        if (header.DestinationConnectionId.Length < 8 && !(token.IsValid && token.Kind == AddressValidationTokenKind.Retry))
+        {
+            DroppedDatagrams++;
+            return;
+        }
+
+        var dcid = new ConnectionId(header.DestinationConnectionId);
+        var created = new Entry();
+        ConnectionId local = _router.IssueConnectionId(created);
+        bool retried = token.IsValid && token.Kind == AddressValidationTokenKind.Retry;
+        created.Connection = retried
+            ? QuicConnectionCore.CreateServer(serverOptions, remote, dcid, now, local, retriedFrom: token.OriginalDestinationConnectionId)
+            : QuicConnectionCore.CreateServer(serverOptions, remote, dcid, now, local);
+        created.LocalIds.Add(local);
+        // Later Initials (and 0-RTT) still carry the client-chosen DCID until the client learns ours.
+        if (_router.TryAddInitial(remote, dcid, created))
+        {
+            created.HasInitialRoute = true;
+            created.InitialRemote = remote;
+            created.InitialDcid = dcid;
+        }
+        created.HandshakeCounted = true;
+        _admission.OnHandshakeStarted();
+        _entries.Add(created);
+        created.Connection.HandleDatagram(now, remote, datagram);
+        DrainEvents(created);
+    }
+
+    private void QueueRetry(Instant now, IPEndPoint remote, LongHeader header)
+    {
+        int length = RetryPacket.GetLength(header.SourceConnectionId.Length, _options.LocalConnectionIdLength, AddressValidationTokenProtector.RetryTokenLength);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(length);
+        var address = remote.Serialize();
+        if (RetryPacketBuilder.TryWriteForInitial(buffer, _protector, now, address, header.Version, header.SourceConnectionId,
+                header.DestinationConnectionId, _options.LocalConnectionIdLength, out _, out int written))
+        {
+            if (Enqueue(buffer, written, remote)) RetriesSent++;
+            return;
+        }
+        ArrayPool<byte>.Shared.Return(buffer);
+        DroppedDatagrams++;
+    }
+
+    private void HandleUnroutedShortHeader(Instant now, IPEndPoint remote, ReadOnlySpan<byte> datagram)
+    {
+        // A stateless reset from a peer carries random bytes where our CID would be: let the connections with that
+        // peer look for their reset tokens (RFC 9000 §10.3.1). Cost: a scan of the connections.
+        bool offered = false;
+        for (int i = 0; i < _entries.Count; i++)
+        {
+            var e = _entries[i];
+            if (!e.Connection.RemoteEndPoint.Equals(remote)) continue;
+            offered = true;
+            e.Connection.HandleDatagram(now, remote, datagram);
+            DrainEvents(e);
+            if (e.Removed) i--; // removed by its Terminated event
+        }
+        if (offered) return;
+        // RFC 9000 §10.3: an unknown connection ID in a short header gets a (smaller) stateless reset.
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(_resetResponder.MaximumResetLength);
+        if (_resetResponder.TryWrite(now, datagram, remote, buffer, out int n) == StatelessResetOutcome.Send)
+        {
+            if (Enqueue(buffer, n, remote)) StatelessResetsSent++;
+            return;
+        }
+        ArrayPool<byte>.Shared.Return(buffer);
+        DroppedDatagrams++;
+    }
+
+    private bool Enqueue(byte[] rented, int length, IPEndPoint destination)
+    {
+        if (_stateless.Count >= _options.MaxQueuedStatelessPackets)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+            DroppedDatagrams++;
+            return false;
+        }
+        _stateless.Enqueue((rented, length, destination));
+        return true;
+    }
+
+    /// <summary>
+    /// Writes the next datagram to send into <paramref name="buffer"/> (at least 1200 bytes, ideally the largest
+    /// datagram size) and returns its length; 0 when nothing is to be sent now. Queued stateless packets go first, then
+    /// the connections round-robin, one datagram each per turn. <paramref name="earliestSendTime"/> is the pacer's
+    /// release time (the driver may hold the datagram until then; stateless packets: <paramref name="now"/>).
+    /// Cost: a scan of up to every connection when they are idle.
+    /// </summary>
+    public int PollTransmit(Instant now, Span<byte> buffer, out IPEndPoint destination, out Instant earliestSendTime)
+    {
+        earliestSendTime = now;
+        if (_stateless.TryDequeue(out var packet))
+        {
+            int length = packet.Length;
+            if (length > buffer.Length)
+            {
+                ArrayPool<byte>.Shared.Return(packet.Buffer);
+                throw new ArgumentException("The buffer is smaller than a stateless packet.", nameof(buffer));
+            }
+            packet.Buffer.AsSpan(0, length).CopyTo(buffer);
+            ArrayPool<byte>.Shared.Return(packet.Buffer);
+            destination = packet.Destination;
+            return length;
+        }
+        int count = _entries.Count;
+        for (int i = 0; i < count && _entries.Count > 0; i++)
+        {
+            if (_roundRobin >= _entries.Count) _roundRobin = 0;
+            var entry = _entries[_roundRobin];
+            int n = entry.Connection.PollTransmit(now, buffer, out TransmitInfo info);
+            DrainEvents(entry);
+            if (!entry.Removed) _roundRobin++;
+            if (n > 0)
+            {
+                destination = info.Destination;
+                earliestSendTime = info.EarliestSendTime;
+                return n;
+            }
+        }
+        destination = null!;
+        return 0;
+    }
+
+    /// <summary>The earliest deadline over all connections (a scan: O(connections)); now when stateless packets wait; null for none.</summary>
+    public Instant? NextTimeout()
+    {
+        Instant? earliest = null;
+        foreach (var e in _entries)
+        {
+            if (e.Connection.NextTimeout() is { } t && (earliest is null || t < earliest.Value)) earliest = t;
+        }
+        return earliest;
+    }
+
+    /// <summary>Fires every connection whose deadline is at or before <paramref name="now"/>.</summary>
+    public void HandleTimeout(Instant now)
+    {
+        for (int i = 0; i < _entries.Count; i++)
+        {
+            var e = _entries[i];
+            if (e.Connection.NextTimeout() is { } t && t <= now)
+            {
+                e.Connection.HandleTimeout(now);
+                DrainEvents(e);
+                if (e.Removed) i--;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Drains the events of connections the application drove directly (stream writes, <c>Close</c>); the endpoint
+    /// does this itself in every other call.
+    /// </summary>
+    public void DrainAllEvents()
+    {
+        for (int i = 0; i < _entries.Count; i++)
+        {
+            var e = _entries[i];
+            DrainEvents(e);
+            if (e.Removed) i--;
+        }
+    }
+
+    /// <summary>
+    /// Graceful shutdown: closes every connection with <paramref name="errorCode"/> and admits no new ones. Keep driving
+    /// the endpoint until <see cref="IsShutdownComplete"/> (every connection's closing or draining period is over).
+    /// </summary>
+    public void Shutdown(ulong errorCode = 0, string? reason = null)
+    {
+        _shuttingDown = true;
+        for (int i = 0; i < _entries.Count; i++)
+        {
+            var e = _entries[i];
+            e.Connection.Close(errorCode, reason);
+            DrainEvents(e);
+            if (e.Removed) i--;
+        }
+    }
+
+    private void DrainEvents(Entry entry)
+    {
+        var connection = entry.Connection;
+        while (connection.PollEvent(out ConnectionEvent e))
+        {
+            switch (e.Kind)
+            {
+                case ConnectionEventKind.ConnectionIdIssued:
+                    if (!entry.Removed && _router.TryAdd(e.ConnectionId, entry)) entry.LocalIds.Add(e.ConnectionId);
+                    break;
+                case ConnectionEventKind.ConnectionIdRetired:
+                    if (entry.LocalIds.Remove(e.ConnectionId)) _router.Remove(e.ConnectionId);
+                    break;
+                case ConnectionEventKind.HandshakeCompleted:
+                    if (connection.IsServer && entry.HandshakeCounted)
+                    {
+                        entry.HandshakeCounted = false;
+                        _admission.OnHandshakeCompleted();
+                        entry.PendingAccept = true;
+                        _acceptQueue.Enqueue(entry);
+                    }
+                    break;
+                case ConnectionEventKind.HandshakeConfirmed:
+                    RemoveInitialRoute(entry);
+                    break;
+                case ConnectionEventKind.Terminated:
+                    Remove(entry);
+                    break;
+            }
+            _events.Enqueue((connection, e));
+        }
+    }
+
+    private void RemoveInitialRoute(Entry entry)
+    {
+        if (!entry.HasInitialRoute) return;
+        entry.HasInitialRoute = false;
+        _router.RemoveInitial(entry.InitialRemote!, entry.InitialDcid);
+    }
+
+    private void Remove(Entry entry)
+    {
+        if (entry.Removed) return;
+        entry.Removed = true;
+        RemoveInitialRoute(entry);
+        foreach (var id in entry.LocalIds) _router.Remove(id);
+        entry.LocalIds.Clear();
+        if (entry.HandshakeCounted) { entry.HandshakeCounted = false; _admission.OnHandshakeFailed(); }
+        if (entry.PendingAccept) { entry.PendingAccept = false; _admission.OnUnacceptedConnectionClosed(); }
+        // A server connection the application never accepted has no other owner.
+        if (entry.Connection.IsServer && !entry.Accepted) entry.Connection.Dispose();
+        int index = _entries.IndexOf(entry);
+        if (index >= 0)
+        {
+            _entries.RemoveAt(index);
+            if (index < _roundRobin) _roundRobin--;
+        }
+    }
+
+    private void PrepareConnectionOptions(ConnectionOptions options, string paramName)
+    {
+        if (options.ConnectionIdLength != _options.LocalConnectionIdLength)
+            throw new ArgumentException($"ConnectionOptions.ConnectionIdLength ({options.ConnectionIdLength}) must equal the endpoint's LocalConnectionIdLength ({_options.LocalConnectionIdLength}): short headers are routed by it.", paramName);
+        if (options.StatelessResetTokenGenerator is null)
+        {
+            var tokens = _resetTokens;
+            options.StatelessResetTokenGenerator = cid =>
+            {
+                var token = new byte[16];
+                tokens.WriteToken(cid.Span, token);
+                return token;
+            };
+        }
+    }
+
+    /// <summary>Disposes every tracked connection and the queued packets (no close is sent: use <see cref="Shutdown"/> first).</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        foreach (var e in _entries) e.Connection.Dispose();
+        _entries.Clear();
+        while (_stateless.TryDequeue(out var p)) ArrayPool<byte>.Shared.Return(p.Buffer);
+        if (_ownsProtector) _protector.Dispose();
+    }
+}

@@ -1,0 +1,34 @@
+using Transport.Quic.Connection;
+using Transport.Quic.Packets;
+
+namespace Transport.Quic.Endpoint;
+
+/// <summary>Options of a <see cref="QuicEndpointCore"/>: one UDP socket serving many connections.</summary>
+public sealed class QuicEndpointOptions
+{
+    /// <summary>
+    /// Options for server connections; null makes a client-only endpoint (client Initials for unknown connection IDs are
+    /// dropped). Its <see cref="ConnectionOptions.ConnectionIdLength"/> must equal <see cref="LocalConnectionIdLength"/>;
+    /// when its <see cref="ConnectionOptions.StatelessResetTokenGenerator"/> is null the endpoint sets it (on this object)
+    /// to derive tokens from <see cref="StatelessResetTokens"/>, so the endpoint's stateless resets match them.
+    /// </summary>
+    public ConnectionOptions? ServerConnectionOptions { get; set; }
+
+    /// <summary>The length of every connection ID this endpoint issues (4 to 20; short headers are routed by it).</summary>
+    public int LocalConnectionIdLength { get; set; } = 8;
+
+    /// <summary>Admission policy for new client Initials (Retry, limits); null: defaults.</summary>
+    public HandshakeAdmissionOptions? Admission { get; set; }
+
+    /// <summary>Protects Retry tokens; null: a protector with a random key, owned and disposed by the endpoint.</summary>
+    public AddressValidationTokenProtector? TokenProtector { get; set; }
+
+    /// <summary>Derives stateless reset tokens from connection IDs; null: a random key.</summary>
+    public StatelessResetTokenGenerator? StatelessResetTokens { get; set; }
+
+    /// <summary>The versions answered without Version Negotiation (default QUIC v1 only).</summary>
+    public uint[] SupportedVersions { get; set; } = [QuicVersion.Version1];
+
+    /// <summary>At most this many stateless packets (Retry, Version Negotiation, stateless reset) wait to be sent; more are dropped.</summary>
+    public int MaxQueuedStatelessPackets { get; set; } = 256;
+}
