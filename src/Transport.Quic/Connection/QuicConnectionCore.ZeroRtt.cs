@@ -65,8 +65,9 @@ public sealed partial class QuicConnectionCore
         if (!IsServer || _zeroRttReceiveKeys is not null) return;
         if (!RememberedLimitsHold())
         {
-            // RFC 9000 §7.4.1: accepting 0-RTT with smaller limits than remembered is not allowed. TLS already accepted,
-            // so the 0-RTT packets are left undecryptable: the client declares them lost and sends their data in 1-RTT.
+            // RFC 9000 §7.4.1: accepting 0-RTT with smaller limits than remembered is not allowed. The TLS filter normally
+            // rejects first; should TLS have accepted anyway, the 0-RTT packets stay undecryptable and the client's loss
+            // detection sends their data again in 1-RTT.
             _statZeroRttPacketsDropped += _pendingZeroRtt.Count;
             _pendingZeroRtt.Clear();
             return;
@@ -74,10 +75,33 @@ public sealed partial class QuicConnectionCore
         _zeroRttReceiveKeys = PacketProtection.Create(suite, secret, Version);
     }
 
-    /// <summary>Server: the limits sealed into the ticket (<see cref="EncodeTicketLimits"/>) are not above the current ones.</summary>
-    private bool RememberedLimitsHold()
+    /// <summary>
+    /// Server with early data enabled: a copy of the TLS options whose <see cref="TlsServerOptions.EarlyDataFilter"/> also
+    /// refuses 0-RTT when the limits remembered in the ticket exceed this connection's (RFC 9000 §7.4.1), so TLS rejects
+    /// it and the client resends in 1-RTT. The application's own filter sees the same ticket data afterwards.
+    /// </summary>
+    private TlsServerOptions ServerTlsWithLimitCheck(TlsServerOptions o)
     {
-        if (_tls is not TlsServerHandshake server || server.ResumedTicketApplicationData is not { } data) return true;
+        if (!o.EnableEarlyData) return o;
+        Func<ReadOnlyMemory<byte>, bool>? inner = o.EarlyDataFilter;
+        return new TlsServerOptions
+        {
+            ServerCertificate = o.ServerCertificate, ServerCertificateSelector = o.ServerCertificateSelector,
+            ServerCertificateChain = o.ServerCertificateChain, ApplicationProtocols = o.ApplicationProtocols,
+            CipherSuites = o.CipherSuites, Groups = o.Groups, SessionTicketKeys = o.SessionTicketKeys,
+            SessionTicketLifetime = o.SessionTicketLifetime, EnableEarlyData = true,
+            EarlyDataFilter = data => LimitsHold(data.Span) && (inner is null || inner(data)),
+            MaxTicketAgeSkew = o.MaxTicketAgeSkew, ReplayCache = o.ReplayCache, KeyLog = o.KeyLog,
+            TimeProvider = o.TimeProvider, EnforceQuicRules = o.EnforceQuicRules,
+        };
+    }
+
+    /// <summary>Server: the limits sealed into the ticket (<see cref="EncodeTicketLimits"/>) are not above the current ones.</summary>
+    private bool RememberedLimitsHold() =>
+        _tls is not TlsServerHandshake server || server.ResumedTicketApplicationData is not { } data || LimitsHold(data);
+
+    private bool LimitsHold(ReadOnlySpan<byte> data)
+    {
         var r = new SpanReader(data);
         Span<ulong> current = stackalloc ulong[8];
         FillTicketLimits(current);

@@ -94,7 +94,7 @@ public sealed partial class QuicConnectionCore : ITlsHandshakeListener, IDisposa
         if (isServer)
         {
             // RFC 9000 §7.4.1: the 0-RTT limits go into tickets, to refuse 0-RTT keys if they shrank since.
-            _tls = new TlsServerHandshake(options.ServerTls!, encoded, this) { TicketApplicationData = EncodeTicketLimits() };
+            _tls = new TlsServerHandshake(ServerTlsWithLimitCheck(options.ServerTls!), encoded, this) { TicketApplicationData = EncodeTicketLimits() };
         }
         else
         {

@@ -202,7 +202,7 @@ public sealed class ZeroRttTests
     }
 
     [Fact]
-    public void A_server_whose_limits_shrank_ignores_0rtt_and_the_data_still_arrives()
+    public void A_server_whose_limits_shrank_rejects_0rtt_and_the_data_still_arrives()
     {
         var keys = new TlsSessionTicketKeys();
         var (ticket, _) = FirstConnection(keys, earlyData: true);
@@ -215,6 +215,23 @@ public sealed class ZeroRttTests
         Assert.True(clientComplete);
         Assert.Equal(0, pair.Server.GetStatistics().ZeroRttPacketsReceived);
         Assert.True(pair.Server.GetStatistics().ZeroRttPacketsDropped > 0);
+        Assert.Equal(TlsEarlyDataStatus.Rejected, pair.Server.EarlyDataStatus);
+        Assert.True(pair.RunUntil(() => pair.Client.IsHandshakeConfirmed, 10_000));
+        Assert.Equal(TlsEarlyDataStatus.Rejected, pair.Client.EarlyDataStatus);
+    }
+
+    [Fact]
+    public void The_applications_early_data_filter_still_decides()
+    {
+        var keys = new TlsSessionTicketKeys();
+        var (ticket, _) = FirstConnection(keys, earlyData: true);
+        int asked = 0;
+        using var pair = new ConnectionPair(ResumingClient(ticket), Server(keys, earlyData: true, o => o.ServerTls!.EarlyDataFilter = _ => { asked++; return false; }));
+        Assert.True(pair.Client.TryOpenStream(true, out long id));
+        pair.Client.WriteStream(id, Request, fin: true);
+        Assert.Equal(Request, ServerReadsRequest(pair, out _));
+        Assert.Equal(1, asked);
+        Assert.Equal(TlsEarlyDataStatus.Rejected, pair.Server.EarlyDataStatus);
     }
 
     [Fact]
@@ -251,5 +268,30 @@ public sealed class ZeroRttTests
             pair.RunFor(TimeSpan.FromMilliseconds(500));
             Assert.Null(pair.Client.ReceivedToken);
         }
+    }
+    [Fact]
+    public void A_0rtt_datagram_that_arrives_before_the_Initial_is_kept_until_the_keys_exist()
+    {
+        var keys = new TlsSessionTicketKeys();
+        var (ticket, _) = FirstConnection(keys, earlyData: true);
+        using var pair = new ConnectionPair(ResumingClient(ticket), Server(keys, earlyData: true));
+        byte[] request = new byte[3000];
+        new Random(7).NextBytes(request);
+        Assert.True(pair.Client.TryOpenStream(true, out long id));
+        pair.Client.WriteStream(id, request, fin: true);
+        var datagrams = new List<byte[]>();
+        var buffer = new byte[1500];
+        int n;
+        while ((n = pair.Client.PollTransmit(pair.Now, buffer, out _)) > 0) datagrams.Add(buffer.AsSpan(0, n).ToArray());
+        Assert.True(datagrams.Count >= 2, $"expected several datagrams, got {datagrams.Count}");
+        Assert.True(LongHeader.TryParse(datagrams[1], out var h) && h.Type == PacketType.ZeroRtt);
+
+        // Reordered: the 0-RTT-only datagrams first (no keys yet: kept), then the Initial.
+        for (int i = datagrams.Count - 1; i >= 0; i--) pair.Server.HandleDatagram(pair.Now, ConnectionPair.ClientAddress, datagrams[i]);
+        byte[] got = ReadAll(pair.Server, id, out bool fin);
+        Assert.Equal(request, got);
+        Assert.True(fin);
+        Assert.Equal(datagrams.Count, pair.Server.GetStatistics().ZeroRttPacketsReceived);
+        Assert.Equal(0, pair.Server.GetStatistics().ZeroRttPacketsDropped);
     }
 }
