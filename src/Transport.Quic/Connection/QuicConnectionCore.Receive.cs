@@ -232,6 +232,8 @@ public sealed partial class QuicConnectionCore
         var crypto = initial.CryptoSend;
         if (crypto.SentOffset > crypto.AcknowledgedOffset)
             crypto.OnLost(crypto.AcknowledgedOffset, (int)(crypto.SentOffset - crypto.AcknowledgedOffset), false);
+        // 0-RTT packets sent before the Retry were discarded by the server: send their data again (RFC 9000 §17.2.5.3).
+        if (CanSendEarlyData) RequeueZeroRttPackets();
         _statPacketsReceived++;
     }
 

@@ -218,26 +218,33 @@ public sealed partial class QuicConnectionCore
         _earlyDataReported = true;
         if (_tls.EarlyDataStatus == TlsEarlyDataStatus.Rejected)
         {
-            int tracked = _recovery.GetTrackedPacketCount(PacketNumberSpace.ApplicationData);
-            if (tracked > 0)
-            {
-                var outstanding = new SentPacket[tracked];
-                int count = _recovery.CopyOutstandingPackets(PacketNumberSpace.ApplicationData, outstanding);
-                for (int i = 0; i < count; i++)
-                {
-                    if (outstanding[i].Payload is SentPacketInfo info && info.ZeroRtt && !info.Abandoned)
-                    {
-                        RequeueContents(info);
-                        info.Abandoned = true; // its later loss declaration requeues nothing more
-                        _statZeroRttPacketsRequeued++;
-                    }
-                }
-            }
+            RequeueZeroRttPackets();
             Emit(ConnectionEventKind.EarlyDataRejected);
         }
         else if (_tls.EarlyDataStatus == TlsEarlyDataStatus.Accepted)
         {
             Emit(ConnectionEventKind.EarlyDataAccepted);
+        }
+    }
+
+    /// <summary>
+    /// Client: every outstanding 0-RTT packet counts as lost now (rejected early data, RFC 9001 §4.6.2, or a Retry, RFC
+    /// 9000 §17.2.5.3): its contents are queued again, and its later loss declaration requeues nothing more.
+    /// </summary>
+    private void RequeueZeroRttPackets()
+    {
+        int tracked = _recovery.GetTrackedPacketCount(PacketNumberSpace.ApplicationData);
+        if (tracked == 0) return;
+        var outstanding = new SentPacket[tracked];
+        int count = _recovery.CopyOutstandingPackets(PacketNumberSpace.ApplicationData, outstanding);
+        for (int i = 0; i < count; i++)
+        {
+            if (outstanding[i].Payload is SentPacketInfo info && info.ZeroRtt && !info.Abandoned)
+            {
+                RequeueContents(info);
+                info.Abandoned = true;
+                _statZeroRttPacketsRequeued++;
+            }
         }
     }
 

@@ -294,4 +294,22 @@ public sealed class ZeroRttTests
         Assert.Equal(datagrams.Count, pair.Server.GetStatistics().ZeroRttPacketsReceived);
         Assert.Equal(0, pair.Server.GetStatistics().ZeroRttPacketsDropped);
     }
+
+    [Fact]
+    public void Early_data_sent_before_a_Retry_is_sent_again_in_0rtt_and_accepted()
+    {
+        var keys = new TlsSessionTicketKeys();
+        var (ticket, _) = FirstConnection(keys, earlyData: true);
+        using var pair = new ConnectionPair(ResumingClient(ticket), Server(keys, earlyData: true), useRetry: true);
+        Assert.True(pair.Client.TryOpenStream(true, out long id));
+        pair.Client.WriteStream(id, Request, fin: true);
+        byte[] got = ServerReadsRequest(pair, out bool clientComplete);
+        Assert.Equal(Request, got);
+        Assert.Equal(1, pair.RetrySentCount);
+        Assert.False(clientComplete);
+        Assert.True(pair.Client.GetStatistics().ZeroRttPacketsRequeued > 0);
+        Assert.True(pair.Server.GetStatistics().ZeroRttPacketsReceived > 0);
+        Assert.True(pair.CompleteHandshake());
+        Assert.Equal(TlsEarlyDataStatus.Accepted, pair.Client.EarlyDataStatus);
+    }
 }
