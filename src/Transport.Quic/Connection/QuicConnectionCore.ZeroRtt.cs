@@ -140,7 +140,7 @@ public sealed partial class QuicConnectionCore
     /// <summary>Server: a 0-RTT packet (RFC 9001 §5.6): processed with the 0-RTT keys in the application data space.</summary>
     private bool ProcessZeroRttPacket(Span<byte> packet, int pnOffset)
     {
-        if (!IsServer || _handshakeConfirmedZeroRttGone)
+        if (!IsServer || _zeroRttReceiveOver)
         {
             _statPacketsDropped++;
             _statZeroRttPacketsDropped++;
@@ -148,7 +148,7 @@ public sealed partial class QuicConnectionCore
         }
         if (_zeroRttReceiveKeys is null)
         {
-            // Keys may follow (the ClientHello not complete yet): keep a few packets (RFC 9001 §4.6.1... §5.7).
+            // Keys may follow once the ClientHello is processed: keep a few packets (RFC 9001 §5.7, RFC 9000 §5.2).
             if (_tls.EarlyDataStatus is TlsEarlyDataStatus.NotOffered && _peerParameters is null && _pendingZeroRtt.Count < MaxPendingZeroRttPackets)
                 _pendingZeroRtt.Add((packet.ToArray(), pnOffset));
             else
@@ -175,7 +175,7 @@ public sealed partial class QuicConnectionCore
         return true;
     }
 
-    private bool _handshakeConfirmedZeroRttGone;
+    private bool _zeroRttReceiveOver;
 
     /// <summary>Server: 0-RTT packets that arrived before their keys, once the ClientHello was processed.</summary>
     private void ProcessPendingZeroRtt()
@@ -198,8 +198,8 @@ public sealed partial class QuicConnectionCore
     /// <summary>Server: RFC 9001 §4.9.3: 0-RTT keys go once a 1-RTT packet arrived.</summary>
     private void DiscardZeroRttReceiveKeys()
     {
-        if (_zeroRttReceiveKeys is null && _handshakeConfirmedZeroRttGone) return;
-        _handshakeConfirmedZeroRttGone = true;
+        if (_zeroRttReceiveKeys is null && _zeroRttReceiveOver) return;
+        _zeroRttReceiveOver = true;
         _zeroRttReceiveKeys?.Dispose();
         _zeroRttReceiveKeys = null;
         _pendingZeroRtt.Clear();

@@ -312,4 +312,24 @@ public sealed class ZeroRttTests
         Assert.True(pair.CompleteHandshake());
         Assert.Equal(TlsEarlyDataStatus.Accepted, pair.Client.EarlyDataStatus);
     }
+
+    [Theory]
+    [InlineData(0)] // the Initial + 0-RTT datagram
+    [InlineData(1)] // a 0-RTT-only datagram
+    public void Lost_0rtt_data_is_recovered(int droppedClientDatagram)
+    {
+        var keys = new TlsSessionTicketKeys();
+        var (ticket, _) = FirstConnection(keys, earlyData: true);
+        using var pair = new ConnectionPair(ResumingClient(ticket), Server(keys, earlyData: true));
+        int clientDatagrams = 0;
+        pair.Drop = (fromClient, _) => fromClient && clientDatagrams++ == droppedClientDatagram;
+        byte[] request = new byte[3000];
+        new Random(3).NextBytes(request);
+        Assert.True(pair.Client.TryOpenStream(true, out long id));
+        pair.Client.WriteStream(id, request, fin: true);
+        Assert.Equal(request, ServerReadsRequest(pair, out _));
+        Assert.True(pair.CompleteHandshake());
+        Assert.Equal(TlsEarlyDataStatus.Accepted, pair.Client.EarlyDataStatus);
+        Assert.True(pair.RunUntil(() => pair.ClientEvents.Exists(e => e.Kind == ConnectionEventKind.StreamSendCompleted && e.StreamId == id), 100_000));
+    }
 }
