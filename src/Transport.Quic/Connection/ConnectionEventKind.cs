@@ -36,6 +36,12 @@ public enum ConnectionEventKind
     /// and <see cref="ConnectionEvent.Reason"/>. Packets may still be exchanged during the closing or draining period.
     /// </summary>
     Closed,
+    /// <summary>Client: the server accepted the early data (0-RTT) sent before the handshake completed.</summary>
+    EarlyDataAccepted,
+    /// <summary>Client: the server rejected early data; the stream data sent in 0-RTT is being sent again in 1-RTT (RFC 9001 §4.6.2), datagrams are lost.</summary>
+    EarlyDataRejected,
+    /// <summary>Client: the server sent an address validation token with NEW_TOKEN (RFC 9000 §8.1.3), in <see cref="ConnectionEvent.Data"/>; give it as <see cref="ConnectionOptions.InitialToken"/> to a later connection to the same server.</summary>
+    NewTokenReceived,
     /// <summary>The closing or draining period ended: the connection is dead and the endpoint may forget it and its connection IDs.</summary>
     Terminated,
 }

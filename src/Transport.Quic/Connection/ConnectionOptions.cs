@@ -85,6 +85,18 @@ public sealed class ConnectionOptions
     /// <summary>How far ahead of the pacer's release time a datagram may be handed out (see <see cref="TransmitInfo.EarliestSendTime"/>). Default 1 ms.</summary>
     public TimeSpan PacingHorizon { get; set; } = TimeSpan.FromMilliseconds(1);
 
+    /// <summary>
+    /// Server: makes the address validation token sent to the client with NEW_TOKEN once the handshake completes (RFC 9000
+    /// §8.1.3), given the client's address; null (or a null/empty result): no NEW_TOKEN.
+    /// </summary>
+    public Func<System.Net.IPEndPoint, byte[]?>? NewTokenProvider { get; set; }
+
+    /// <summary>
+    /// Client: a token the server gave on an earlier connection (NEW_TOKEN, see <see cref="QuicConnectionCore.ReceivedToken"/>),
+    /// carried in the Initial packets (RFC 9000 §8.1.3, §17.2.2); a Retry's token replaces it. Null: none.
+    /// </summary>
+    public byte[]? InitialToken { get; set; }
+
     internal void Validate(bool isServer)
     {
         if (isServer)

@@ -61,4 +61,12 @@ public readonly record struct ConnectionStatistics
     public int KeyUpdates { get; init; }
     /// <summary>Unexpected exceptions inside the connection (bugs), each closing it with INTERNAL_ERROR; 0 in a healthy run.</summary>
     public int InternalErrors { get; init; }
+    /// <summary>0-RTT packets sent (client).</summary>
+    public long ZeroRttPacketsSent { get; init; }
+    /// <summary>0-RTT packets received and decrypted (server).</summary>
+    public long ZeroRttPacketsReceived { get; init; }
+    /// <summary>0-RTT packets dropped: not accepted, no keys, undecryptable (server), or arriving at a client.</summary>
+    public long ZeroRttPacketsDropped { get; init; }
+    /// <summary>0-RTT packets whose contents were queued again for 1-RTT because the server rejected early data (client).</summary>
+    public long ZeroRttPacketsRequeued { get; init; }
 }

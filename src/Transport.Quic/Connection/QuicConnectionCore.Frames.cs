@@ -12,9 +12,9 @@ public sealed partial class QuicConnectionCore
     private readonly Queue<ulong> _pathResponses = new();
 
     /// <summary>Handles the frames of one packet; false when the connection closed because of them.</summary>
-    private bool ProcessFrames(PacketSpace space, ReadOnlySpan<byte> payload, out bool ackEliciting)
+    private bool ProcessFrames(PacketSpace space, ReadOnlySpan<byte> payload, EncryptionLevel level, out bool ackEliciting)
     {
-        var reader = new FrameReader(payload, space.Level, IsServer);
+        var reader = new FrameReader(payload, level, IsServer);
         FrameReadResult r;
         ackEliciting = false;
         while ((r = reader.ReadNext(out Frame frame)) == FrameReadResult.Frame)
@@ -65,7 +65,7 @@ public sealed partial class QuicConnectionCore
             case FrameType.StreamDataBlocked:
                 return OnStreamDataBlockedFrame(frame.AsStreamDataBlocked());
             case FrameType.NewToken:
-                return true; // address validation tokens are the endpoint's business (next session)
+                return OnNewTokenFrame(frame.AsNewToken().Token);
             case FrameType.NewConnectionId:
                 return OnNewConnectionIdFrame(frame.AsNewConnectionId());
             case FrameType.RetireConnectionId:

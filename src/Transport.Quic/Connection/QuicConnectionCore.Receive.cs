@@ -82,6 +82,7 @@ public sealed partial class QuicConnectionCore
         if (processed == 0 && StatelessResetPacket.TryGetToken(datagram, out ReadOnlySpan<byte> token) && _cids.IsStatelessReset(token))
             OnStatelessReset();
 
+        if (IsServer) ProcessPendingZeroRtt();
         ApplyPendingDiscards();
         UpdateAmplificationState();
     }
@@ -103,8 +104,10 @@ public sealed partial class QuicConnectionCore
             case PacketType.Handshake:
                 space = _spaces[1];
                 break;
+            case PacketType.ZeroRtt:
+                return ProcessZeroRttPacket(packet, pnOffset);
             default:
-                _statPacketsDropped++; // 0-RTT is not accepted; Retry handling belongs to a later stage
+                _statPacketsDropped++;
                 return false;
         }
         if (space.IsDiscarded || space.ReceiveKeys is null)
@@ -167,11 +170,14 @@ public sealed partial class QuicConnectionCore
             _statKeyUpdates++;
             _discardPreviousKeysAt = _now + ThreePto();
         }
+        if (IsServer) DiscardZeroRttReceiveKeys(); // RFC 9001 §4.9.3
         ProcessPayload(app, pn, packet.Slice(headerLength, payloadLength));
         return true;
     }
 
-    private void ProcessPayload(PacketSpace space, long pn, ReadOnlySpan<byte> payload)
+    private void ProcessPayload(PacketSpace space, long pn, ReadOnlySpan<byte> payload) => ProcessPayload(space, pn, payload, space.Level);
+
+    private void ProcessPayload(PacketSpace space, long pn, ReadOnlySpan<byte> payload, EncryptionLevel level)
     {
         if (space.Tracker.IsDuplicate(pn))
         {
@@ -184,7 +190,7 @@ public sealed partial class QuicConnectionCore
             return;
         }
         if (_phase != ConnectionPhase.Open) return;
-        bool ok = ProcessFrames(space, payload, out bool ackEliciting);
+        bool ok = ProcessFrames(space, payload, level, out bool ackEliciting);
         if (!ok && _phase != ConnectionPhase.Open) return;
         if (space.IsDiscarded) return;
         space.Tracker.OnPacketReceived(pn, ackEliciting, _now);
@@ -226,6 +232,8 @@ public sealed partial class QuicConnectionCore
         var crypto = initial.CryptoSend;
         if (crypto.SentOffset > crypto.AcknowledgedOffset)
             crypto.OnLost(crypto.AcknowledgedOffset, (int)(crypto.SentOffset - crypto.AcknowledgedOffset), false);
+        // 0-RTT packets sent before the Retry were discarded by the server: send their data again (RFC 9000 §17.2.5.3).
+        if (CanSendEarlyData) RequeueZeroRttPackets();
         _statPacketsReceived++;
     }
 

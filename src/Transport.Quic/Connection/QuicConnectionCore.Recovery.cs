@@ -87,6 +87,9 @@ public sealed partial class QuicConnectionCore
                         TryReleaseStream(s);
                     }
                     break;
+                case SentFrameKind.NewToken:
+                    _newTokenPending = _newTokenToSend is not null;
+                    break;
                 case SentFrameKind.ResetStream:
                     if (_streams.TryGetValue(f.StreamId, out var rs))
                     {
@@ -108,6 +111,7 @@ public sealed partial class QuicConnectionCore
     /// </summary>
     private void RequeueContents(SentPacketInfo info)
     {
+        if (info.Abandoned) return;
         _statPacketsRetransmitted++;
         var space = _spaces[(int)info.Space];
         foreach (ref readonly var f in info.Frames)

@@ -21,6 +21,7 @@ public sealed partial class QuicConnectionCore
         public int PayloadLength;
         public int Padding;
         public bool AckEliciting;
+        public bool ZeroRtt;
     }
 
     private readonly byte[][] _payloadScratch = [new byte[65536], new byte[65536], new byte[65536]];
@@ -107,17 +108,21 @@ public sealed partial class QuicConnectionCore
         for (int si = 0; si < 3; si++)
         {
             var space = _spaces[si];
-            if (si < 2 ? !space.HasSendKeys : (_oneRtt is null || !_handshakeComplete)) continue;
+            // RFC 9001 §4.6.1: a client sends application data in 0-RTT packets until the handshake completes.
+            bool zeroRtt = si == 2 && CanSendEarlyData;
+            if (si < 2 ? !space.HasSendKeys : !zeroRtt && (_oneRtt is null || !_handshakeComplete)) continue;
             long pn = space.NextPacketNumber;
             long largestAcked = _recovery.GetLargestAcknowledged(space.Id);
             int pnLength = PacketNumber.GetEncodedLength((ulong)pn, largestAcked >= 0 ? (ulong)largestAcked : null);
-            int headerLength = si == 2
+            int headerLength = zeroRtt
+                ? LongHeaderBuilder.GetHeaderLength(PacketType.ZeroRtt, dcid.Length, scid.Length, 0, pnLength)
+                : si == 2
                 ? ShortHeaderBuilder.GetHeaderLength(dcid.Length, pnLength)
                 : LongHeaderBuilder.GetHeaderLength(si == 0 ? PacketType.Initial : PacketType.Handshake, dcid.Length, scid.Length, si == 0 ? _retryToken.Length : 0, pnLength);
             int room = limit - used - headerLength - TagLength;
             if (room < 16) continue;
             var info = _infoPool.Rent(space.Id);
-            int length = WriteFrames(space, _payloadScratch[si].AsSpan(0, room), allowAckEliciting, info, out bool ackEliciting);
+            int length = WriteFrames(space, _payloadScratch[si].AsSpan(0, room), allowAckEliciting, info, zeroRtt, out bool ackEliciting);
             if (length == 0)
             {
                 _infoPool.Return(info);
@@ -127,7 +132,7 @@ public sealed partial class QuicConnectionCore
             _built[count++] = new BuiltPacket
             {
                 Space = space, Info = info, PacketNumber = pn, PacketNumberLength = pnLength, HeaderLength = headerLength,
-                PayloadLength = length, AckEliciting = ackEliciting,
+                PayloadLength = length, AckEliciting = ackEliciting, ZeroRtt = zeroRtt,
             };
             used += headerLength + length + TagLength;
             anyAckEliciting |= ackEliciting;
@@ -188,8 +193,10 @@ public sealed partial class QuicConnectionCore
             ref var b = ref _built[i];
             Span<byte> dest = buffer.Slice(offset);
             PacketHeaderLayout layout;
-            bool isShort = b.Space.Id == PacketNumberSpace.ApplicationData;
-            if (isShort)
+            bool isShort = b.Space.Id == PacketNumberSpace.ApplicationData && !b.ZeroRtt;
+            if (b.ZeroRtt)
+                LongHeaderBuilder.TryWrite(dest, PacketType.ZeroRtt, Version, dcid.Span, scid.Span, default, (ulong)b.PacketNumber, b.PacketNumberLength, out layout);
+            else if (isShort)
                 ShortHeaderBuilder.TryWrite(dest, dcid.Span, false, _oneRtt!.SendKeyPhase, (ulong)b.PacketNumber, b.PacketNumberLength, out layout);
             else
                 LongHeaderBuilder.TryWrite(dest, b.Space.Id == PacketNumberSpace.Initial ? PacketType.Initial : PacketType.Handshake, Version,
@@ -207,12 +214,15 @@ public sealed partial class QuicConnectionCore
             else
             {
                 LongHeaderBuilder.WriteLength(packet, layout, packetLength);
-                b.Space.SendKeys!.Seal(packet, layout.HeaderLength, layout.PacketNumberOffset, b.PacketNumberLength, b.PacketNumber);
+                (b.ZeroRtt ? _zeroRttSendKeys! : b.Space.SendKeys!).Seal(packet, layout.HeaderLength, layout.PacketNumberOffset, b.PacketNumberLength, b.PacketNumber);
             }
             _statPacketsSent++;
+            if (b.ZeroRtt) _statZeroRttPacketsSent++;
             if (track && b.Info is { } info)
             {
                 if (isShort) info.KeyGeneration = _oneRtt!.SendGeneration;
+                else if (b.ZeroRtt) info.KeyGeneration = -1;
+                info.ZeroRtt = b.ZeroRtt;
                 bool inFlight = b.AckEliciting || b.Padding > 0;
                 _recovery.OnPacketSent(b.Space.Id, b.PacketNumber, _now, packetLength, b.AckEliciting, inFlight, info);
                 if (b.AckEliciting && b.Space.ProbesPending > 0) b.Space.ProbesPending--;
@@ -235,27 +245,28 @@ public sealed partial class QuicConnectionCore
         if (space.Id != PacketNumberSpace.ApplicationData) return false;
         return _handshakeDonePending || _maxDataPending || _maxStreamsBidiPending || _maxStreamsUniPending || _streamsBlockedBidiPending
             || _streamsBlockedUniPending || _cids.PendingNew.Count > 0 || _cids.PendingRetire.Count > 0 || _controlQueue.Count > 0
-            || _sendQueue.Count > 0 || _datagramQueue.Count > 0 || _pathResponses.Count > 0 || _keepAlivePending || _rawFramesForTesting.Count > 0;
+            || _sendQueue.Count > 0 || _datagramQueue.Count > 0 || _pathResponses.Count > 0 || _keepAlivePending || _rawFramesForTesting.Count > 0 || _newTokenPending;
     }
 
-    private int WriteFrames(PacketSpace space, Span<byte> destination, bool allowAckEliciting, SentPacketInfo info, out bool ackEliciting)
+    private int WriteFrames(PacketSpace space, Span<byte> destination, bool allowAckEliciting, SentPacketInfo info, bool zeroRtt, out bool ackEliciting)
     {
         var w = new SpanWriter(destination);
         var tracker = space.Tracker;
         bool sendOther = allowAckEliciting && HasAckElicitingToSend(space);
-        if (tracker.HasNewPackets && (tracker.IsAckDue(_now) || sendOther)) WriteAck(space, ref w, info);
+        // RFC 9000 §12.5: no ACK (nor CRYPTO, NEW_TOKEN, HANDSHAKE_DONE, PATH_RESPONSE, RETIRE_CONNECTION_ID) in 0-RTT.
+        if (!zeroRtt && tracker.HasNewPackets && (tracker.IsAckDue(_now) || sendOther)) WriteAck(space, ref w, info);
         int afterAck = w.Position;
         if (sendOther)
         {
             bool app = space.Id == PacketNumberSpace.ApplicationData;
-            if (app) WriteControlFrames(ref w, info);
-            WriteCrypto(space, ref w, info);
+            if (app && !zeroRtt) WriteControlFrames(ref w, info);
+            if (!zeroRtt) WriteCrypto(space, ref w, info);
             if (app)
             {
                 WriteDatagrams(ref w, info);
                 WriteStreams(ref w, info);
             }
-            if (app) WriteRawFramesForTesting(ref w);
+            if (app && !zeroRtt) WriteRawFramesForTesting(ref w);
             if (w.Position == afterAck && (space.ProbesPending > 0 || (app && _keepAlivePending)))
             {
                 FrameWriter.TryWritePing(ref w);
@@ -308,6 +319,7 @@ public sealed partial class QuicConnectionCore
             _handshakeDonePending = false;
             info.Add(new SentFrame { Kind = SentFrameKind.HandshakeDone });
         }
+        WriteNewToken(ref w, info);
         while (_pathResponses.TryPeek(out ulong challenge) && FrameWriter.TryWrite(ref w, new PathResponseFrame(challenge)))
             _pathResponses.Dequeue();
         if (_maxDataPending && FrameWriter.TryWrite(ref w, new MaxDataFrame((ulong)_connectionReceiveWindow.MaxData)))

@@ -46,6 +46,10 @@ public sealed partial class QuicConnectionCore
             DatagramsDropped = _statDatagramsDropped,
             KeyUpdates = _statKeyUpdates,
             InternalErrors = _statInternalErrors,
+            ZeroRttPacketsSent = _statZeroRttPacketsSent,
+            ZeroRttPacketsReceived = _statZeroRttPacketsReceived,
+            ZeroRttPacketsDropped = _statZeroRttPacketsDropped,
+            ZeroRttPacketsRequeued = _statZeroRttPacketsRequeued,
         };
     }
 }

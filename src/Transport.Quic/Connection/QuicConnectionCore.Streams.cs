@@ -26,7 +26,8 @@ public sealed partial class QuicConnectionCore
     {
         streamId = -1;
         ThrowIfClosed();
-        if (!_handshakeComplete || _peerParameters is null) throw new InvalidOperationException("Streams can be opened once the handshake has completed.");
+        if (!(_handshakeComplete || CanSendEarlyData) || _peerParameters is null)
+            throw new InvalidOperationException("Streams can be opened once the handshake has completed (or, on a client, while early data may be sent).");
         ref long next = ref bidirectional ? ref _nextLocalBidiIndex : ref _nextLocalUniIndex;
         long max = bidirectional ? _peerMaxStreamsBidi : _peerMaxStreamsUni;
         if (next >= max)

@@ -27,7 +27,11 @@ public sealed partial class QuicConnectionCore
         t = Earliest(t, _recovery.LossDetectionTimer);
         if (_addressValidated || AmplificationBudget >= Packets.InitialDatagramPadding.MinimumDatagramSize)
             foreach (var s in _spaces)
+            {
+                // 0-RTT packets are acknowledged in 1-RTT (RFC 9000 §12.5): no ACK deadline before 1-RTT can be sent.
+                if (s.Id == Transport.Reliable.PacketNumberSpace.ApplicationData && (_oneRtt is null || !_handshakeComplete)) continue;
                 if (!s.IsDiscarded) t = Earliest(t, s.Tracker.AckDeadline);
+            }
         t = Earliest(t, _pacingWaitUntil);
         t = Earliest(t, _discardPreviousKeysAt);
         if (_options.KeepAliveInterval is { } k && _handshakeComplete && !_keepAlivePending) t = Earliest(t, _lastActivity + k);

@@ -50,6 +50,9 @@ public sealed partial class QuicConnectionCore
             case EncryptionLevel.Handshake:
                 _spaces[1].ReceiveKeys = PacketProtection.Create(suite, secret, Version);
                 break;
+            case EncryptionLevel.ZeroRtt:
+                OnZeroRttReadSecret(suite, secret);
+                break;
             case EncryptionLevel.OneRtt:
                 _oneRttSuite = suite;
                 _oneRttReceiveSecret = secret.ToArray();
@@ -65,6 +68,9 @@ public sealed partial class QuicConnectionCore
             case EncryptionLevel.Handshake:
                 _spaces[1].SendKeys = PacketProtection.Create(suite, secret, Version);
                 _recovery.OnHandshakeKeysAvailable(_now);
+                break;
+            case EncryptionLevel.ZeroRtt:
+                OnZeroRttWriteSecret(suite, secret);
                 break;
             case EncryptionLevel.OneRtt:
                 _oneRttSuite = suite;
@@ -125,6 +131,13 @@ public sealed partial class QuicConnectionCore
         _connectionSendCredit.OnMaxDataReceived((long)p.InitialMaxData);
         _peerMaxStreamsBidi = (long)p.InitialMaxStreamsBidi;
         _peerMaxStreamsUni = (long)p.InitialMaxStreamsUni;
+        // Streams opened in 0-RTT under the remembered limits get the real ones (RFC 9000 §7.4.1: never smaller when accepted).
+        foreach (var s in _streams.Values)
+        {
+            if (!s.IsLocal || s.SendCredit is null) continue;
+            ulong limit = StreamIds.IsUnidirectional(s.Id) ? p.InitialMaxStreamDataUni : p.InitialMaxStreamDataBidiRemote;
+            if (s.SendCredit.OnMaxDataReceived((long)limit) && s.Send is { UnsentBytes: > 0 }) Schedule(s);
+        }
         ResetIdleTimer(_now);
     }
 
@@ -145,6 +158,11 @@ public sealed partial class QuicConnectionCore
             // RFC 9001 §4.1.2: the server's handshake is confirmed when it completes; it sends HANDSHAKE_DONE.
             _handshakeDonePending = true;
             ConfirmHandshake();
+            QueueNewToken();
+        }
+        else
+        {
+            OnClientHandshakeCompleteZeroRtt();
         }
         IssueConnectionIds();
     }

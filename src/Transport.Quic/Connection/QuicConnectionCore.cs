@@ -93,10 +93,12 @@ public sealed partial class QuicConnectionCore : ITlsHandshakeListener, IDisposa
         byte[] encoded = _localParameters.Encode();
         if (isServer)
         {
-            _tls = new TlsServerHandshake(options.ServerTls!, encoded, this);
+            // RFC 9000 §7.4.1: the 0-RTT limits go into tickets, to refuse 0-RTT keys if they shrank since.
+            _tls = new TlsServerHandshake(ServerTlsWithLimitCheck(options.ServerTls!), encoded, this) { TicketApplicationData = EncodeTicketLimits() };
         }
         else
         {
+            if (options.InitialToken is { Length: > 0 } initialToken) _retryToken = initialToken.ToArray(); // RFC 9000 §8.1.3
             var client = new TlsClientHandshake(options.ClientTls!, encoded, this);
             _tls = client;
             TlsResult r = client.Start();
@@ -198,6 +200,8 @@ public sealed partial class QuicConnectionCore : ITlsHandshakeListener, IDisposa
     {
         foreach (var s in _spaces) s.Dispose();
         _oneRtt?.Dispose();
+        _zeroRttSendKeys?.Dispose();
+        _zeroRttReceiveKeys?.Dispose();
         _tls.Dispose();
         foreach (var stream in _streams.Values)
         {

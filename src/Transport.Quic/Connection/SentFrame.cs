@@ -21,6 +21,7 @@ internal enum SentFrameKind : byte
     HandshakeDone,
     Ping,
     Datagram,
+    NewToken,
 }
 
 /// <summary>

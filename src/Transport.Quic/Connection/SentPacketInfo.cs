@@ -15,6 +15,12 @@ internal sealed class SentPacketInfo
     /// <summary>The 1-RTT key generation it was sealed with (application data only).</summary>
     public int KeyGeneration { get; set; }
 
+    /// <summary>Sent in a 0-RTT packet (client).</summary>
+    public bool ZeroRtt { get; set; }
+
+    /// <summary>Its contents were already queued again (rejected 0-RTT): a later loss declaration requeues nothing.</summary>
+    public bool Abandoned { get; set; }
+
     public int Count { get; private set; }
 
     public ReadOnlySpan<SentFrame> Frames => _frames.AsSpan(0, Count);
@@ -37,6 +43,8 @@ internal sealed class SentPacketInfoPool
     {
         var info = _free.Count > 0 ? _free.Pop() : new SentPacketInfo();
         info.Clear();
+        info.ZeroRtt = false;
+        info.Abandoned = false;
         info.Space = space;
         return info;
     }
