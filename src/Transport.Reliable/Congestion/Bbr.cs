@@ -15,6 +15,17 @@ namespace Transport.Reliable.Congestion;
 /// signal counts as congestion for the lower bounds (bw_lo, inflight_lo), once per round; during ProbeRTT rate samples
 /// are treated as application-limited (the draft marks the connection application-limited). The window does not grow
 /// on an application-limited ACK (RFC 9002 §7.8).
+/// <para>
+/// Deliberate departures from the draft, for robustness to random (non-congestive) loss: (1) the lower bounds (bw_lo,
+/// inflight_lo) are cut only after a round whose loss rate exceeds BBRLossThresh, or that saw ECN-CE, instead of after
+/// every round with any loss; (2) the ProbeBW_UP "inflight too high" check runs once per round on the round's loss rate
+/// instead of per ACK on rs.lost / rs.tx_in_flight (a burst losing over BBRLossThresh of the flight in one congestion
+/// event still ends the probe at once); (3) every loss-rate comparison against BBRLossThresh (those two, Startup's
+/// high-loss exit, the per-event check) also requires the excess to be beyond binomial noise,
+/// <see cref="LossThreshConfidence"/> standard deviations (see <c>IsLossAboveThresh</c>). The draft's rules let
+/// 1 % random loss hold a 100 Mbit/s, 50 ms path to about a quarter of its rate; with these, above 90 %, while shallow
+/// buffers still bound inflight_hi and the loss rate (tests/Transport.Reliable.Tests/Congestion/BbrTests.cs).
+/// </para>
 /// </remarks>
 public sealed class Bbr : ICongestionController
 {
