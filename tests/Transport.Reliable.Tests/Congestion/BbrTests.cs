@@ -144,7 +144,7 @@ public class BbrTests
                 LargestSentTime = link.Now, IsEcn = true, BytesInFlight = link.BytesInFlight, PriorBytesInFlight = link.BytesInFlight,
             });
         else
-            link.DropNext = 1;
+            link.DropNext = 3; // 3 of a ~25-packet round: above BBRLossThresh beyond chance (one loss is not, see below)
         link.Run(TimeSpan.FromMilliseconds(150)); // the loss is detected and its round ends, still cruising
         var after = link.Samples.Skip(from).Where(s => s.State == CongestionState.ProbeBwCruise && s.InflightLo != long.MaxValue).ToList();
         Assert.NotEmpty(after);
@@ -155,6 +155,64 @@ public class BbrTests
         var prev = link.Samples[link.Samples.IndexOf(after[0]) - 1];
         Assert.InRange(after[0].InflightLo, (long)(0.7 * prev.Cwnd) - 1, cwndBefore);
         Assert.True(after[0].Cwnd <= after[0].InflightLo);
+    }
+
+    [Fact]
+    public void One_loss_in_a_round_outside_probing_leaves_the_lower_bounds_unset()
+    {
+        // A single loss in a ~25-packet round is 4 %, but within two binomial standard deviations of BBRLossThresh: not
+        // congestion (the draft would cut bw_lo and inflight_lo here; see Bbr.IsLossAboveThresh).
+        var bbr = new Bbr(1200);
+        var link = new BottleneckLink(bbr, 1_000_000, TimeSpan.FromMilliseconds(30), 60_000);
+        Assert.True(link.RunUntil(cc => cc.State == CongestionState.ProbeBwCruise, TimeSpan.FromSeconds(3)));
+        long dropped = link.DroppedPackets;
+        int from = link.Samples.Count;
+        link.DropNext = 1;
+        link.Run(TimeSpan.FromMilliseconds(150));
+        Assert.Equal(dropped + 1, link.DroppedPackets);
+        Assert.All(link.Samples.Skip(from), s => Assert.True(double.IsPositiveInfinity(s.BandwidthLo)));
+        Assert.All(link.Samples.Skip(from), s => Assert.Equal(long.MaxValue, s.InflightLo));
+    }
+
+    [Theory]
+    [InlineData(1_250_000.0, 50)] // 10 Mbit/s, 50 ms: 52-packet BDP
+    [InlineData(2_500_000.0, 40)] // 20 Mbit/s, 40 ms: 83-packet BDP
+    public void One_percent_random_loss_keeps_utilisation_above_85_percent(double rate, int rttMs)
+    {
+        // Random (non-congestive) loss below BBRLossThresh must not ratchet bw_lo down round after round, nor end every
+        // bandwidth probe early: the flow keeps the bottleneck busy (draft-ietf-ccwg-bbr as written held ~25 % here).
+        var bbr = new Bbr(1200);
+        var rtt = TimeSpan.FromMilliseconds(rttMs);
+        long bdp = (long)(rate * rtt.TotalSeconds);
+        var link = new BottleneckLink(bbr, rate, rtt, bdp) { RandomLoss = 0.01 };
+        link.Run(TimeSpan.FromSeconds(5)); // converge
+        long deliveredBefore = link.DeliveredBytes;
+        var window = TimeSpan.FromSeconds(20);
+        link.Run(window);
+        double utilisation = (link.DeliveredBytes - deliveredBefore) / (rate * window.TotalSeconds);
+        Assert.True(utilisation >= 0.85, $"utilisation {utilisation:P1} at 1 % random loss");
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.01)]
+    public void Shallow_buffer_with_random_loss_still_bounds_the_congestive_loss(double randomLoss)
+    {
+        // A queue of a tenth of the BDP: overflow losses are congestion and must still cap inflight_hi / bw_lo, with or
+        // without random loss on top; the queue-overflow drops stay a small fraction of what was sent.
+        var bbr = new Bbr(1200);
+        double rate = 1_250_000;
+        var rtt = TimeSpan.FromMilliseconds(50);
+        long bdp = (long)(rate * rtt.TotalSeconds);
+        var link = new BottleneckLink(bbr, rate, rtt, bdp / 10) { RandomLoss = randomLoss };
+        link.Run(TimeSpan.FromSeconds(5));
+        long dropped = link.DroppedPackets, sent = link.SentPackets, delivered = link.DeliveredBytes;
+        link.Run(TimeSpan.FromSeconds(20));
+        double lossRate = (double)(link.DroppedPackets - dropped) / (link.SentPackets - sent);
+        double utilisation = (link.DeliveredBytes - delivered) / (rate * 20);
+        Assert.True(lossRate < randomLoss + 0.03, $"loss rate {lossRate:P2} with {randomLoss:P0} random loss");
+        Assert.True(bbr.InflightHi < 3 * bdp, $"inflight_hi {bbr.InflightHi} should be bounded by the losses (BDP {bdp})");
+        Assert.True(utilisation >= 0.7, $"utilisation {utilisation:P1}");
     }
 
     [Fact]
