@@ -1,0 +1,14 @@
+using System.Net;
+using Transport.Quic.Connection;
+
+namespace Transport.Quic.Api;
+
+/// <summary>Options of <see cref="QuicListener.ListenAsync"/>.</summary>
+public sealed class QuicListenerOptions
+{
+    /// <summary>The local address and port to bind (port 0: any free port; see <see cref="QuicListener.LocalEndPoint"/>).</summary>
+    public required IPEndPoint ListenEndPoint { get; set; }
+
+    /// <summary>Options of each accepted connection; must carry <see cref="ConnectionOptions.ServerTls"/>.</summary>
+    public required ConnectionOptions ServerConnectionOptions { get; set; }
+}
