@@ -794,6 +794,10 @@ public sealed class QlogWriter : IDisposable
         _ => QlogNames.ValueUnknown,
     };
 
+    /// <summary>The name for an enum value from its table, or "unknown" for a value outside it.</summary>
+    private static JsonEncodedText Lookup(JsonEncodedText[] table, int index) =>
+        (uint)index < (uint)table.Length ? table[index] : QlogNames.ValueUnknown;
+
     private static JsonEncodedText OwnerName(QlogOwner owner) =>
         owner == QlogOwner.Remote ? QlogNames.ValueRemote : QlogNames.ValueLocal;
 
@@ -816,7 +820,7 @@ public sealed class QlogWriter : IDisposable
         (QlogKeyType.Client1RttSecret, "client_1rtt_secret"));
 
     private static JsonEncodedText KeyTypeName(QlogKeyType type) =>
-        (uint)type < (uint)KeyTypeNames.Length ? KeyTypeNames[(int)type] : QlogNames.ValueUnknown;
+        Lookup(KeyTypeNames, (int)type);
 
     private static readonly JsonEncodedText[] ConnectionStateNames = NameTable<QlogConnectionState>(
         (QlogConnectionState.Attempted, "attempted"),
@@ -830,7 +834,7 @@ public sealed class QlogWriter : IDisposable
         (QlogConnectionState.Closed, "closed"));
 
     private static JsonEncodedText ConnectionStateName(QlogConnectionState state) =>
-        (uint)state < (uint)ConnectionStateNames.Length ? ConnectionStateNames[(int)state] : QlogNames.ValueUnknown;
+        Lookup(ConnectionStateNames, (int)state);
 
     private static readonly JsonEncodedText[] CloseTriggerNames = NameTable<QlogConnectionCloseTrigger>(
         (QlogConnectionCloseTrigger.Clean, "clean"),
@@ -842,7 +846,7 @@ public sealed class QlogWriter : IDisposable
         (QlogConnectionCloseTrigger.Application, "application"));
 
     private static JsonEncodedText CloseTriggerName(QlogConnectionCloseTrigger trigger) =>
-        (uint)trigger < (uint)CloseTriggerNames.Length ? CloseTriggerNames[(int)trigger] : QlogNames.ValueUnknown;
+        Lookup(CloseTriggerNames, (int)trigger);
 
     private static readonly JsonEncodedText[] SentTriggerNames = NameTable<QlogPacketSentTrigger>(
         (QlogPacketSentTrigger.RetransmitReordered, "retransmit_reordered"),
@@ -852,7 +856,7 @@ public sealed class QlogWriter : IDisposable
         (QlogPacketSentTrigger.CcBandwidthProbe, "cc_bandwidth_probe"));
 
     private static JsonEncodedText SentTriggerName(QlogPacketSentTrigger trigger) =>
-        (uint)trigger < (uint)SentTriggerNames.Length ? SentTriggerNames[(int)trigger] : QlogNames.ValueUnknown;
+        Lookup(SentTriggerNames, (int)trigger);
 
     private static readonly JsonEncodedText[] LostTriggerNames = NameTable<QlogPacketLostTrigger>(
         (QlogPacketLostTrigger.ReorderingThreshold, "reordering_threshold"),
@@ -860,7 +864,7 @@ public sealed class QlogWriter : IDisposable
         (QlogPacketLostTrigger.PtoExpired, "pto_expired"));
 
     private static JsonEncodedText LostTriggerName(QlogPacketLostTrigger trigger) =>
-        (uint)trigger < (uint)LostTriggerNames.Length ? LostTriggerNames[(int)trigger] : QlogNames.ValueUnknown;
+        Lookup(LostTriggerNames, (int)trigger);
 
     private static readonly JsonEncodedText[] DropReasonNames = NameTable<QlogPacketDropReason>(
         (QlogPacketDropReason.KeyUnavailable, "key_unavailable"),
@@ -877,7 +881,7 @@ public sealed class QlogWriter : IDisposable
         (QlogPacketDropReason.InvalidInitial, "invalid_initial"));
 
     private static JsonEncodedText DropReasonName(QlogPacketDropReason reason) =>
-        (uint)reason < (uint)DropReasonNames.Length ? DropReasonNames[(int)reason] : QlogNames.ValueUnknown;
+        Lookup(DropReasonNames, (int)reason);
 
     private static readonly JsonEncodedText[] CongestionStateNames = NameTable<CongestionState>(
         (CongestionState.SlowStart, "slow_start"),
@@ -893,7 +897,7 @@ public sealed class QlogWriter : IDisposable
         (CongestionState.ProbeRtt, "probe_rtt"));
 
     private static JsonEncodedText CongestionStateName(CongestionState state) =>
-        (uint)state < (uint)CongestionStateNames.Length ? CongestionStateNames[(int)state] : QlogNames.ValueUnknown;
+        Lookup(CongestionStateNames, (int)state);
 
     /// <summary>Pre-encoded names indexed by enum value; gaps read as "unknown".</summary>
     private static JsonEncodedText[] NameTable<T>(params (T Value, string Name)[] entries) where T : struct, Enum
