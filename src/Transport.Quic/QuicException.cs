@@ -1,6 +1,6 @@
 using Transport.Quic.Connection;
 
-namespace Transport.Quic.Api;
+namespace Transport.Quic;
 
 /// <summary>A QUIC connection or stream failed: carries the error code and who closed.</summary>
 public sealed class QuicException : IOException

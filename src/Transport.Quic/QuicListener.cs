@@ -2,7 +2,7 @@ using System.Net;
 using System.Threading.Channels;
 using Transport.Quic.Endpoint;
 
-namespace Transport.Quic.Api;
+namespace Transport.Quic;
 
 /// <summary>Accepts QUIC connections on one UDP socket (like System.Net.Quic's QuicListener).</summary>
 public sealed class QuicListener : IAsyncDisposable

@@ -1,7 +1,7 @@
 using System.Net;
 using Transport.Quic.Connection;
 
-namespace Transport.Quic.Api;
+namespace Transport.Quic;
 
 /// <summary>Options of <see cref="QuicListener.ListenAsync"/>.</summary>
 public sealed class QuicListenerOptions

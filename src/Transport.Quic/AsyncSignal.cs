@@ -1,4 +1,4 @@
-namespace Transport.Quic.Api;
+namespace Transport.Quic;
 
 /// <summary>A re-armable wake-up: <see cref="Task"/> is completed by <see cref="Set"/>, which arms a fresh one. Touched only under the endpoint's lock.</summary>
 internal sealed class AsyncSignal

@@ -3,7 +3,7 @@ using Transport.Core.Udp;
 using Transport.Quic.Connection;
 using Transport.Quic.Endpoint;
 
-namespace Transport.Quic.Api;
+namespace Transport.Quic;
 
 /// <summary>
 /// Owns one <see cref="QuicEndpoint"/> and a background thread that drains its events under the endpoint's lock and

@@ -1,6 +1,6 @@
 using Transport.Quic.Connection;
 
-namespace Transport.Quic.Api;
+namespace Transport.Quic;
 
 /// <summary>
 /// A QUIC stream as a <see cref="Stream"/> (like System.Net.Quic's QuicStream). Reads wait for data; writes copy into

@@ -4,7 +4,7 @@ using System.Threading.Channels;
 using Transport.Quic.Connection;
 using Transport.Quic.Endpoint;
 
-namespace Transport.Quic.Api;
+namespace Transport.Quic;
 
 /// <summary>A QUIC connection (like System.Net.Quic's QuicConnection): opens and accepts streams, closes with an application code.</summary>
 public sealed class QuicConnection : IAsyncDisposable

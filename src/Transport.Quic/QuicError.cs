@@ -1,4 +1,4 @@
-namespace Transport.Quic.Api;
+namespace Transport.Quic;
 
 /// <summary>What went wrong, as carried by <see cref="QuicException"/>.</summary>
 public enum QuicError

@@ -1,4 +1,4 @@
-namespace Transport.Quic.Api;
+namespace Transport.Quic;
 
 /// <summary>Which side of a stream <see cref="QuicStream.Abort"/> ends.</summary>
 [Flags]
