@@ -11,4 +11,13 @@ public sealed class QuicListenerOptions
 
     /// <summary>Options of each accepted connection; must carry <see cref="ConnectionOptions.ServerTls"/>.</summary>
     public required ConnectionOptions ServerConnectionOptions { get; set; }
+
+    /// <summary>
+    /// Connections whose handshake completed and that wait for <see cref="QuicListener.AcceptConnectionAsync"/>; beyond it
+    /// new clients are refused (or sent a Retry when unvalidated). Default 512.
+    /// </summary>
+    public int AcceptBacklog { get; set; } = 512;
+
+    /// <summary>Received datagrams (RFC 9221) each accepted connection queues for <see cref="QuicConnection.ReceiveDatagramAsync"/> before dropping the oldest. Default 256.</summary>
+    public int DatagramReceiveQueueCapacity { get; set; } = 256;
 }
