@@ -125,7 +125,9 @@ public sealed partial class QuicConnectionCore
         var qlog = _qlog!;
         var rtt = _recovery.Rtt;
         var cc = _recovery.CongestionController;
-        qlog.MetricsUpdated(_now, rtt.MinRtt, rtt.SmoothedRtt, rtt.LatestRtt, rtt.RttVariance, cc.CongestionWindow,
+        // Before the first sample only the initial estimates exist (RFC 9002 §6.2.2): no min_rtt or latest_rtt yet.
+        TimeSpan? minRtt = rtt.HasSample ? rtt.MinRtt : null, latestRtt = rtt.HasSample ? rtt.LatestRtt : null;
+        qlog.MetricsUpdated(_now, minRtt, rtt.SmoothedRtt, latestRtt, rtt.RttVariance, cc.CongestionWindow,
             _recovery.BytesInFlight, ssthresh: null, pacingRateBytesPerSecond: cc.PacingRate > 0 ? cc.PacingRate : null,
             ptoCount: _recovery.PtoCount);
         CongestionState state = cc.State;

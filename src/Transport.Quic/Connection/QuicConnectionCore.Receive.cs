@@ -195,12 +195,12 @@ public sealed partial class QuicConnectionCore
             return;
         }
         if (_phase != ConnectionPhase.Open) return;
+        _statPacketsReceived++; // also the packet whose frames close the connection
         if (_qlog is not null) QlogPacketReceived(level, pn, payload);
         bool ok = ProcessFrames(space, payload, level, out bool ackEliciting);
         if (!ok && _phase != ConnectionPhase.Open) return;
         if (space.IsDiscarded) return;
         space.Tracker.OnPacketReceived(pn, ackEliciting, _now);
-        _statPacketsReceived++;
         ResetIdleTimer(_now);
         _ackElicitingSentSinceReceive = false;
         _lastActivity = _now;
