@@ -151,7 +151,10 @@ public sealed partial class QuicConnectionCore
         {
             // Keys may follow once the ClientHello is processed: keep a few packets (RFC 9001 §5.7, RFC 9000 §5.2).
             if (_tls.EarlyDataStatus is TlsEarlyDataStatus.NotOffered && _peerParameters is null && _pendingZeroRtt.Count < MaxPendingZeroRttPackets)
+            {
                 _pendingZeroRtt.Add((packet.ToArray(), pnOffset));
+                _qlog?.PacketBuffered(_now, Packets.PacketType.ZeroRtt, packet.Length);
+            }
             else
             {
                 DropPacket(Packets.PacketType.ZeroRtt, packet.Length, Qlog.QlogPacketDropReason.KeyUnavailable);
