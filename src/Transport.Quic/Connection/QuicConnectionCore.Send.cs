@@ -233,6 +233,7 @@ public sealed partial class QuicConnectionCore
             }
             // RFC 9001 §4.9.1: a client discards Initial keys when it first sends a Handshake packet.
             if (!IsServer && b.Space.Id == PacketNumberSpace.Handshake) _discardInitialPending = true;
+            if (_qlog is not null) QlogPacketSent(in b, packetLength);
             b = default;
             offset += packetLength;
         }
@@ -520,6 +521,7 @@ public sealed partial class QuicConnectionCore
             _sendGenerationSeen = _oneRtt.SendGeneration;
             _packetsSentInKeyPhase = 0;
             _currentKeyPhaseAcked = false;
+            if (_qlog is not null) QlogKeyGenerations();
         }
     }
 
