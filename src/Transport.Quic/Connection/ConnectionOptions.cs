@@ -87,6 +87,12 @@ public sealed class ConnectionOptions
     public TimeSpan PacingHorizon { get; set; } = TimeSpan.FromMilliseconds(1);
 
     /// <summary>
+    /// Sends disable_active_migration (RFC 9000 §18.2): the peer must not move the connection to another local address.
+    /// A server that sets it still follows a client whose address changed under a NAT (RFC 9000 §9). Default false.
+    /// </summary>
+    public bool DisableActiveMigration { get; set; }
+
+    /// <summary>
     /// Server: makes the address validation token sent to the client with NEW_TOKEN once the handshake completes (RFC 9000
     /// §8.1.3), given the client's address; null (or a null/empty result): no NEW_TOKEN.
     /// </summary>

@@ -21,7 +21,7 @@ public sealed partial class QuicConnectionCore
     {
         try
         {
-            HandleDatagramCore(now, datagram);
+            HandleDatagramCore(now, remote, null, datagram);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -29,12 +29,16 @@ public sealed partial class QuicConnectionCore
         }
     }
 
-    private void HandleDatagramCore(Instant now, ReadOnlySpan<byte> datagram)
+    private void HandleDatagramCore(Instant now, IPEndPoint remote, IPEndPoint? local, ReadOnlySpan<byte> datagram)
     {
         Touch(now);
         if (_phase == ConnectionPhase.Terminated || datagram.IsEmpty) return;
         _statBytesReceived += datagram.Length;
-        _amplificationBytesReceived += datagram.Length;
+        if (!BeginDatagram(remote, local, datagram.Length)) // the path; anti-amplification counts (QuicConnectionCore.Paths.cs)
+        {
+            _statPacketsDropped++;
+            return;
+        }
         if (datagram.Length > _receiveBuffer.Length)
         {
             DropPacket(null, datagram.Length, Qlog.QlogPacketDropReason.DosPrevention);
@@ -154,6 +158,7 @@ public sealed partial class QuicConnectionCore
         }
         int pnOffset = 1 + LocalConnectionId.Length;
         var app = _spaces[2];
+        int sendGenerationBefore = _oneRtt.SendGeneration;
         if (!_oneRtt.TryOpen(packet, pnOffset, app.Tracker.LargestReceived, out long pn, out int headerLength, out int payloadLength))
         {
             DropPacket(PacketType.OneRtt, packet.Length, Qlog.QlogPacketDropReason.PayloadDecryptError);
@@ -170,13 +175,17 @@ public sealed partial class QuicConnectionCore
         if (_oneRtt.ReceiveGeneration != _lastReceiveGeneration)
         {
             // A key update completed (RFC 9001 §6): the previous keys go after about three PTOs.
+            if (!OnReceiveKeyUpdate(pn, peerInitiated: sendGenerationBefore < _oneRtt.ReceiveGeneration)) return true;
             _lastReceiveGeneration = _oneRtt.ReceiveGeneration;
             _statKeyUpdates++;
             _discardPreviousKeysAt = _now + ThreePto();
             if (_qlog is not null) QlogKeyGenerations();
         }
         if (IsServer) DiscardZeroRttReceiveKeys(); // RFC 9001 §4.9.3
+        bool fresh = !app.Tracker.IsDuplicate(pn);
+        _packetNonProbing = false;
         ProcessPayload(app, pn, packet.Slice(headerLength, payloadLength));
+        if (fresh) AfterOneRttPacket(pn); // RFC 9000 §9.3: may move the path
         return true;
     }
 

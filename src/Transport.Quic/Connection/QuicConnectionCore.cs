@@ -267,7 +267,7 @@ public sealed partial class QuicConnectionCore : ITlsHandshakeListener, IDisposa
             ActiveConnectionIdLimit = (ulong)o.ActiveConnectionIdLimit,
             InitialSourceConnectionId = initialLocal.Id,
             MaxDatagramFrameSize = o.MaxDatagramFrameSize is { } d ? (ulong)d : null,
-            DisableActiveMigration = true,
+            DisableActiveMigration = o.DisableActiveMigration,
         };
         if (IsServer)
         {
