@@ -306,6 +306,26 @@ public class ConnectionQlogTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_qlog_file_that_cannot_be_created_is_reported_on_the_connection_and_counted()
+    {
+        string blocker = Path.GetTempFileName(); // a file where the directory should be
+        try
+        {
+            var files = new QlogFileFactory(blocker);
+            using var pair = new ConnectionPair(ConnectionPair.ClientOptions(o => o.Qlog = files), ConnectionPair.ServerOptions());
+            Assert.False(pair.Client.IsQlogEnabled);
+            Assert.NotNull(pair.Client.QlogFailure);
+            Assert.Same(files.LastFailure, pair.Client.QlogFailure);
+            Assert.Equal(1, files.FailureCount);
+            Assert.True(pair.CompleteHandshake());
+        }
+        finally
+        {
+            File.Delete(blocker);
+        }
+    }
+
+    [Fact]
     public void A_retried_connection_is_traced_under_the_clients_first_connection_id_on_both_sides()
     {
         var qlogs = new MemoryQlogFactory();
