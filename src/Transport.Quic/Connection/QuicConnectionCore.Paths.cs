@@ -102,7 +102,7 @@ public sealed partial class QuicConnectionCore
 
     private PathState? FindPath(IPEndPoint remote, IPEndPoint? local)
     {
-        if (_activePath is null) return remote.Equals(RemoteEndPoint) && local is null ? ActivePath : null;
+        if (_activePath is null) return PathState.SameEndPoint(remote, RemoteEndPoint) && local is null ? ActivePath : null;
         foreach (var p in _paths) if (p.Is(remote, local)) return p;
         return null;
     }
@@ -160,7 +160,7 @@ public sealed partial class QuicConnectionCore
         _datagramRemote = remote;
         _datagramLocal = local;
         _datagramLength = length;
-        if (_activePath is null && remote.Equals(RemoteEndPoint) && local is null)
+        if (_activePath is null && PathState.SameEndPoint(remote, RemoteEndPoint) && local is null)
         {
             _datagramPath = null; // the handshake path, not materialized yet
             _amplificationBytesReceived += length;
@@ -177,7 +177,7 @@ public sealed partial class QuicConnectionCore
             _datagramPath.BytesReceived += length;
             return true;
         }
-        if (!IsServer) return remote.Equals(RemoteEndPoint); // RFC 9000 §9: a client discards packets from unknown server addresses
+        if (!IsServer) return PathState.SameEndPoint(remote, RemoteEndPoint); // RFC 9000 §9: a client discards packets from unknown server addresses
         return _handshakeConfirmed; // RFC 9000 §9: before confirmation the server drops packets from a new address
     }
 
@@ -186,7 +186,7 @@ public sealed partial class QuicConnectionCore
     {
         if (_datagramPath is not null) return _datagramPath;
         if (_datagramRemote is null) return null;
-        if (_activePath is null && _datagramRemote.Equals(RemoteEndPoint) && _datagramLocal is null) return _datagramPath = ActivePath;
+        if (_activePath is null && PathState.SameEndPoint(_datagramRemote, RemoteEndPoint) && _datagramLocal is null) return _datagramPath = ActivePath;
         if (!IsServer) return null; // a client answers on its active path when the local address is unknown
         var path = AddPath(_datagramRemote, _datagramLocal);
         if (path is null) return null;

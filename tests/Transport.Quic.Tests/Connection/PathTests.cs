@@ -236,7 +236,15 @@ public class PathTests(ITestOutputHelper output)
 
         var dcidsFromNewLocal = new HashSet<string>();
         TransmitInfo last = default;
-        pair.OnTransmit = (fromClient, info, length) => last = info;
+        int firstProbeLength = 0, firstAnswerLength = 0;
+        bool clientMoved = false;
+        pair.OnTransmit = (fromClient, info, length) =>
+        {
+            last = info;
+            if (fromClient && ClientSecondLocal.Equals(info.Source) && firstProbeLength == 0) firstProbeLength = length;
+            // RFC 9000 §8.2.2: the answer goes back on the path the challenge came from, before the client moved.
+            if (!fromClient && info.Destination.Equals(ClientSecondLocal) && !clientMoved && firstAnswerLength == 0) firstAnswerLength = length;
+        };
         pair.Rewrite = (fromClient, bytes) =>
         {
             if (fromClient && ClientSecondLocal.Equals(last.Source) && (bytes[0] & 0x80) == 0)
@@ -245,8 +253,11 @@ public class PathTests(ITestOutputHelper output)
         };
 
         Assert.True(pair.Client.TryMigrate(ClientSecondLocal));
-        Assert.True(pair.RunUntil(() => HasEvent(pair.ClientEvents, ConnectionEventKind.PathMigrated), 100_000));
+        Assert.True(pair.RunUntil(() => clientMoved = HasEvent(pair.ClientEvents, ConnectionEventKind.PathMigrated), 100_000));
         Assert.Equal(ClientSecondLocal, pair.Client.LocalEndPoint);
+        Assert.True(firstProbeLength >= 1200, $"the PATH_CHALLENGE datagram is expanded to 1200 bytes (RFC 9000 §8.2.1), got {firstProbeLength}");
+        Assert.True(firstAnswerLength >= 1200, $"the PATH_RESPONSE datagram goes to the probing address, expanded (RFC 9000 §8.2.2), got {firstAnswerLength}");
+        Assert.Equal(ConnectionPair.ClientAddress, pair.Server.RemoteEndPoint); // probing packets do not move the server (RFC 9000 §9.1)
         Assert.NotEqual(oldDcid, pair.Client.RemoteConnectionId);
 
         var app = new TransferApp(pair, bytesPerStream: 256 << 10);
