@@ -340,3 +340,75 @@ internal static class PathTestExtensions
         return false;
     }
 }
+
+/// <summary>Rebinding under loss, in both transfer directions, at varied instants: everything arrives, nothing hangs.</summary>
+public class PathRebindingScenarioTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData(1, 0.0, 150, false, false)]
+    [InlineData(2, 0.01, 300, true, false)]
+    [InlineData(3, 0.02, 80, false, true)]
+    [InlineData(4, 0.03, 400, true, true)]
+    [InlineData(5, 0.01, 40, false, false)]
+    [InlineData(6, 0.02, 250, true, true)]
+    public void Download_under_loss_survives_a_rebinding(int seed, double loss, int rebindAfterMs, bool newAddress, bool twice)
+    {
+        var first = newAddress ? new IPEndPoint(IPAddress.Parse("192.0.2.9"), 40000) : new IPEndPoint(IPAddress.Parse("10.0.0.1"), 50007);
+        var second = new IPEndPoint(IPAddress.Parse("10.0.0.1"), 50009);
+        Instant start = Instant.FromMilliseconds(4_000); // after the handshake, even with a lost flight (RFC 9000 §9: no migration before confirmation)
+        var link = new LinkConditions { Delay = TimeSpan.FromMilliseconds(15), LossRate = loss, BandwidthBitsPerSecond = 30_000_000, QueueCapacityPackets = 500 };
+        AddressRebind[] rebinds = twice
+            ? [new(start + TimeSpan.FromMilliseconds(rebindAfterMs), first), new(start + TimeSpan.FromMilliseconds(rebindAfterMs + 150), second)]
+            : [new(start + TimeSpan.FromMilliseconds(rebindAfterMs), first)];
+        // A client whose replies stop arriving says nothing on its own: a keep-alive PING is what reveals its new
+        // address to the server when the rebinding happens while it only receives.
+        using var pair = new ConnectionPair(ConnectionPair.ClientOptions(o => o.KeepAliveInterval = TimeSpan.FromMilliseconds(200)),
+            ConnectionPair.ServerOptions(), link with { Rebinds = rebinds }, seed, serverToClient: link);
+        Assert.True(pair.CompleteHandshake());
+        Assert.True(pair.Now < start);
+        pair.RunFor(start - pair.Now);
+
+        // The client asks; the server answers with a large body (the client mostly sends small ACK-only packets).
+        const int Body = 1 << 20;
+        long received = 0;
+        bool fin = false, wrong = false;
+        var read = new byte[65536];
+        var body = new byte[Body];
+        for (int i = 0; i < Body; i++) body[i] = (byte)(i * 7 + (i >> 9));
+        long total = 0, sentToUnvalidated = 0;
+        pair.OnTransmit = (fromClient, info, length) =>
+        {
+            if (!fromClient && pair.Server.IsActivePathValidating && info.Destination.Equals(pair.Server.RemoteEndPoint)) sentToUnvalidated += length;
+        };
+        pair.OnEvent = (p, isClient, e) =>
+        {
+            if (!isClient && e.Kind == ConnectionEventKind.StreamOpened)
+            {
+                p.Server.WriteStream(e.StreamId, body, fin: true);
+            }
+            else if (isClient && e.Kind == ConnectionEventKind.StreamReadable)
+            {
+                while (true)
+                {
+                    int n = p.Client.ReadStream(e.StreamId, read, out bool finished);
+                    for (int i = 0; i < n; i++) wrong |= read[i] != body[total + i];
+                    total += n;
+                    received += n;
+                    fin |= finished;
+                    if (n == 0 || finished) break;
+                }
+            }
+        };
+        Assert.True(pair.Client.TryOpenStream(true, out long id));
+        pair.Client.WriteStream(id, "GET /"u8, fin: true);
+        bool done = pair.RunUntil(() => fin || pair.Client.IsClosed || pair.Server.IsClosed, 2_000_000);
+        output.WriteLine($"seed {seed}: done {done} at {pair.Now}, server at {pair.Server.RemoteEndPoint}, migrations {pair.Server.PathMigrationCount}, failures {pair.Server.PathValidationFailureCount}, resets {pair.Server.PathCongestionResetCount}, sent while validating {sentToUnvalidated}, received {received}\n client {pair.Client.GetStatistics()}\n server {pair.Server.GetStatistics()}");
+        Assert.True(done && fin, "the download must finish");
+        Assert.False(wrong);
+        Assert.Equal(Body, received);
+        Assert.False(pair.Client.IsClosed);
+        Assert.True(pair.Server.PathMigrationCount >= 1);
+        Assert.Equal(twice ? second : first, pair.Server.RemoteEndPoint);
+        Assert.False(pair.AmplificationViolated);
+    }
+}
