@@ -301,6 +301,7 @@ public sealed partial class QuicConnectionCore
                 if (!OnlyPortChanged(previous, path)) ResetCongestionState(); // RFC 9000 §9.4
                 _fallbackPath = null;
                 RemovePath(previous);
+                QueueNewToken(); // RFC 9000 §9.3: a token for the client's new address
             }
             return;
         }

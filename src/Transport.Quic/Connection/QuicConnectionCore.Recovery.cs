@@ -87,9 +87,6 @@ public sealed partial class QuicConnectionCore
                         TryReleaseStream(s);
                     }
                     break;
-                case SentFrameKind.NewToken:
-                    _newTokenPending = _newTokenToSend is not null;
-                    break;
                 case SentFrameKind.ResetStream:
                     if (_streams.TryGetValue(f.StreamId, out var rs))
                     {
@@ -179,6 +176,9 @@ public sealed partial class QuicConnectionCore
                     break;
                 case SentFrameKind.HandshakeDone:
                     _handshakeDonePending = true;
+                    break;
+                case SentFrameKind.NewToken:
+                    _newTokenPending = _newTokenToSend is not null; // lost: send the (latest) token again
                     break;
             }
         }

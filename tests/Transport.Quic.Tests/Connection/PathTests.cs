@@ -138,6 +138,24 @@ public class PathTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void After_validating_a_new_client_address_the_server_sends_one_new_token_for_it()
+    {
+        var asked = new List<IPEndPoint>();
+        using var pair = RebindingPair(ReboundAddress, TimeSpan.FromMilliseconds(300),
+            server: o => o.NewTokenProvider = ep => { asked.Add(ep); return [1, 2, 3, (byte)asked.Count]; });
+        Assert.True(pair.CompleteHandshake());
+        var app = new TransferApp(pair, bytesPerStream: 2 << 20);
+        app.OpenStreams(1);
+        Assert.True(pair.RunUntil(() => app.IsComplete || app.Errors.Count > 0));
+        Assert.Empty(app.Errors);
+        pair.RunFor(TimeSpan.FromSeconds(1));
+        Assert.Equal([ConnectionPair.ClientAddress, ReboundAddress], asked);
+        var tokens = pair.ClientEvents.FindAll(e => e.Kind == ConnectionEventKind.NewTokenReceived);
+        Assert.Equal(2, tokens.Count); // each sent until acknowledged, not again
+        Assert.Equal(new byte[] { 1, 2, 3, 2 }, pair.Client.ReceivedToken);
+    }
+
+    [Fact]
     public void A_spoofed_copy_of_an_older_packet_from_a_new_address_does_not_move_the_path()
     {
         using var pair = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions(), Link);
