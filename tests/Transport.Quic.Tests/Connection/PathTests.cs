@@ -33,6 +33,7 @@ public class PathTests(ITestOutputHelper output)
     {
         using var pair = RebindingPair(newAddress, TimeSpan.FromMilliseconds(300), server: server);
         Assert.True(pair.CompleteHandshake());
+        var dcidBefore = pair.Server.RemoteConnectionId;
 
         long receivedFromNew = 0, sentToNew = 0;
         bool validated = false, firstCarriedChallenge = false, sawFirst = false;
@@ -77,6 +78,9 @@ public class PathTests(ITestOutputHelper output)
         Assert.True(sentToNew <= 3 * receivedFromNew, $"sent {sentToNew} > 3 x {receivedFromNew} to an unvalidated address (RFC 9000 §9.3.1)");
         Assert.Equal(0, pair.Server.PathValidationFailureCount);
         Assert.True(HasEvent(pair.ServerEvents, ConnectionEventKind.PathMigrated));
+        // RFC 9000 §9.5: the client had supplied spare connection IDs, so the new path uses a new one and the old is retired.
+        Assert.NotEqual(dcidBefore, pair.Server.RemoteConnectionId);
+        Assert.Contains(pair.ClientEvents, e => e.Kind == ConnectionEventKind.ConnectionIdRetired && e.ConnectionId.Equals(dcidBefore));
     }
 
     [Fact]
@@ -188,6 +192,44 @@ public class PathTests(ITestOutputHelper output)
         Assert.Equal(0, pair.Server.PathMigrationCount);
         Assert.Equal(0, sentToSpoofed);
         Assert.Empty(app.Errors);
+    }
+
+    [Fact]
+    public void A_forwarded_copy_that_wins_the_race_moves_the_path_only_until_the_real_peer_speaks_again()
+    {
+        // RFC 9000 §9.3.2: an on-path attacker forwards a copy of the newest packet from a spoofed address, ahead of the
+        // original (the spoofed link has no delay). The server follows it, but sends at most 3x to the unvalidated
+        // address, and goes back to the validated one (without validating it again) at the peer's next packet.
+        using var pair = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions(), Link);
+        Assert.True(pair.CompleteHandshake());
+        Instant armAt = pair.Now + TimeSpan.FromMilliseconds(50);
+        bool injected = false;
+        pair.Rewrite = (fromClient, bytes) =>
+        {
+            if (fromClient && !injected && pair.Now >= armAt && (bytes[0] & 0x80) == 0)
+            {
+                injected = true;
+                pair.Simulator.Send(pair.Now, Spoofed, ConnectionPair.ServerAddress, bytes);
+            }
+            return bytes;
+        };
+        long sentToSpoofed = 0, receivedFromSpoofed = 0;
+        pair.OnDeliver = (source, destination, length) => { if (source.Equals(Spoofed)) receivedFromSpoofed += length; };
+        pair.OnTransmit = (fromClient, info, length) => { if (!fromClient && info.Destination.Equals(Spoofed)) sentToSpoofed += length; };
+        var app = new TransferApp(pair, bytesPerStream: 1 << 20);
+        app.OpenStreams(1);
+        Assert.True(pair.RunUntil(() => app.IsComplete || app.Errors.Count > 0));
+        pair.RunFor(TimeSpan.FromSeconds(2)); // past any validation deadline
+        output.WriteLine($"sent {sentToSpoofed} B to the spoofed address, received {receivedFromSpoofed} B; migrations {pair.Server.PathMigrationCount}");
+        Assert.Empty(app.Errors);
+        Assert.True(injected);
+        Assert.True(pair.Server.PathMigrationCount >= 2);
+        Assert.Equal(ConnectionPair.ClientAddress, pair.Server.RemoteEndPoint);
+        Assert.True(sentToSpoofed > 0);
+        Assert.True(sentToSpoofed <= 3 * receivedFromSpoofed, $"sent {sentToSpoofed} > 3 x {receivedFromSpoofed}");
+        Assert.Equal(0, pair.Server.PathCongestionResetCount);
+        Assert.Equal(0, pair.Server.PathValidationFailureCount);
+        Assert.False(pair.Server.IsActivePathValidating);
     }
 
     [Fact]
