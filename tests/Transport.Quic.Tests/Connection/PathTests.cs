@@ -472,3 +472,27 @@ public class PathRebindingScenarioTests(ITestOutputHelper output)
         Assert.False(pair.AmplificationViolated);
     }
 }
+
+/// <summary>KEY_UPDATE_ERROR (RFC 9001 §6.2) never fires for peers that wait for an acknowledgment between updates.</summary>
+public class KeyUpdateErrorTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void Frequent_legitimate_key_updates_under_loss_and_reordering_are_accepted(int seed)
+    {
+        using var pair = new ConnectionPair(
+            ConnectionPair.ClientOptions(o => o.KeyUpdateIntervalPackets = 25),
+            ConnectionPair.ServerOptions(o => o.KeyUpdateIntervalPackets = 40),
+            new LinkConditions { Delay = TimeSpan.FromMilliseconds(10), LossRate = 0.01, ReorderRate = 0.03, ReorderDelay = TimeSpan.FromMilliseconds(4) }, seed);
+        Assert.True(pair.CompleteHandshake());
+        var app = new TransferApp(pair, 256 << 10);
+        app.OpenStreams(2);
+        Assert.True(pair.RunUntil(() => app.IsComplete || app.Errors.Count > 0));
+        Assert.Empty(app.Errors);
+        Assert.True(pair.Client.GetStatistics().KeyUpdates >= 3);
+        Assert.True(pair.Server.GetStatistics().KeyUpdates >= 3);
+    }
+}
