@@ -439,15 +439,18 @@ public sealed partial class QuicConnectionCore
         var app = _spaces[2];
         if (path != _activePath && !_cids.IsPeerActive(path.DestinationSequence))
         {
-            // Its connection ID was retired meanwhile (retire_prior_to): take another, or give the path up.
-            if (!TryTakeUnusedPeerId(out var spare))
+            // A new path (or its ID was retired meanwhile): an unused peer ID (RFC 9000 §9.5); with none left, the
+            // current one, as for a NAT rebinding, rather than leave a challenge unanswered.
+            if (TryTakeUnusedPeerId(out var spare))
             {
-                path.StopValidation();
-                path.PendingResponses.Clear();
-                return 0;
+                path.DestinationConnectionId = spare.Id;
+                path.DestinationSequence = spare.Sequence;
             }
-            path.DestinationConnectionId = spare.Id;
-            path.DestinationSequence = spare.Sequence;
+            else
+            {
+                path.DestinationConnectionId = _cids.Current;
+                path.DestinationSequence = _cids.CurrentSequence;
+            }
         }
         ConnectionId dcid = path == _activePath ? _cids.Current : path.DestinationConnectionId;
         long pn = app.NextPacketNumber;
