@@ -91,9 +91,6 @@ public sealed partial class QuicConnectionCore
                         TryReleaseStream(s);
                     }
                     break;
-                case SentFrameKind.NewToken:
-                    _newTokenPending = _newTokenToSend is not null;
-                    break;
                 case SentFrameKind.ResetStream:
                     if (_streams.TryGetValue(f.StreamId, out var rs))
                     {
@@ -183,6 +180,9 @@ public sealed partial class QuicConnectionCore
                     break;
                 case SentFrameKind.HandshakeDone:
                     _handshakeDonePending = true;
+                    break;
+                case SentFrameKind.NewToken:
+                    _newTokenPending = _newTokenToSend is not null; // lost: send the (latest) token again
                     break;
             }
         }
