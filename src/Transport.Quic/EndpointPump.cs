@@ -12,6 +12,7 @@ namespace Transport.Quic;
 internal sealed class EndpointPump : IDisposable
 {
     private readonly Dictionary<QuicConnectionCore, QuicConnection> _connections = new();
+    private readonly Dictionary<QuicConnectionCore, List<ConnectionEvent>> _beforeAccept = new();
     private readonly Thread _thread;
     private volatile bool _stopping;
 
@@ -35,7 +36,13 @@ internal sealed class EndpointPump : IDisposable
     });
 
     /// <summary>Registers the API object of <paramref name="core"/> (under the lock).</summary>
-    public void Register(QuicConnectionCore core, QuicConnection connection) => _connections[core] = connection;
+    public void Register(QuicConnectionCore core, QuicConnection connection)
+    {
+        _connections[core] = connection;
+        // Streams the client opened in 0-RTT (RFC 9000 §7.4.1) were announced before the handshake completed.
+        if (_beforeAccept.Remove(core, out var early))
+            foreach (var e in early) connection.OnEvent(e);
+    }
 
     public void Unregister(QuicConnectionCore core) => _connections.Remove(core);
 
@@ -46,6 +53,12 @@ internal sealed class EndpointPump : IDisposable
         {
             if (e.Kind == ConnectionEventKind.HandshakeCompleted && connection.IsServer) AcceptHandler?.Invoke(core);
             if (_connections.TryGetValue(connection, out var api)) api.OnEvent(e);
+            else if (connection.IsServer && e.Kind is ConnectionEventKind.StreamOpened or ConnectionEventKind.StreamReset or ConnectionEventKind.StreamStopSending or ConnectionEventKind.DatagramReceived)
+            {
+                if (!_beforeAccept.TryGetValue(connection, out var list)) _beforeAccept[connection] = list = new();
+                list.Add(e); // kept for Register, when the listener accepts the connection
+            }
+            else if (e.Kind == ConnectionEventKind.Terminated) _beforeAccept.Remove(connection);
         }
     }
 

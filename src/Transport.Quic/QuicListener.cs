@@ -12,7 +12,7 @@ public sealed class QuicListener : IAsyncDisposable
 
     private QuicListener(QuicListenerOptions options)
     {
-        _pump = new EndpointPump(new QuicEndpointOptions { ServerConnectionOptions = options.ServerConnectionOptions }, options.ListenEndPoint);
+        _pump = new EndpointPump(new QuicEndpointOptions { ServerConnectionOptions = options.ServerConnectionOptions, Admission = options.Admission }, options.ListenEndPoint);
         _pump.AcceptHandler = OnAcceptable;
         LocalEndPoint = _pump.Endpoint.LocalEndPoint;
     }

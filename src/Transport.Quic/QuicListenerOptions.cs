@@ -11,4 +11,7 @@ public sealed class QuicListenerOptions
 
     /// <summary>Options of each accepted connection; must carry <see cref="ConnectionOptions.ServerTls"/>.</summary>
     public required ConnectionOptions ServerConnectionOptions { get; set; }
+
+    /// <summary>Admission and Retry policy for new clients (RFC 9000 §8.1.2); null: the endpoint's defaults (Retry only when busy).</summary>
+    public Transport.Quic.Endpoint.HandshakeAdmissionOptions? Admission { get; set; }
 }

@@ -5,6 +5,7 @@ using Transport.Interop.Hq;
 using Transport.Interop.Http3;
 using Transport.Quic;
 using Transport.Quic.Connection;
+using Transport.Quic.Endpoint;
 using Transport.Quic.Tls;
 
 namespace Transport.Interop.Endpoint;
@@ -92,6 +93,7 @@ public sealed class InteropServer : IAsyncDisposable
         {
             ListenEndPoint = new IPEndPoint(config.ListenAddress, config.Port),
             ServerConnectionOptions = CreateConnectionOptions(config, testCase),
+            Admission = testCase.Retry ? new HandshakeAdmissionOptions { RetryMode = RetryMode.Always } : null,
         }, cancellationToken).ConfigureAwait(false);
         return new InteropServer(listener, root, log);
     }
