@@ -13,11 +13,12 @@ namespace Transport.Interop.Tests.Ours;
 public sealed class Ngtcp2ClientVsOurServerTests(OursFixture fixture)
 {
     /// <summary>Runs the pairing in <paramref name="run"/> (the caller keeps it until it has read the logs).</summary>
-    private async Task<Ngtcp2InteropClientResult> RunAsync(PeerTestDirectory run, string testCase, IReadOnlyList<string> files, string? serverTestCase = null)
+    private async Task<Ngtcp2InteropClientResult> RunAsync(PeerTestDirectory run, string testCase, IReadOnlyList<string> files, string? serverTestCase = null,
+        string? certs = null)
     {
         var serverLog = new StringWriter();
         Ngtcp2InteropClientResult result;
-        await using (InteropServer server = await OursHarness.StartServerAsync(fixture, serverTestCase ?? testCase, log: TextWriter.Synchronized(serverLog)))
+        await using (InteropServer server = await OursHarness.StartServerAsync(fixture, serverTestCase ?? testCase, log: TextWriter.Synchronized(serverLog), certs: certs))
         {
             result = await OursHarness.RunNgtcp2ClientAsync(testCase, files, server.LocalEndPoint.Port, run);
         }
@@ -106,5 +107,17 @@ public sealed class Ngtcp2ClientVsOurServerTests(OursFixture fixture)
         Ngtcp2Log log = r.Runs[0].ReadLog();
         Assert.True(log.SentKeyPhaseOnePackets > 0, "gtlsclient never sent Key Phase 1");
         Assert.True(log.ReceivedKeyPhaseOnePackets > 0, "our server never answered in Key Phase 1");
+    }
+
+    /// <summary>amplificationlimit's certificates: a 9-certificate chain, so the server's first flight exceeds 3x the client's Initial (RFC 9000 §8.1).</summary>
+    [RequiresNgtcp2Fact(Timeout = OursHarness.TestTimeout)]
+    public async Task Long_certificate_chain_within_the_amplification_limit()
+    {
+        using var run = new PeerTestDirectory("nc-amplification");
+        using TestCertificates chain = TestCertificates.Create(run.Sub("certs9"), chainLength: 9);
+        Ngtcp2InteropClientResult r = await RunAsync(run, "transfer", [fixture.OneMegabyte], certs: chain.Directory);
+        Ngtcp2Log log = r.Runs[0].ReadLog();
+        long chainBytes = chain.Chain.Cast<System.Security.Cryptography.X509Certificates.X509Certificate2>().Sum(c => (long)c.RawData.Length);
+        Assert.True(log.ReceivedHandshakeCryptoBytes > chainBytes, $"{log.ReceivedHandshakeCryptoBytes} Handshake CRYPTO bytes for a {chainBytes}-byte chain");
     }
 }

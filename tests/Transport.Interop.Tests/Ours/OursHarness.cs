@@ -16,12 +16,13 @@ internal static class OursHarness
     public static IReadOnlyList<string> Urls(IEnumerable<string> names) => names.Select(n => "https://server4:443/" + n).ToList();
 
     /// <summary>Our server on 127.0.0.1 (free port) serving the fixture's web root.</summary>
-    public static Task<InteropServer> StartServerAsync(OursFixture fixture, string testCase, string? keyLog = null, TextWriter? log = null)
+    public static Task<InteropServer> StartServerAsync(OursFixture fixture, string testCase, string? keyLog = null, TextWriter? log = null,
+        string? certs = null)
     {
         InteropTestCase tc = InteropTestCase.ForServer(testCase) ?? throw new ArgumentException($"server does not support {testCase}");
         var config = new EndpointConfig
         {
-            Role = "server", TestCase = testCase, Www = fixture.Www.Root, Certs = fixture.Certificates.Directory,
+            Role = "server", TestCase = testCase, Www = fixture.Www.Root, Certs = certs ?? fixture.Certificates.Directory,
             Port = 0, ListenAddress = IPAddress.Loopback, KeyLogFile = keyLog,
         };
         return InteropServer.StartAsync(config, tc, log);
