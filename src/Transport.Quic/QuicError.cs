@@ -17,4 +17,9 @@ public enum QuicError
     StreamStopped,
     /// <summary>This side aborted the stream or connection before the operation could complete.</summary>
     OperationAborted,
+    /// <summary>
+    /// The handshake failed: a transport error closed the connection before the handshake completed. A TLS alert
+    /// arrives as CRYPTO_ERROR 0x0100 + alert (RFC 9001 §4.8), see <see cref="QuicException.TlsAlert"/>.
+    /// </summary>
+    HandshakeFailed,
 }

@@ -12,6 +12,15 @@ public sealed class QuicListenerOptions
     /// <summary>Options of each accepted connection; must carry <see cref="ConnectionOptions.ServerTls"/>.</summary>
     public required ConnectionOptions ServerConnectionOptions { get; set; }
 
-    /// <summary>Admission and Retry policy for new clients (RFC 9000 §8.1.2); null: the endpoint's defaults (Retry only when busy).</summary>
-    public Transport.Quic.Endpoint.HandshakeAdmissionOptions? Admission { get; set; }
+    /// <summary>
+    /// Connections whose handshake completed and that wait for <see cref="QuicListener.AcceptConnectionAsync"/>; beyond it
+    /// new clients are refused (or sent a Retry when unvalidated). Default 512.
+    /// </summary>
+    public int AcceptBacklog { get; set; } = 512;
+
+    /// <summary>When new clients without a valid token get a Retry (RFC 9000 §8.1.2). Default <see cref="Endpoint.RetryMode.WhenBusy"/>.</summary>
+    public Endpoint.RetryMode RetryMode { get; set; } = Endpoint.RetryMode.WhenBusy;
+
+    /// <summary>Received datagrams (RFC 9221) each accepted connection queues for <see cref="QuicConnection.ReceiveDatagramAsync"/> before dropping the oldest. Default 256.</summary>
+    public int DatagramReceiveQueueCapacity { get; set; } = 256;
 }

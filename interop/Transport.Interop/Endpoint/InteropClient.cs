@@ -117,6 +117,7 @@ public static class InteropClient
         {
             RemoteEndPoint = remote,
             ConnectionOptions = CreateConnectionOptions(config, testCase, alpn, host, ticket),
+            AllowEarlyData = ticket is not null && testCase.EarlyData, // requests leave in 0-RTT (RFC 9001 §4.6.1)
         }, cancellationToken).ConfigureAwait(false);
         log.WriteLine($"client: connected to {remote} in {started.Elapsed.TotalMilliseconds:F0} ms{(ticket is null ? "" : " (resuming)")}");
         var h3 = new QuicH3Connection(connection);
@@ -142,19 +143,21 @@ public static class InteropClient
             ok = false;
             log.WriteLine($"client: {r.Url} failed: {r.Error}");
         }
-        log.WriteLine($"client: {results.Count(r => r.Success)}/{results.Length} file(s) in {started.Elapsed.TotalMilliseconds:F0} ms");
+        log.WriteLine($"client: {results.Count(r => r.Success)}/{results.Length} file(s) in {started.Elapsed.TotalMilliseconds:F0} ms"
+            + (ticket is not null && testCase.EarlyData ? $", early data {connection.EarlyDataStatus}" : ""));
         return ok ? new Fetched(waitForTicket ? ticket : null) : null;
     }
 
     private static async Task<TlsSessionTicket?> WaitForTicketAsync(QuicConnection connection, CancellationToken cancellationToken)
     {
-        var waited = Stopwatch.StartNew();
-        while (waited.Elapsed < TicketWait)
+        try
         {
-            if (QuicApiAccess.SessionTicket(connection) is { } t) return t;
-            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+            return await connection.WaitForSessionTicketAsync(cancellationToken).AsTask().WaitAsync(TicketWait, cancellationToken).ConfigureAwait(false);
         }
-        return null;
+        catch (Exception e) when (e is TimeoutException or QuicException)
+        {
+            return null;
+        }
     }
 
     /// <summary>

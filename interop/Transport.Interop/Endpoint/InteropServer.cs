@@ -93,7 +93,7 @@ public sealed class InteropServer : IAsyncDisposable
         {
             ListenEndPoint = new IPEndPoint(config.ListenAddress, config.Port),
             ServerConnectionOptions = CreateConnectionOptions(config, testCase),
-            Admission = testCase.Retry ? new HandshakeAdmissionOptions { RetryMode = RetryMode.Always } : null,
+            RetryMode = testCase.Retry ? RetryMode.Always : RetryMode.WhenBusy,
         }, cancellationToken).ConfigureAwait(false);
         return new InteropServer(listener, root, log);
     }
@@ -120,7 +120,7 @@ public sealed class InteropServer : IAsyncDisposable
 
     private async Task ServeAsync(QuicConnection connection)
     {
-        string alpn = QuicApiAccess.NegotiatedAlpn(connection);
+        string alpn = connection.NegotiatedApplicationProtocol.ToString();
         _log?.WriteLine($"server: connection from {connection.RemoteEndPoint}, ALPN {alpn}");
         var h3 = new QuicH3Connection(connection);
         try

@@ -102,4 +102,14 @@ public sealed class OurClientVsNgtcp2ServerTests(OursFixture fixture)
         Assert.True(server.ReceivedKeyPhaseOnePackets > 0, "the server never received Key Phase 1 from our client");
         Assert.True(server.SentKeyPhaseOnePackets > 0, "the server never answered in Key Phase 1");
     }
+
+    [RequiresNgtcp2Fact(Timeout = OursHarness.TestTimeout)]
+    public async Task ZeroRtt_requests_leave_in_early_data()
+    {
+        (Ngtcp2Log server, string clientLog, _) = await RunAsync("zerortt", fixture.ZeroRtt, "oc-0rtt");
+        Assert.Contains("early data Accepted", clientLog);
+        // The 39 requests of the second connection (HEADERS on request streams) plus control/QPACK stream bytes.
+        Assert.True(server.ReceivedZeroRttStreamFrames >= fixture.ZeroRtt.Count - 1,
+            $"gtlsserver decrypted only {server.ReceivedZeroRttStreamFrames} STREAM frames in 0-RTT\n{clientLog}");
+    }
 }

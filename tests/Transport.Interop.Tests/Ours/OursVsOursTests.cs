@@ -70,6 +70,16 @@ public sealed class OursVsOursTests(OursFixture fixture)
         Assert.Equal(5, multi);
     }
 
+    [Theory(Timeout = OursHarness.TestTimeout)]
+    [InlineData("hq-interop")]
+    [InlineData("h3")]
+    public async Task ZeroRtt(string alpn)
+    {
+        (string log, _, int connections) = await RunAsync("zerortt", fixture.ZeroRtt, alpn, "oo-0rtt");
+        Assert.Equal(2, connections);
+        Assert.Contains("early data Accepted", log);
+    }
+
     [Fact(Timeout = OursHarness.TestTimeout)]
     public async Task Key_log_has_the_secrets_the_runner_needs()
     {
