@@ -80,6 +80,15 @@ public sealed class OursVsOursTests(OursFixture fixture)
         Assert.Contains("early data Accepted", log);
     }
 
+    /// <summary>The runner's sim waits for the server with wait-for-it-quic: a VN reply to version 0x57414954 with empty CIDs.</summary>
+    [Fact(Timeout = OursHarness.TestTimeout)]
+    public async Task Server_answers_the_runners_version_negotiation_probe()
+    {
+        await using InteropServer server = await OursHarness.StartServerAsync(fixture, "handshake");
+        Assert.True(await Transport.Interop.Peers.VersionNegotiationProbe.WaitAsync(
+            new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, server.LocalEndPoint.Port), TimeSpan.FromSeconds(5)));
+    }
+
     [Fact(Timeout = OursHarness.TestTimeout)]
     public async Task Key_log_has_the_secrets_the_runner_needs()
     {
