@@ -90,6 +90,22 @@ public sealed class OursVsOursTests(OursFixture fixture)
     }
 
     [Fact(Timeout = OursHarness.TestTimeout)]
+    public async Task Qlogdir_gets_a_trace_from_each_side()
+    {
+        using var run = new PeerTestDirectory("oo-qlog");
+        string qlog = run.Sub("qlog"), downloads = run.Sub("downloads");
+        await using (InteropServer server = await OursHarness.StartServerAsync(fixture, "handshake", qlogDirectory: qlog))
+        {
+            (int exit, string log, _) = await OursHarness.RunClientAsync("handshake", [fixture.OneKilobyte], server.LocalEndPoint, downloads,
+                qlogDirectory: qlog);
+            Assert.True(exit == 0, log);
+        }
+        string[] traces = Directory.GetFiles(qlog);
+        Assert.True(traces.Length >= 2, $"qlog files: {string.Join(", ", traces.Select(Path.GetFileName))}");
+        Assert.All(traces, t => Assert.Contains("packet_sent", File.ReadAllText(t)));
+    }
+
+    [Fact(Timeout = OursHarness.TestTimeout)]
     public async Task Key_log_has_the_secrets_the_runner_needs()
     {
         using var run = new PeerTestDirectory("oo-keylog");
