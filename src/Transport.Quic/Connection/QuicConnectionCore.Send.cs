@@ -517,6 +517,9 @@ public sealed partial class QuicConnectionCore
             _currentKeyPhaseAcked = false;
         }
         if (!_handshakeConfirmed || !_currentKeyPhaseAcked || _oneRtt.IsKeyUpdatePending) return;
+        // RFC 9001 §6.5: after the acknowledgment that confirms the previous update, wait three PTOs: the peer may still
+        // hold the old keys in the slot the next phase needs (ngtcp2 drops such packets: "new key is not available").
+        if (_oneRtt.SendGeneration > 0 && _now < _currentKeyPhaseAckedAt + ThreePto()) return;
         long interval = _options.KeyUpdateIntervalPackets;
         bool due = (interval > 0 && _packetsSentInKeyPhase >= interval)
             || _oneRtt.EncryptedPackets >= AeadLimits.ConfidentialityLimit(_oneRtt.CipherSuite) / 4 * 3; // RFC 9001 §6.6
