@@ -21,11 +21,19 @@ public sealed class CellRunner
 
     /// <summary>A runner for <paramref name="pair"/>; <paramref name="tsharkAvailable"/> false = files-only checks.</summary>
     public CellRunner(MatrixPair pair, bool tsharkAvailable)
+        : this(pair, MatrixEndpoint.For(pair?.Client ?? default), MatrixEndpoint.For(pair?.Server ?? default), tsharkAvailable)
+    {
+    }
+
+    /// <summary>A runner with explicit endpoint drivers (tests use stand-ins).</summary>
+    public CellRunner(MatrixPair pair, MatrixEndpoint client, MatrixEndpoint server, bool tsharkAvailable)
     {
         ArgumentNullException.ThrowIfNull(pair);
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(server);
         Pair = pair;
-        _client = MatrixEndpoint.For(pair.Client);
-        _server = MatrixEndpoint.For(pair.Server);
+        _client = client;
+        _server = server;
         _tsharkAvailable = tsharkAvailable;
     }
 
@@ -46,12 +54,14 @@ public sealed class CellRunner
         if (unavailable is not null) return Result(CellOutcome.Unavailable, unavailable);
 
         var goodputs = new List<double>();
+        string note = "";
         for (int rep = 1; rep <= test.Repetitions; rep++)
         {
             string dir = test.Repetitions == 1 ? cellDirectory : Path.Combine(cellDirectory, "run" + rep.ToString(CultureInfo.InvariantCulture));
             (CellOutcome outcome, string reason, CheckContext? context) = await RunOnceAsync(test, quick, seed + rep - 1, dir, cancellationToken).ConfigureAwait(false);
             if (outcome != CellOutcome.Passed)
                 return Result(outcome, test.Repetitions == 1 ? reason : $"run {rep}/{test.Repetitions}: {reason}");
+            note = reason;
             if (test.Name is "goodput" or "crosstraffic" && context is not null)
             {
                 long bytes = test.SizesFor(quick).Sum(s => (long)s);
@@ -65,7 +75,7 @@ public sealed class CellRunner
             double sd = Math.Sqrt(goodputs.Sum(g => (g - mean) * (g - mean)) / goodputs.Count);
             return Result(CellOutcome.Passed, $"{mean:0} ± {sd:0} kbps");
         }
-        return Result(CellOutcome.Passed, "");
+        return Result(CellOutcome.Passed, note);
     }
 
     private async Task<(CellOutcome, string, CheckContext?)> RunOnceAsync(MatrixTestCase test, bool quick, int seed, string dir, CancellationToken cancellationToken)
@@ -130,6 +140,11 @@ public sealed class CellRunner
         if (run.ExitCode != 0) return (CellOutcome.Failed, $"client exited with code {run.ExitCode}: {Shorten(run.Detail, 200)}", null);
 
         string? keyLog = KeyLogChoice.Choose(run.KeyLogPath, start.Server.KeyLogPath);
+        new CheckInput
+        {
+            ClientTraceServer = relayEndPoint.ToString(), ServerTraceServer = serverEndPoint.ToString(),
+            KeyLog = keyLog is null ? null : Path.GetRelativePath(dir, keyLog), Files = files.Files,
+        }.Save(dir);
         var context = new CheckContext
         {
             ClientTrace = new PacketTrace(Path.Combine(sim, "trace_node_left.pcap"), relayEndPoint, keyLog, Path.Combine(dir, "tshark")),
