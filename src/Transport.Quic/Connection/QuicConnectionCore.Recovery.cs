@@ -77,8 +77,11 @@ public sealed partial class QuicConnectionCore
                 case SentFrameKind.Stream:
                     if (_streams.TryGetValue(f.StreamId, out var s) && s.Send is { } send && !s.ResetSent)
                     {
+                        long buffered = send.BufferedBytes;
                         send.OnAcked(f.Offset, f.Length, f.Fin);
-                        if (!s.WritableReported && f.Length > 0)
+                        // Only when the acknowledged prefix advanced (buffer space was freed): an earlier report for an
+                        // out-of-order range must not use up the one a waiting writer needs.
+                        if (!s.WritableReported && send.BufferedBytes < buffered)
                         {
                             s.WritableReported = true;
                             Emit(ConnectionEventKind.StreamWritable, s.Id);
