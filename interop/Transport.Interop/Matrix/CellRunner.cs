@@ -129,6 +129,7 @@ public sealed class CellRunner
                     TestCase = test.ClientTestCase, Requests = requests, Target = relayEndPoint, DownloadDirectory = downloads,
                     LogDirectory = clientLogs, CertificatesDirectory = certs.Directory, WebRoot = Path.Combine(dir, "client-www"),
                     Deadline = test.Timeout,
+                    ServerAlpn = Pair.Server == MatrixImplementation.Ngtcp2 ? "h3" : null,
                 }, cancellationToken).ConfigureAwait(false);
                 File.WriteAllText(Path.Combine(sim, "relay.txt"), relay.Statistics.ToString());
             }

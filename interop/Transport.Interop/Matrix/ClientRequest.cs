@@ -26,6 +26,12 @@ public sealed class ClientRequest
     /// <summary>The client's (empty) /www.</summary>
     public required string WebRoot { get; init; }
 
+    /// <summary>
+    /// ALPN the server side can speak when it is not the test case's own (Debian's ngtcp2 speaks only "h3"), or null.
+    /// Our endpoint gets it as ALPN; the runner itself never needs this.
+    /// </summary>
+    public string? ServerAlpn { get; init; }
+
     /// <summary>The test's timeout: the client is killed when it passes.</summary>
     public required TimeSpan Deadline { get; init; }
 }

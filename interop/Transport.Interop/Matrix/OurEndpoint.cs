@@ -7,9 +7,9 @@ namespace Transport.Interop.Matrix;
 /// <summary>
 /// This project's endpoint (Program.cs with ROLE=client|server), run as a child process <c>dotnet
 /// Transport.Interop.dll</c> with the runner's environment: ROLE, TESTCASE, REQUESTS, SSLKEYLOGFILE, QLOGDIR, WWW,
-/// DOWNLOADS, CERTS, and PORT (server: the port to listen on, all addresses; client: the port to send to instead of the
-/// URL's 443 — server4/server46 stand for 127.0.0.1 and server6 for ::1). Exit codes: 0 success, 1 failure, 127
-/// unsupported.
+/// DOWNLOADS, CERTS; for the server PORT (listening on all addresses); for the client CONNECT_TO (the relay's
+/// address:port, dialled instead of the URL's server4:443, whose host stays the SNI), TIMEOUT (the test's, in seconds)
+/// and, against an HTTP/3-only peer (Debian's ngtcp2), ALPN=h3. Exit codes: 0 success, 1 failure, 127 unsupported.
 /// </summary>
 public sealed class OurEndpoint : MatrixEndpoint
 {
@@ -116,7 +116,9 @@ public sealed class OurEndpoint : MatrixEndpoint
             ["WWW"] = request.WebRoot,
             ["DOWNLOADS"] = request.DownloadDirectory,
             ["CERTS"] = request.CertificatesDirectory,
-            ["PORT"] = request.Target.Port.ToString(CultureInfo.InvariantCulture),
+            ["CONNECT_TO"] = request.Target.ToString(),
+            ["TIMEOUT"] = ((int)Math.Ceiling(request.Deadline.TotalSeconds)).ToString(CultureInfo.InvariantCulture),
+            ["ALPN"] = request.ServerAlpn,
         };
         using PeerProcess process = Start("client", env, request.LogDirectory, request.Deadline + TimeSpan.FromSeconds(5));
         int? code = await process.WaitForExitAsync(request.Deadline, cancellationToken).ConfigureAwait(false);
