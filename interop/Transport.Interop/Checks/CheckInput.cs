@@ -17,6 +17,15 @@ public sealed class CheckInput
     /// <summary>The server's address:port in the server-side trace.</summary>
     public required string ServerTraceServer { get; init; }
 
+    /// <summary>Further server addresses (a preferred address), in both traces.</summary>
+    public IReadOnlyList<string>? MoreServerEndPoints { get; init; }
+
+    /// <summary>Client-side pcap, relative; null = sim/trace_node_left.pcap.</summary>
+    public string? ClientPcap { get; init; }
+
+    /// <summary>Server-side pcap, relative; null = sim/trace_node_right.pcap.</summary>
+    public string? ServerPcap { get; init; }
+
     /// <summary>The chosen key log, relative; null = none.</summary>
     public string? KeyLog { get; init; }
 
@@ -44,10 +53,13 @@ public sealed class CheckInput
     {
         CheckInput input = Load(cellDirectory);
         string? keyLog = input.KeyLog is null ? null : Path.Combine(cellDirectory, input.KeyLog);
+        List<IPEndPoint> more = (input.MoreServerEndPoints ?? []).Select(IPEndPoint.Parse).ToList();
+        string left = Path.Combine(cellDirectory, input.ClientPcap ?? Path.Combine("sim", "trace_node_left.pcap"));
+        string right = Path.Combine(cellDirectory, input.ServerPcap ?? Path.Combine("sim", "trace_node_right.pcap"));
         return new CheckContext
         {
-            ClientTrace = new PacketTrace(Path.Combine(cellDirectory, "sim", "trace_node_left.pcap"), IPEndPoint.Parse(input.ClientTraceServer), keyLog, workDirectory),
-            ServerTrace = new PacketTrace(Path.Combine(cellDirectory, "sim", "trace_node_right.pcap"), IPEndPoint.Parse(input.ServerTraceServer), keyLog, workDirectory),
+            ClientTrace = new PacketTrace(left, IPEndPoint.Parse(input.ClientTraceServer), keyLog, workDirectory, moreServerEndPoints: more),
+            ServerTrace = new PacketTrace(right, IPEndPoint.Parse(input.ServerTraceServer), keyLog, workDirectory, moreServerEndPoints: more),
             KeyLog = keyLog,
             WebRoot = Path.Combine(cellDirectory, "www"),
             DownloadDirectory = Path.Combine(cellDirectory, "downloads"),

@@ -20,7 +20,8 @@ public sealed class PacketTrace
     private int _queries;
 
     /// <summary>A trace of <paramref name="pcapPath"/> where the server is <paramref name="serverEndPoint"/>.</summary>
-    public PacketTrace(string pcapPath, IPEndPoint serverEndPoint, string? keyLogPath, string workDirectory, TimeSpan? tsharkDeadline = null)
+    public PacketTrace(string pcapPath, IPEndPoint serverEndPoint, string? keyLogPath, string workDirectory, TimeSpan? tsharkDeadline = null,
+        IReadOnlyList<IPEndPoint>? moreServerEndPoints = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(pcapPath);
         ArgumentNullException.ThrowIfNull(serverEndPoint);
@@ -30,6 +31,19 @@ public sealed class PacketTrace
         KeyLogPath = keyLogPath;
         _workDirectory = workDirectory;
         TsharkDeadline = tsharkDeadline ?? TimeSpan.FromSeconds(120);
+        MoreServerEndPoints = moreServerEndPoints ?? [];
+    }
+
+    /// <summary>Further addresses of the server (a preferred address), also decoded as QUIC and counted as the server's.</summary>
+    public IReadOnlyList<IPEndPoint> MoreServerEndPoints { get; }
+
+    private IEnumerable<int> QuicPorts => MoreServerEndPoints.Select(e => e.Port).Prepend(ServerEndPoint.Port);
+
+    private bool IsServer(IPEndPoint e)
+    {
+        if (SameEndPoint(e, ServerEndPoint)) return true;
+        foreach (IPEndPoint m in MoreServerEndPoints) if (SameEndPoint(e, m)) return true;
+        return false;
     }
 
     /// <summary>The pcap.</summary>
@@ -46,8 +60,8 @@ public sealed class PacketTrace
 
     /// <summary>Who sent a datagram from <paramref name="source"/> to <paramref name="destination"/>.</summary>
     public TraceDirection DirectionOf(IPEndPoint source, IPEndPoint destination) =>
-        SameEndPoint(source, ServerEndPoint) ? TraceDirection.FromServer
-        : SameEndPoint(destination, ServerEndPoint) ? TraceDirection.FromClient
+        IsServer(source) ? TraceDirection.FromServer
+        : IsServer(destination) ? TraceDirection.FromClient
         : TraceDirection.Invalid;
 
     /// <summary>Datagrams matching <paramref name="displayFilter"/> (tshark syntax), dissected fully.</summary>
@@ -55,7 +69,7 @@ public sealed class PacketTrace
     {
         if (_cache.TryGetValue(displayFilter, out IReadOnlyList<TraceDatagram>? cached)) return cached;
         string output = NextOutputPath("json");
-        Tshark.Run(PcapPath, KeyLogPath, [ServerEndPoint.Port], displayFilter, ["-T", "json", "--no-duplicate-keys"], output, TsharkDeadline);
+        Tshark.Run(PcapPath, KeyLogPath, QuicPorts, displayFilter, ["-T", "json", "--no-duplicate-keys"], output, TsharkDeadline);
         IReadOnlyList<TraceDatagram> result;
         using (FileStream fs = File.OpenRead(output)) result = ParseJson(fs, this);
         _cache[displayFilter] = result;
@@ -86,7 +100,7 @@ public sealed class PacketTrace
         var args = new List<string> { "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=,",
             "-e", "ip.src", "-e", "ipv6.src", "-e", "udp.srcport", "-e", "ip.dst", "-e", "ipv6.dst", "-e", "udp.dstport" };
         foreach (string f in fields) { args.Add("-e"); args.Add(f); }
-        Tshark.Run(PcapPath, KeyLogPath, [ServerEndPoint.Port], displayFilter, args, output, TsharkDeadline);
+        Tshark.Run(PcapPath, KeyLogPath, QuicPorts, displayFilter, args, output, TsharkDeadline);
         var rows = new List<string[]>();
         foreach (string line in File.ReadLines(output))
         {

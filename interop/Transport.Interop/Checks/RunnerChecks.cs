@@ -396,14 +396,27 @@ public static class RunnerChecks
 
     private static CheckResult ConnectionMigration(CheckContext c)
     {
-        // The runner's check adds, to the rebinding checks, that the client's first packet on each new path uses a new
-        // DCID. The relay has one listening port, so the preferred address is not reachable through it (see
-        // Matrix/README.md); what can be checked is the rebinding part.
-        CheckResult? r = NeedKeyLog(c);
-        if (r is not null) return r;
-        CheckResult t = Transfer(c);
-        if (!t.Succeeded) return t;
-        return RebindingPaths(c);
+        // The rebinding checks (new server paths start with PATH_CHALLENGE, more than one path, challenges answered),
+        // then: the client's first packet on each new 4-tuple uses a DCID other than the one it used before.
+        CheckResult r = PortRebinding(c);
+        if (!r.Succeeded) return r;
+        string? last = null, dcid = null;
+        var paths = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string[] row in c.ClientTrace.Fields("quic", "quic.dcid"))
+        {
+            if (c.ClientTrace.DirectionOf(row) != TraceDirection.FromClient) continue;
+            string cur = $"{row[0]}:{row[1]}->{row[2]}:{row[3]}";
+            string rowDcid = row[4].Split(',')[0];
+            if (last is null) { last = cur; dcid = rowDcid; continue; }
+            if (last != cur && !paths.Contains(cur))
+            {
+                paths.Add(last);
+                last = cur;
+                if (dcid == rowDcid) return CheckResult.Fail($"First client packet during active migration to {cur} used previous DCID {dcid}");
+                dcid = rowDcid;
+            }
+        }
+        return CheckResult.Pass(r.Reason);
     }
 
     /// <summary>

@@ -107,30 +107,34 @@ public sealed class CellRunner
 
         ClientRun run;
         IPEndPoint serverEndPoint, relayEndPoint;
+        IReadOnlyList<IPEndPoint> moreServer;
+        string leftPcap = Path.Combine(sim, "trace_node_left.pcap"), rightPcap = Path.Combine(sim, "trace_node_right.pcap");
         await using (IMatrixServer server = start.Server)
         {
             serverEndPoint = server.EndPoint;
-            using (var relay = new UdpRelay(new UdpRelayOptions
+            moreServer = server.MoreEndPoints;
+            string[] requests = files.Files.Select(f => $"https://{test.UrlHost}:443/{f}").ToArray();
+            ClientRequest Request(IPEndPoint target) => new()
             {
-                ListenEndPoint = new IPEndPoint(address, 0),
-                ServerEndPoint = new IPEndPoint(address, serverEndPoint.Port),
-                Scenario = RelayScenario.Parse(test.ScenarioFor(quick)),
-                Seed = seed,
-                ClientPcapPath = Path.Combine(sim, "trace_node_left.pcap"),
-                ServerPcapPath = Path.Combine(sim, "trace_node_right.pcap"),
-                Lifetime = lifetime,
-                RealTimePriority = true,
-            }))
+                TestCase = test.ClientTestCase, Requests = requests, Target = target, DownloadDirectory = downloads,
+                LogDirectory = clientLogs, CertificatesDirectory = certs.Directory, WebRoot = Path.Combine(dir, "client-www"),
+                Deadline = test.Timeout,
+                ServerAlpn = Pair.Server == MatrixImplementation.Ngtcp2 ? "h3" : null,
+            };
             {
-                relayEndPoint = relay.ListenEndPoint;
-                string[] requests = files.Files.Select(f => $"https://{test.UrlHost}:443/{f}").ToArray();
-                run = await _client.RunClientAsync(new ClientRequest
+                using var relay = new UdpRelay(new UdpRelayOptions
                 {
-                    TestCase = test.ClientTestCase, Requests = requests, Target = relayEndPoint, DownloadDirectory = downloads,
-                    LogDirectory = clientLogs, CertificatesDirectory = certs.Directory, WebRoot = Path.Combine(dir, "client-www"),
-                    Deadline = test.Timeout,
-                    ServerAlpn = Pair.Server == MatrixImplementation.Ngtcp2 ? "h3" : null,
-                }, cancellationToken).ConfigureAwait(false);
+                    ListenEndPoint = new IPEndPoint(address, 0),
+                    ServerEndPoint = new IPEndPoint(address, serverEndPoint.Port),
+                    Scenario = RelayScenario.Parse(test.ScenarioFor(quick)),
+                    Seed = seed,
+                    ClientPcapPath = leftPcap,
+                    ServerPcapPath = rightPcap,
+                    Lifetime = lifetime,
+                    RealTimePriority = true,
+                });
+                relayEndPoint = relay.ListenEndPoint;
+                run = await _client.RunClientAsync(Request(relayEndPoint), cancellationToken).ConfigureAwait(false);
                 File.WriteAllText(Path.Combine(sim, "relay.txt"), relay.Statistics.ToString());
             }
             if (server.ExitCode == 127) return (CellOutcome.Unsupported, "server exited 127", null);
@@ -141,17 +145,15 @@ public sealed class CellRunner
         if (run.ExitCode != 0) return (CellOutcome.Failed, $"client exited with code {run.ExitCode}: {Shorten(run.Detail, 200)}", null);
 
         string? keyLog = KeyLogChoice.Choose(run.KeyLogPath, start.Server.KeyLogPath);
-        new CheckInput
+        var input = new CheckInput
         {
             ClientTraceServer = relayEndPoint.ToString(), ServerTraceServer = serverEndPoint.ToString(),
+            MoreServerEndPoints = moreServer.Select(e => e.ToString()).ToList(),
+            ClientPcap = Path.GetRelativePath(dir, leftPcap), ServerPcap = Path.GetRelativePath(dir, rightPcap),
             KeyLog = keyLog is null ? null : Path.GetRelativePath(dir, keyLog), Files = files.Files,
-        }.Save(dir);
-        var context = new CheckContext
-        {
-            ClientTrace = new PacketTrace(Path.Combine(sim, "trace_node_left.pcap"), relayEndPoint, keyLog, Path.Combine(dir, "tshark")),
-            ServerTrace = new PacketTrace(Path.Combine(sim, "trace_node_right.pcap"), serverEndPoint, keyLog, Path.Combine(dir, "tshark")),
-            KeyLog = keyLog, WebRoot = www, DownloadDirectory = downloads, Files = files.Files,
         };
+        input.Save(dir);
+        CheckContext context = CheckInput.LoadContext(dir, Path.Combine(dir, "tshark"));
         if (!_tsharkAvailable)
         {
             CheckResult f = RunnerChecks.Files(context);

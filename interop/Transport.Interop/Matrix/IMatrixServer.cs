@@ -8,6 +8,9 @@ public interface IMatrixServer : IAsyncDisposable
     /// <summary>Where it listens.</summary>
     IPEndPoint EndPoint { get; }
 
+    /// <summary>Further addresses it serves on (connectionmigration's preferred address), else empty.</summary>
+    IReadOnlyList<IPEndPoint> MoreEndPoints { get; }
+
     /// <summary>Its SSLKEYLOGFILE, or null.</summary>
     string? KeyLogPath { get; }
 

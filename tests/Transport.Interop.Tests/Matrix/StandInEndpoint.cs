@@ -43,6 +43,7 @@ public sealed class StandInEndpoint : MatrixEndpoint
     private sealed class SilentServer(Socket socket) : IMatrixServer
     {
         public IPEndPoint EndPoint => (IPEndPoint)socket.LocalEndPoint!;
+        public IReadOnlyList<IPEndPoint> MoreEndPoints => [];
         public string? KeyLogPath => null;
         public int? ExitCode => null;
         public string ErrorTail() => "";
