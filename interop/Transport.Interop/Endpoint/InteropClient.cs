@@ -7,6 +7,7 @@ using Transport.Interop.Http3;
 using Transport.Interop.Peers;
 using Transport.Quic;
 using Transport.Quic.Connection;
+using Transport.Quic.Qlog;
 using Transport.Quic.Tls;
 
 namespace Transport.Interop.Endpoint;
@@ -80,6 +81,7 @@ public static class InteropClient
         // ACKs, which our endpoint coalesces per receive batch), and the runner wants Key Phase 1 within the first MB.
         if (testCase.KeyUpdate) options.KeyUpdateIntervalPackets = 8;
         if (testCase.LongTimeouts) options.IdleTimeout = TimeSpan.FromSeconds(180);
+        if (config.QlogDirectory is not null) options.Qlog = new QlogFileFactory(config.QlogDirectory);
         return options;
     }
 

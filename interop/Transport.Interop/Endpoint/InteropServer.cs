@@ -5,6 +5,7 @@ using Transport.Interop.Hq;
 using Transport.Interop.Http3;
 using Transport.Quic;
 using Transport.Quic.Connection;
+using Transport.Quic.Qlog;
 using Transport.Quic.Endpoint;
 using Transport.Quic.Tls;
 
@@ -66,6 +67,7 @@ public sealed class InteropServer : IAsyncDisposable
             MaxBidirectionalStreams = 1000,
         };
         if (testCase.LongTimeouts) options.IdleTimeout = TimeSpan.FromSeconds(180);
+        if (config.QlogDirectory is not null) options.Qlog = new QlogFileFactory(config.QlogDirectory);
         return options;
     }
 

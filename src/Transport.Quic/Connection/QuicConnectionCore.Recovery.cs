@@ -34,6 +34,7 @@ public sealed partial class QuicConnectionCore
             CloseWithTransportError(code, frameType, $"Invalid ACK frame: {outcome.Error} (RFC 9000 §13.1, §19.3).");
             return false;
         }
+        if (_qlog is not null) QlogRecovery(outcome.Lost, outcome.IsPersistentCongestion, outcome.IsEcnCongestion);
         foreach (ref readonly var p in outcome.NewlyAcknowledged)
         {
             if (p.Payload is SentPacketInfo info)
@@ -191,6 +192,7 @@ public sealed partial class QuicConnectionCore
     private void OnLossDetectionTimeout()
     {
         TimeoutOutcome outcome = _recovery.OnLossDetectionTimeout(_now);
+        if (_qlog is not null) QlogRecovery(outcome.Lost, outcome.IsPersistentCongestion, false);
         switch (outcome.Kind)
         {
             case LossDetectionTimeoutKind.LossTime:

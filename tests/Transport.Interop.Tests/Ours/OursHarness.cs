@@ -17,25 +17,25 @@ internal static class OursHarness
 
     /// <summary>Our server on 127.0.0.1 (free port) serving the fixture's web root.</summary>
     public static Task<InteropServer> StartServerAsync(OursFixture fixture, string testCase, string? keyLog = null, TextWriter? log = null,
-        string? certs = null)
+        string? certs = null, string? qlogDirectory = null)
     {
         InteropTestCase tc = InteropTestCase.ForServer(testCase) ?? throw new ArgumentException($"server does not support {testCase}");
         var config = new EndpointConfig
         {
             Role = "server", TestCase = testCase, Www = fixture.Www.Root, Certs = certs ?? fixture.Certificates.Directory,
-            Port = 0, ListenAddress = IPAddress.Loopback, KeyLogFile = keyLog,
+            Port = 0, ListenAddress = IPAddress.Loopback, KeyLogFile = keyLog, QlogDirectory = qlogDirectory,
         };
         return InteropServer.StartAsync(config, tc, log);
     }
 
     /// <summary>Runs our client through <see cref="InteropEndpoint.RunAsync"/>; returns the exit code and its log.</summary>
     public static async Task<(int ExitCode, string Log, TimeSpan Elapsed)> RunClientAsync(string testCase, IEnumerable<string> names,
-        IPEndPoint server, string downloads, string? alpn = null, string? keyLog = null)
+        IPEndPoint server, string downloads, string? alpn = null, string? keyLog = null, string? qlogDirectory = null)
     {
         var config = new EndpointConfig
         {
             Role = "client", TestCase = testCase, Downloads = downloads, Alpn = alpn, KeyLogFile = keyLog,
-            ConnectTo = server.ToString(), Timeout = ClientDeadline,
+            ConnectTo = server.ToString(), Timeout = ClientDeadline, QlogDirectory = qlogDirectory,
         };
         foreach (string u in Urls(names)) config.Requests.Add(new Uri(u));
         var log = new StringWriter();

@@ -80,6 +80,31 @@ public sealed class OursVsOursTests(OursFixture fixture)
         Assert.Contains("early data Accepted", log);
     }
 
+    /// <summary>The runner's sim waits for the server with wait-for-it-quic: a VN reply to version 0x57414954 with empty CIDs.</summary>
+    [Fact(Timeout = OursHarness.TestTimeout)]
+    public async Task Server_answers_the_runners_version_negotiation_probe()
+    {
+        await using InteropServer server = await OursHarness.StartServerAsync(fixture, "handshake");
+        Assert.True(await Transport.Interop.Peers.VersionNegotiationProbe.WaitAsync(
+            new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, server.LocalEndPoint.Port), TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact(Timeout = OursHarness.TestTimeout)]
+    public async Task Qlogdir_gets_a_trace_from_each_side()
+    {
+        using var run = new PeerTestDirectory("oo-qlog");
+        string qlog = run.Sub("qlog"), downloads = run.Sub("downloads");
+        await using (InteropServer server = await OursHarness.StartServerAsync(fixture, "handshake", qlogDirectory: qlog))
+        {
+            (int exit, string log, _) = await OursHarness.RunClientAsync("handshake", [fixture.OneKilobyte], server.LocalEndPoint, downloads,
+                qlogDirectory: qlog);
+            Assert.True(exit == 0, log);
+        }
+        string[] traces = Directory.GetFiles(qlog);
+        Assert.True(traces.Length >= 2, $"qlog files: {string.Join(", ", traces.Select(Path.GetFileName))}");
+        Assert.All(traces, t => Assert.Contains("packet_sent", File.ReadAllText(t)));
+    }
+
     [Fact(Timeout = OursHarness.TestTimeout)]
     public async Task Key_log_has_the_secrets_the_runner_needs()
     {
