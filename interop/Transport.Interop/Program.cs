@@ -10,6 +10,7 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "matrix") return Matrix.MatrixCommand.Run(args[1..]);
         if (args.Length > 0 && args[0] == "relay") return InteropEndpoint.RunUntilSignal(token => Relay.RelayCommand.Run(args[1..], Console.Error, token));
         return InteropEndpoint.Run();
     }
