@@ -32,9 +32,13 @@ internal sealed class BottleneckFlow(int index, CongestionControlAlgorithm algor
     public double RetransmissionRate { get; set; }
     public ConnectionStatistics FinalClientStatistics { get; set; }
 
-    /// <summary>Samples: virtual seconds since the start, congestion window (bytes), bytes in flight, delivery rate (bit/s) over the last interval.</summary>
+    /// <summary>
+    /// Samples: virtual seconds since the start, congestion window (bytes), bytes in flight, delivery rate (bit/s: UDP
+    /// payload bytes that reached the server over the last interval; in-order reads would stall behind every loss).
+    /// </summary>
     public List<(double Seconds, long Cwnd, long BytesInFlight, double DeliveryBitsPerSecond)> Samples { get; } = [];
-    public long ReadAtLastSample { get; set; }
+    /// <summary>The server's received UDP payload bytes at the last sample.</summary>
+    public long ArrivedAtLastSample { get; set; }
 
     /// <summary>Why the flow failed (connection closed, handshake never completed), or null.</summary>
     public string? Error { get; set; }

@@ -339,8 +339,9 @@ internal sealed class BottleneckSimulation
         {
             if (flow.Client is not { } client) continue;
             ConnectionStatistics s = client.GetStatistics();
-            double rate = (flow.BytesRead - flow.ReadAtLastSample) * 8 / interval.TotalSeconds;
-            flow.ReadAtLastSample = flow.BytesRead;
+            long arrived = flow.Server!.GetStatistics().BytesReceived;
+            double rate = (arrived - flow.ArrivedAtLastSample) * 8 / interval.TotalSeconds;
+            flow.ArrivedAtLastSample = arrived;
             flow.Samples.Add((seconds, s.CongestionWindow, s.BytesInFlight, rate));
         }
     }

@@ -68,9 +68,9 @@ internal static class CongestionSection
     private static List<TourTable> Run(TourContext context)
     {
         bool quick = context.Options.Quick;
-        TimeSpan duration = TimeSpan.FromSeconds(quick ? 5 : 20), measureFrom = TimeSpan.FromSeconds(quick ? 1.5 : 5);
-        TimeSpan pairDuration = TimeSpan.FromSeconds(quick ? 8 : 30), secondStart = TimeSpan.FromSeconds(quick ? 1 : 2), pairMeasureFrom = TimeSpan.FromSeconds(quick ? 3 : 10);
-        TimeSpan kernelWarmup = TimeSpan.FromSeconds(quick ? 1 : 2), kernelMeasure = TimeSpan.FromSeconds(quick ? 4 : 8);
+        TimeSpan duration = TimeSpan.FromSeconds(quick ? 4 : 20), measureFrom = TimeSpan.FromSeconds(quick ? 1 : 5);
+        TimeSpan pairDuration = TimeSpan.FromSeconds(quick ? 6 : 30), secondStart = TimeSpan.FromSeconds(quick ? 1 : 2), pairMeasureFrom = TimeSpan.FromSeconds(quick ? 2.5 : 10);
+        TimeSpan kernelWarmup = TimeSpan.FromSeconds(quick ? 1 : 2), kernelMeasure = TimeSpan.FromSeconds(quick ? 3 : 8);
 
         // Virtual-time runs: independent and deterministic, so they run side by side on every core.
         var jobs = new List<SimulationJob>();
@@ -214,7 +214,7 @@ internal static class CongestionSection
                     rateSeries.Add(new SvgLineChart.Series(label, [.. r.Samples.Select(s => (s.Seconds, s.DeliveryBitsPerSecond / 1e6))]));
                 }
             }
-            string rateTitle = c.KernelFull ? "delivery rate (Mbit/s; Transport: bytes read per 50 ms; kernel: tcpi_delivery_rate)" : "delivery rate (Mbit/s, bytes read per 50 ms)";
+            string rateTitle = c.KernelFull ? "delivery rate (Mbit/s; Transport: UDP payload reaching the server per 50 ms; kernel: tcpi_delivery_rate)" : "delivery rate (Mbit/s: UDP payload reaching the server per 50 ms)";
             table.ExtraCharts.Add((chart, SvgLineChart.Render($"Congestion window and delivery rate: {c.Title}", "seconds",
                 [new SvgLineChart.Panel("congestion window (kB)", windowSeries), new SvgLineChart.Panel(rateTitle, rateSeries)])));
             tables.Add(table);
