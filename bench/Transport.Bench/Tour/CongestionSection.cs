@@ -152,7 +152,9 @@ internal static class CongestionSection
 
         var tables = new List<TourTable>();
         string simulated = $"Transport rows: one QUIC connection (client sends, server reads; TLS 1.3, 1472-byte datagrams, paced) over NetworkSimulator in virtual time, " +
-            $"{duration.TotalSeconds:0.#} s per run, figures over [{measureFrom.TotalSeconds:0.#} s, {duration.TotalSeconds:0.#} s]; queueing delay is each delivered data datagram's wait in the bottleneck queue.";
+            $"{duration.TotalSeconds:0.#} s per run, figures over [{measureFrom.TotalSeconds:0.#} s, {duration.TotalSeconds:0.#} s]; queueing delay is each delivered data datagram's wait in the bottleneck queue. " +
+            "The simulator's bottleneck counts UDP payload bytes, the TUN path's whole IP packets (28 bytes more per datagram), so the simulated link carries about 1.9 % more full-size datagrams; " +
+            "at most about 97.3 % of 100 Mbit/s is stream data for Transport (QUIC headers, AEAD tag) and 96.5 % for kernel TCP (1448 of 1500 bytes).";
         string kernelText = $"Kernel rows: a kernel TCP transfer through two network namespaces joined by a userspace TUN forwarder applying the same link model in real time " +
             $"({kernelWarmup.TotalSeconds:0.#} s warm-up + {kernelMeasure.TotalSeconds:0.#} s measured; queueing delay = srtt − min RTT sampled every 50 ms).";
         foreach (Condition c in Conditions)

@@ -17,6 +17,7 @@ namespace Transport.Bench.Tour;
 internal static class KernelTcpPathRun
 {
     private const int Port = 5202;
+    private static string? s_supported; // "" when links can be built here, else why not (checked once: it creates a namespace)
 
     public sealed record Result(double GoodputBitsPerSecond, double RetransmissionRate, double QueueingMeanMs, double QueueingP99Ms,
         List<(double Seconds, long Cwnd, double DeliveryBitsPerSecond)> Samples, string Note);
@@ -24,7 +25,11 @@ internal static class KernelTcpPathRun
     /// <summary>Null when kernel TCP rows can run here; otherwise why not.</summary>
     public static string? Unsupported(string algorithm)
     {
-        if (!NamespaceLink.IsSupported(out string reason)) return $"needs root (network namespaces): {reason}";
+        s_supported ??= NamespaceLink.IsSupported(out string reason) ? "" : reason;
+        if (s_supported.Length > 0)
+        {
+            return s_supported.StartsWith("Not running as root", StringComparison.Ordinal) ? "needs root (network namespaces)" : "not run: " + s_supported;
+        }
         try
         {
             string available = File.ReadAllText("/proc/sys/net/ipv4/tcp_available_congestion_control");
