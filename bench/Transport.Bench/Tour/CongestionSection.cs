@@ -73,12 +73,13 @@ internal static class CongestionSection
         TimeSpan kernelWarmup = TimeSpan.FromSeconds(quick ? 1 : 2), kernelMeasure = TimeSpan.FromSeconds(quick ? 3 : 8);
 
         // Virtual-time runs: independent and deterministic, so they run side by side on every core.
+        // The longest (two-flow) runs first, so no core idles at the end waiting for one.
         var jobs = new List<SimulationJob>();
+        foreach ((CongestionControlAlgorithm a, CongestionControlAlgorithm b) in Pairs) jobs.Add(new SimulationJob(null, a, b));
         foreach (Condition c in Conditions)
         {
             foreach (CongestionControlAlgorithm a in Algorithms) jobs.Add(new SimulationJob(c, a, null));
         }
-        foreach ((CongestionControlAlgorithm a, CongestionControlAlgorithm b) in Pairs) jobs.Add(new SimulationJob(null, a, b));
         var progressLock = new object();
         int done = 0;
         var wall = Stopwatch.StartNew();
@@ -184,7 +185,7 @@ internal static class CongestionSection
                 row.Values[Retransmitted.Name] = flow.RetransmissionRate * 100;
                 row.Values[QueueMean.Name] = queueMean;
                 row.Values[QueueP99.Name] = queueP99;
-                row.Note = $"{flow.FinalClientStatistics.PacketsSent:N0} packets, {flow.FinalClientStatistics.PacketsLost:N0} lost, {flow.FinalClientStatistics.CongestionEvents:N0} congestion events; {job.WallSeconds:F1} s wall";
+                row.Note = $"whole run: {flow.FinalClientStatistics.PacketsSent:N0} packets sent, {flow.FinalClientStatistics.PacketsLost:N0} declared lost; {job.WallSeconds:F1} s wall";
                 if (job.First == CongestionControlAlgorithm.Bbr && c.Id == "loss1")
                 {
                     double pct = flow.GoodputBitsPerSecond / Bandwidth * 100;
