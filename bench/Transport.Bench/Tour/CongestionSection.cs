@@ -163,9 +163,10 @@ internal static class CongestionSection
             string chart = $"congestion-{c.Id}-timeseries.svg";
             var table = new TourTable(Name, $"congestion-{c.Id}", $"Bottleneck 100 Mbit/s, 50 ms RTT: {c.Title}",
                 $"Path each way: 25 ms delay, 100 Mbit/s, drop-tail queue of {c.QueueBytes:N0} B, random loss {c.Loss * 100:0.#} %. {simulated}" +
-                (c.KernelFull ? " " + kernelText : "") + $" Window and delivery rate over time: {chart}.",
+                (c.KernelFull ? " " + kernelText : "") + $" Window, bytes in flight and delivery rate over time: {chart}.",
                 [Goodput, Share, Retransmitted, QueueMean, QueueP99]);
             var windowSeries = new List<SvgLineChart.Series>();
+            var inFlightSeries = new List<SvgLineChart.Series>();
             var rateSeries = new List<SvgLineChart.Series>();
             foreach (SimulationJob job in jobs)
             {
@@ -192,6 +193,7 @@ internal static class CongestionSection
                     row.Note += $"; target ≥ 90 % of the bottleneck: {pct:F1} % ({(pct >= 90 ? "met" : "NOT met")})";
                 }
                 windowSeries.Add(new SvgLineChart.Series(label, [.. flow.Samples.Select(s => (s.Seconds, s.Cwnd / 1000.0))]));
+                inFlightSeries.Add(new SvgLineChart.Series(label, [.. flow.Samples.Select(s => (s.Seconds, s.BytesInFlight / 1000.0))]));
                 rateSeries.Add(new SvgLineChart.Series(label, [.. flow.Samples.Select(s => (s.Seconds, s.DeliveryBitsPerSecond / 1e6))]));
             }
             if (c.KernelFull)
@@ -214,12 +216,13 @@ internal static class CongestionSection
                     row.Values[QueueP99.Name] = r.QueueingP99Ms;
                     row.Note = "real time; " + r.Note;
                     windowSeries.Add(new SvgLineChart.Series(label, [.. r.Samples.Select(s => (s.Seconds, s.Cwnd / 1000.0))]));
+                    inFlightSeries.Add(new SvgLineChart.Series(label, [.. r.Samples.Select(s => (s.Seconds, s.BytesInFlight / 1000.0))]));
                     rateSeries.Add(new SvgLineChart.Series(label, [.. r.Samples.Select(s => (s.Seconds, s.DeliveryBitsPerSecond / 1e6))]));
                 }
             }
             string rateTitle = c.KernelFull ? "delivery rate (Mbit/s; Transport: UDP payload reaching the server per 50 ms; kernel: tcpi_delivery_rate)" : "delivery rate (Mbit/s: UDP payload reaching the server per 50 ms)";
-            table.ExtraCharts.Add((chart, SvgLineChart.Render($"Congestion window and delivery rate: {c.Title}", "seconds",
-                [new SvgLineChart.Panel("congestion window (kB)", windowSeries), new SvgLineChart.Panel(rateTitle, rateSeries)])));
+            table.ExtraCharts.Add((chart, SvgLineChart.Render($"Congestion window, bytes in flight and delivery rate: {c.Title}", "seconds",
+                [new SvgLineChart.Panel("congestion window (kB)", windowSeries), new SvgLineChart.Panel("bytes in flight (kB)", inFlightSeries), new SvgLineChart.Panel(rateTitle, rateSeries)])));
             tables.Add(table);
         }
 

@@ -9,7 +9,7 @@ namespace Transport.Bench.Tour;
 
 /// <summary>
 /// A kernel TCP bulk transfer (cubic or bbr, set with TCP_CONGESTION and checked) from namespace A to B through a
-/// <see cref="NamespaceLink"/> in real time, sampled every 50 ms through TCP_INFO: window, delivery rate, smoothed RTT
+/// <see cref="NamespaceLink"/> in real time, sampled every 50 ms through TCP_INFO: window, bytes in flight ((unacked − sacked − lost + retrans) × MSS), delivery rate, smoothed RTT
 /// and minimum RTT. Goodput is the receiving kernel's count (tcpi_bytes_received); the retransmission rate is
 /// tcpi_bytes_retrans / tcpi_bytes_sent; the queueing delay is each sample's srtt − min RTT (a smoothed estimate, not
 /// per-packet sojourn).
@@ -20,7 +20,7 @@ internal static class KernelTcpPathRun
     private static string? s_supported; // "" when links can be built here, else why not (checked once: it creates a namespace)
 
     public sealed record Result(double GoodputBitsPerSecond, double RetransmissionRate, double QueueingMeanMs, double QueueingP99Ms,
-        List<(double Seconds, long Cwnd, double DeliveryBitsPerSecond)> Samples, string Note);
+        List<(double Seconds, long Cwnd, long BytesInFlight, double DeliveryBitsPerSecond)> Samples, string Note);
 
     /// <summary>Null when kernel TCP rows can run here; otherwise why not.</summary>
     public static string? Unsupported(string algorithm)
@@ -83,7 +83,7 @@ internal static class KernelTcpPathRun
         receiver.Start();
         sender.Start();
 
-        var samples = new List<(double, long, double)>();
+        var samples = new List<(double, long, long, double)>();
         var queueing = new List<double>();
         var clock = Stopwatch.StartNew();
         TimeSpan interval = TimeSpan.FromMilliseconds(50), end = warmup + measure;
@@ -96,7 +96,7 @@ internal static class KernelTcpPathRun
             if (wait > TimeSpan.Zero) Thread.Sleep(wait);
             TcpInfo c = TcpInfo.Read(client), s = TcpInfo.Read(server);
             double t = clock.Elapsed.TotalSeconds;
-            samples.Add((t, c.CwndBytes, c.DeliveryRateBytesPerSecond * 8.0));
+            samples.Add((t, c.CwndBytes, c.InFlightBytes, c.DeliveryRateBytesPerSecond * 8.0));
             if (!measuring && clock.Elapsed >= warmup)
             {
                 measuring = true;
@@ -129,7 +129,7 @@ internal static class KernelTcpPathRun
     }
 
     /// <summary>The fields of struct tcp_info (linux/tcp.h) this run reads.</summary>
-    private readonly record struct TcpInfo(long RttUs, long MinRttUs, long CwndBytes, long DeliveryRateBytesPerSecond, long BytesReceived, long BytesSent, long BytesRetrans)
+    private readonly record struct TcpInfo(long RttUs, long MinRttUs, long CwndBytes, long InFlightBytes, long DeliveryRateBytesPerSecond, long BytesReceived, long BytesSent, long BytesRetrans)
     {
         public static TcpInfo Read(Socket socket)
         {
@@ -150,7 +150,10 @@ internal static class KernelTcpPathRun
             if (n < 216) return default;
             uint mss = BitConverter.ToUInt32(info[16..]), rtt = BitConverter.ToUInt32(info[68..]), cwnd = BitConverter.ToUInt32(info[80..]);
             uint minRtt = BitConverter.ToUInt32(info[148..]);
-            return new TcpInfo(rtt, minRtt, (long)cwnd * mss, (long)BitConverter.ToUInt64(info[160..]), (long)BitConverter.ToUInt64(info[128..]),
+            // Packets in flight as Linux counts them (tcp_packets_in_flight): unacked − sacked − lost + retrans.
+            long unacked = BitConverter.ToUInt32(info[24..]), sacked = BitConverter.ToUInt32(info[28..]), lost = BitConverter.ToUInt32(info[32..]), retrans = BitConverter.ToUInt32(info[36..]);
+            long inFlight = Math.Max(0, unacked - sacked - lost + retrans) * mss;
+            return new TcpInfo(rtt, minRtt, (long)cwnd * mss, inFlight, (long)BitConverter.ToUInt64(info[160..]), (long)BitConverter.ToUInt64(info[128..]),
                 (long)BitConverter.ToUInt64(info[200..]), (long)BitConverter.ToUInt64(info[208..]));
         }
     }
