@@ -32,6 +32,7 @@ internal sealed class BottleneckSimulation
     private const int MaxDatagramSize = 1472; // a 1500-byte IPv4 MTU, as on the TUN path the kernel rows use
 
     private readonly NetworkSimulator _simulator;
+    private readonly int _seed;
     private readonly LinkConditions _forward;
     private readonly List<BottleneckFlow> _flows = [];
     private readonly PriorityQueue<HeldDatagram, long> _held = new();
@@ -48,10 +49,20 @@ internal sealed class BottleneckSimulation
 
     private readonly record struct HeldDatagram(byte[] Buffer, int Length, IPEndPoint From, IPEndPoint To);
 
+    /// <summary>
+    /// BBR with a probe-wait seed fixed by the simulation seed and the flow, so a run repeats exactly whatever else the
+    /// process ran before or beside it (the built-in factory seeds from a process-wide counter).
+    /// </summary>
+    private sealed class SeededBbrFactory(ulong seed) : ICongestionControllerFactory
+    {
+        public ICongestionController Create(int maxDatagramSize) => new Bbr(maxDatagramSize, seed);
+    }
+
     /// <param name="forward">Client to server (data direction): the bottleneck.</param>
     /// <param name="backward">Server to client (acknowledgments).</param>
     public BottleneckSimulation(LinkConditions forward, LinkConditions backward, int seed)
     {
+        _seed = seed;
         _simulator = new NetworkSimulator(seed);
         _simulator.SetLink(ClientAddress, ServerAddress, forward);
         _simulator.SetLink(ServerAddress, ClientAddress, backward);
@@ -178,6 +189,9 @@ internal sealed class BottleneckSimulation
             id[0] = prefix;
             return new ConnectionId(id);
         }
+        ICongestionControllerFactory? factory = flow.Algorithm == CongestionControlAlgorithm.Bbr
+            ? new SeededBbrFactory(unchecked((ulong)(flow.Index + 1) * 0x9E3779B97F4A7C15UL ^ (ulong)(uint)_seed))
+            : null;
         var clientOptions = new ConnectionOptions
         {
             ClientTls = new TlsClientOptions
@@ -187,6 +201,7 @@ internal sealed class BottleneckSimulation
                 PinnedCertificateSha256 = [TlsClientOptions.ComputeCertificatePin(certificate)],
             },
             CongestionControl = flow.Algorithm,
+            CongestionControllerFactory = factory,
             MaxDatagramSize = MaxDatagramSize,
             ConnectionIdGenerator = NewId,
         };
@@ -194,6 +209,7 @@ internal sealed class BottleneckSimulation
         {
             ServerTls = new TlsServerOptions { ServerCertificate = certificate, ApplicationProtocols = [Alpn] },
             CongestionControl = flow.Algorithm,
+            CongestionControllerFactory = factory,
             MaxDatagramSize = MaxDatagramSize,
             ConnectionIdGenerator = NewId,
             // Receive windows well above the path's BDP plus queue (1.25 MB), so flow control never limits a flow.
