@@ -71,6 +71,7 @@ internal static class TourRunner
             List<TourTable> produced = section switch
             {
                 LoopbackSection.Name => await LoopbackSection.RunAsync(context).ConfigureAwait(false),
+                CongestionSection.Name => await CongestionSection.RunAsync(context).ConfigureAwait(false),
                 _ => throw new InvalidOperationException($"section {section} has no runner"),
             };
             progress.Done($"{section}: done");
@@ -83,6 +84,7 @@ internal static class TourRunner
                 Console.Write(text);
                 markdown.Append(text);
                 await File.WriteAllTextAsync(Path.Combine(directory, table.Id + ".svg"), SvgBarChart.Render(table, options.Reference)).ConfigureAwait(false);
+                foreach ((string file, string svg) in table.ExtraCharts) await File.WriteAllTextAsync(Path.Combine(directory, file), svg).ConfigureAwait(false);
             }
             tables.AddRange(produced);
         }
