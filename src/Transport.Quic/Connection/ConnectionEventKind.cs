@@ -44,4 +44,12 @@ public enum ConnectionEventKind
     NewTokenReceived,
     /// <summary>The closing or draining period ended: the connection is dead and the endpoint may forget it and its connection IDs.</summary>
     Terminated,
+    /// <summary>
+    /// The connection now sends on another path (RFC 9000 §9): <see cref="QuicConnectionCore.RemoteEndPoint"/> (the peer
+    /// moved, or a failed validation reverted to the previous address) or <see cref="QuicConnectionCore.LocalEndPoint"/>
+    /// (a client's migration completed) changed.
+    /// </summary>
+    PathMigrated,
+    /// <summary>Path validation failed (RFC 9000 §8.2.4): a client's migration attempt was abandoned, or the server went back to the last validated address.</summary>
+    PathValidationFailed,
 }

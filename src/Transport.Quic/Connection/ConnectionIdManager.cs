@@ -158,6 +158,42 @@ internal sealed class ConnectionIdManager
         return TransportErrorCode.NoError;
     }
 
+    /// <summary>The peer's connection IDs not retired (including <see cref="Current"/>).</summary>
+    public IReadOnlyList<PeerId> Peer => _peer;
+
+    /// <summary>True while the peer's ID of this sequence number is stored (not retired).</summary>
+    public bool IsPeerActive(long sequence)
+    {
+        foreach (var p in _peer) if (p.Sequence == sequence) return true;
+        return false;
+    }
+
+    /// <summary>Sends with the peer's ID of this sequence number from now on (a path change, RFC 9000 §9.5); false when unknown.</summary>
+    public bool Use(long sequence)
+    {
+        foreach (var p in _peer)
+        {
+            if (p.Sequence != sequence) continue;
+            Current = p.Id;
+            CurrentSequence = p.Sequence;
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>Retires a peer ID this endpoint no longer uses (RETIRE_CONNECTION_ID, RFC 9000 §5.1.2); never the current one.</summary>
+    public void RetirePeer(long sequence)
+    {
+        if (sequence == CurrentSequence) return;
+        for (int i = 0; i < _peer.Count; i++)
+        {
+            if (_peer[i].Sequence != sequence) continue;
+            _peer.RemoveAt(i);
+            PendingRetire.Enqueue(sequence);
+            return;
+        }
+    }
+
     /// <summary>True when <paramref name="tail"/> (the last 16 bytes of a datagram) is a stateless reset token the peer gave us (RFC 9000 §10.3.1).</summary>
     public bool IsStatelessReset(ReadOnlySpan<byte> tail)
     {

@@ -1,4 +1,5 @@
 using Transport.Quic.Parameters;
+using Transport.Quic.Qlog;
 using Transport.Core.Wire;
 using Transport.Quic.Tls;
 using Transport.Reliable.Congestion;
@@ -86,6 +87,12 @@ public sealed class ConnectionOptions
     public TimeSpan PacingHorizon { get; set; } = TimeSpan.FromMilliseconds(1);
 
     /// <summary>
+    /// Sends disable_active_migration (RFC 9000 §18.2): the peer must not move the connection to another local address.
+    /// A server that sets it still follows a client whose address changed under a NAT (RFC 9000 §9). Default false.
+    /// </summary>
+    public bool DisableActiveMigration { get; set; }
+
+    /// <summary>
     /// Server: makes the address validation token sent to the client with NEW_TOKEN once the handshake completes (RFC 9000
     /// §8.1.3), given the client's address; null (or a null/empty result): no NEW_TOKEN.
     /// </summary>
@@ -96,6 +103,27 @@ public sealed class ConnectionOptions
     /// carried in the Initial packets (RFC 9000 §8.1.3, §17.2.2); a Retry's token replaces it. Null: none.
     /// </summary>
     public byte[]? InitialToken { get; set; }
+
+    /// <summary>
+    /// Makes this connection's qlog trace (draft-ietf-quic-qlog, qlog 0.3 JSON-SEQ, for qvis): packets sent, received,
+    /// dropped and lost with their frames, recovery metrics, congestion states, keys, parameters, close. Null (default):
+    /// no qlog, at the cost of one null check per event site. <see cref="QlogFileFactory"/> writes
+    /// <c>&lt;odcid&gt;_&lt;client|server&gt;.sqlog</c> files into a directory; an endpoint's
+    /// <see cref="Endpoint.QuicEndpointOptions.QlogDirectory"/> applies to connections whose options leave this null. Logging
+    /// never breaks the connection: a write error disables the trace (see <see cref="QuicConnectionCore.QlogFailure"/>).
+    /// </summary>
+    public IQlogWriterFactory? Qlog { get; set; }
+
+    /// <summary>
+    /// Receives this connection's TLS secrets as NSS key log lines (the SSLKEYLOGFILE format Wireshark reads:
+    /// <c>CLIENT_HANDSHAKE_TRAFFIC_SECRET &lt;client_random hex&gt; &lt;secret hex&gt;</c>, and
+    /// <c>SERVER_HANDSHAKE_TRAFFIC_SECRET</c>, <c>CLIENT_TRAFFIC_SECRET_0</c>, <c>SERVER_TRAFFIC_SECRET_0</c>,
+    /// <c>CLIENT_EARLY_TRAFFIC_SECRET</c>). <see cref="TlsKeyLog.ToFile"/> appends to a file,
+    /// <see cref="TlsKeyLog.ToWriter"/> to a <see cref="TextWriter"/>. When null (default) the TLS options' own
+    /// <see cref="TlsClientOptions.KeyLog"/> / <see cref="TlsServerOptions.KeyLog"/> is used, then the endpoint's
+    /// <see cref="Endpoint.QuicEndpointOptions.KeyLogFile"/>. Anyone holding the log can decrypt the connection.
+    /// </summary>
+    public Action<string>? KeyLog { get; set; }
 
     internal void Validate(bool isServer)
     {

@@ -25,7 +25,7 @@ public readonly record struct ConnectionStatistics
     public CongestionState CongestionState { get; init; }
     /// <summary>Packets sent (all spaces).</summary>
     public long PacketsSent { get; init; }
-    /// <summary>Packets received and successfully processed.</summary>
+    /// <summary>Packets received, decrypted and processed (the one whose frames close the connection included; not duplicates, nor packets during the closing or draining period).</summary>
     public long PacketsReceived { get; init; }
     /// <summary>Packets dropped on receipt: undecryptable, for discarded keys, duplicates, or unparseable.</summary>
     public long PacketsDropped { get; init; }

@@ -9,8 +9,6 @@ namespace Transport.Quic.Connection;
 // Frames of a decrypted packet (RFC 9000 §12.4, §19): each goes to the concern that owns it.
 public sealed partial class QuicConnectionCore
 {
-    private readonly Queue<ulong> _pathResponses = new();
-
     /// <summary>Handles the frames of one packet; false when the connection closed because of them.</summary>
     private bool ProcessFrames(PacketSpace space, ReadOnlySpan<byte> payload, EncryptionLevel level, out bool ackEliciting)
     {
@@ -33,6 +31,7 @@ public sealed partial class QuicConnectionCore
 
     private bool HandleFrame(PacketSpace space, Frame frame)
     {
+        if (!IsProbingFrame(frame.Type)) _packetNonProbing = true;
         switch (frame.Type)
         {
             case FrameType.Padding:
@@ -71,10 +70,9 @@ public sealed partial class QuicConnectionCore
             case FrameType.RetireConnectionId:
                 return OnRetireConnectionIdFrame(frame.AsRetireConnectionId());
             case FrameType.PathChallenge:
-                if (_pathResponses.Count < 8) _pathResponses.Enqueue(frame.AsPathChallenge().Data);
-                return true;
+                return OnPathChallengeFrame(frame.AsPathChallenge());
             case FrameType.PathResponse:
-                return true;
+                return OnPathResponseFrame(frame.AsPathResponse());
             case FrameType.ConnectionClose:
             case FrameType.ConnectionCloseApplication:
                 OnConnectionCloseFrame(frame.AsConnectionClose());

@@ -21,7 +21,7 @@ public sealed partial class QuicConnectionCore
     {
         try
         {
-            HandleDatagramCore(now, datagram);
+            HandleDatagramCore(now, remote, null, datagram);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -29,15 +29,19 @@ public sealed partial class QuicConnectionCore
         }
     }
 
-    private void HandleDatagramCore(Instant now, ReadOnlySpan<byte> datagram)
+    private void HandleDatagramCore(Instant now, IPEndPoint remote, IPEndPoint? local, ReadOnlySpan<byte> datagram)
     {
         Touch(now);
         if (_phase == ConnectionPhase.Terminated || datagram.IsEmpty) return;
         _statBytesReceived += datagram.Length;
-        _amplificationBytesReceived += datagram.Length;
-        if (datagram.Length > _receiveBuffer.Length)
+        if (!BeginDatagram(remote, local, datagram.Length)) // the path; anti-amplification counts (QuicConnectionCore.Paths.cs)
         {
             _statPacketsDropped++;
+            return;
+        }
+        if (datagram.Length > _receiveBuffer.Length)
+        {
+            DropPacket(null, datagram.Length, Qlog.QlogPacketDropReason.DosPrevention);
             return;
         }
         Span<byte> buffer = _receiveBuffer.AsSpan(0, datagram.Length);
@@ -59,12 +63,13 @@ public sealed partial class QuicConnectionCore
                 if (parsed && header.Type == PacketType.Retry)
                 {
                     if (offset == 0) OnRetry(rest, header.Version, header.SourceConnectionId, header.Token);
-                    else _statPacketsDropped++;
+                    else DropPacket(PacketType.Retry, rest.Length, Qlog.QlogPacketDropReason.UnexpectedPacket);
                     break;
                 }
                 if (!parsed || header.Version != Version || header.PacketLength <= 0)
                 {
-                    _statPacketsDropped++;
+                    DropPacket(parsed ? header.Type : null, rest.Length, parsed && header.Version != Version
+                        ? Qlog.QlogPacketDropReason.UnsupportedVersion : Qlog.QlogPacketDropReason.HeaderParseError);
                     break; // RFC 9000 §12.2: an unparseable packet ends the datagram; Version Negotiation and Retry are the endpoint's (not handled here)
                 }
                 int length = header.PacketLength;
@@ -89,6 +94,7 @@ public sealed partial class QuicConnectionCore
 
     private bool ProcessLongPacket(Span<byte> packet, PacketType type, ReadOnlySpan<byte> sourceConnectionId, int pnOffset, int datagramLength)
     {
+        _receivedPacketLength = packet.Length;
         PacketSpace space;
         switch (type)
         {
@@ -96,7 +102,7 @@ public sealed partial class QuicConnectionCore
                 // RFC 9000 §14.1: a server drops Initial packets in datagrams under 1200 bytes.
                 if (IsServer && !InitialDatagramPadding.IsLargeEnough(datagramLength))
                 {
-                    _statPacketsDropped++;
+                    DropPacket(type, packet.Length, Qlog.QlogPacketDropReason.InvalidInitial);
                     return false;
                 }
                 space = _spaces[0];
@@ -107,18 +113,18 @@ public sealed partial class QuicConnectionCore
             case PacketType.ZeroRtt:
                 return ProcessZeroRttPacket(packet, pnOffset);
             default:
-                _statPacketsDropped++;
+                DropPacket(type, packet.Length, Qlog.QlogPacketDropReason.UnexpectedPacket);
                 return false;
         }
         if (space.IsDiscarded || space.ReceiveKeys is null)
         {
-            _statPacketsDropped++;
+            DropPacket(type, packet.Length, Qlog.QlogPacketDropReason.KeyUnavailable);
             return false;
         }
         var scid = new ConnectionId(sourceConnectionId); // copy before decryption changes the buffer
         if (!space.ReceiveKeys.TryOpen(packet, pnOffset, space.Tracker.LargestReceived, out long pn, out int headerLength, out int payloadLength))
         {
-            _statPacketsDropped++;
+            DropPacket(type, packet.Length, Qlog.QlogPacketDropReason.PayloadDecryptError);
             return false;
         }
         if (!PacketHeaderBits.AreReservedBitsZero(packet[0]))
@@ -129,6 +135,7 @@ public sealed partial class QuicConnectionCore
         if (_peerInitialSourceConnectionId is null)
         {
             // The peer's first long header gives its connection ID: the client switches to the server's (RFC 9000 §7.2).
+            if (_qlog is not null && !scid.Equals(_cids.Current)) QlogPeerConnectionId(_cids.Current, scid);
             _peerInitialSourceConnectionId = scid;
             _cids.SetInitialPeer(scid);
         }
@@ -143,16 +150,18 @@ public sealed partial class QuicConnectionCore
 
     private bool ProcessShortPacket(Span<byte> packet)
     {
+        _receivedPacketLength = packet.Length;
         if (_oneRtt is null)
         {
-            _statPacketsDropped++;
+            DropPacket(PacketType.OneRtt, packet.Length, Qlog.QlogPacketDropReason.KeyUnavailable);
             return false;
         }
         int pnOffset = 1 + LocalConnectionId.Length;
         var app = _spaces[2];
+        int sendGenerationBefore = _oneRtt.SendGeneration;
         if (!_oneRtt.TryOpen(packet, pnOffset, app.Tracker.LargestReceived, out long pn, out int headerLength, out int payloadLength))
         {
-            _statPacketsDropped++;
+            DropPacket(PacketType.OneRtt, packet.Length, Qlog.QlogPacketDropReason.PayloadDecryptError);
             // RFC 9001 §6.6: past the integrity limit of the suite, the connection must close.
             if (_oneRtt.DecryptionFailures >= Crypto.AeadLimits.IntegrityLimit(_oneRtt.CipherSuite))
                 CloseWithTransportError(TransportErrorCode.AeadLimitReached, 0, "AEAD integrity limit reached (RFC 9001 §6.6).");
@@ -166,12 +175,17 @@ public sealed partial class QuicConnectionCore
         if (_oneRtt.ReceiveGeneration != _lastReceiveGeneration)
         {
             // A key update completed (RFC 9001 §6): the previous keys go after about three PTOs.
+            if (!OnReceiveKeyUpdate(pn, peerInitiated: sendGenerationBefore < _oneRtt.ReceiveGeneration)) return true;
             _lastReceiveGeneration = _oneRtt.ReceiveGeneration;
             _statKeyUpdates++;
             _discardPreviousKeysAt = _now + ThreePto();
+            if (_qlog is not null) QlogKeyGenerations();
         }
         if (IsServer) DiscardZeroRttReceiveKeys(); // RFC 9001 §4.9.3
+        bool fresh = !app.Tracker.IsDuplicate(pn);
+        _packetNonProbing = false;
         ProcessPayload(app, pn, packet.Slice(headerLength, payloadLength));
+        if (fresh) AfterOneRttPacket(pn); // RFC 9000 §9.3: may move the path
         return true;
     }
 
@@ -181,7 +195,7 @@ public sealed partial class QuicConnectionCore
     {
         if (space.Tracker.IsDuplicate(pn))
         {
-            _statPacketsDropped++;
+            DropPacket(Qlog.QlogWriter.PacketTypeOf(level), _receivedPacketLength, Qlog.QlogPacketDropReason.Duplicate, pn);
             return;
         }
         if (_phase == ConnectionPhase.Closing)
@@ -190,11 +204,12 @@ public sealed partial class QuicConnectionCore
             return;
         }
         if (_phase != ConnectionPhase.Open) return;
+        _statPacketsReceived++; // also the packet whose frames close the connection
+        if (_qlog is not null) QlogPacketReceived(level, pn, payload);
         bool ok = ProcessFrames(space, payload, level, out bool ackEliciting);
         if (!ok && _phase != ConnectionPhase.Open) return;
         if (space.IsDiscarded) return;
         space.Tracker.OnPacketReceived(pn, ackEliciting, _now);
-        _statPacketsReceived++;
         ResetIdleTimer(_now);
         _ackElicitingSentSinceReceive = false;
         _lastActivity = _now;
@@ -215,7 +230,7 @@ public sealed partial class QuicConnectionCore
             || sourceConnectionId.SequenceEqual(_cids.Current.Span)
             || !Crypto.RetryIntegrity.Verify(version, _originalDestinationConnectionId.Span, packet))
         {
-            _statPacketsDropped++;
+            DropPacket(PacketType.Retry, packet.Length, Qlog.QlogPacketDropReason.UnexpectedPacket);
             return;
         }
         var scid = new ConnectionId(sourceConnectionId);
@@ -235,6 +250,7 @@ public sealed partial class QuicConnectionCore
         // 0-RTT packets sent before the Retry were discarded by the server: send their data again (RFC 9000 §17.2.5.3).
         if (CanSendEarlyData) RequeueZeroRttPackets();
         _statPacketsReceived++;
+        _qlog?.PacketReceived(_now, PacketType.Retry, 0, packet.Length);
     }
 
     /// <summary>
@@ -246,7 +262,7 @@ public sealed partial class QuicConnectionCore
         if (_peerInitialSourceConnectionId is not null || !VersionNegotiationPacket.TryParse(packet, out var vn)
             || !vn.DestinationConnectionId.SequenceEqual(LocalConnectionId.Span) || vn.Contains(Version))
         {
-            _statPacketsDropped++;
+            DropPacket(PacketType.VersionNegotiation, packet.Length, Qlog.QlogPacketDropReason.UnexpectedPacket);
             return;
         }
         if (_phase == ConnectionPhase.Open)

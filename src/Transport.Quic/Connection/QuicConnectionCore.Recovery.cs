@@ -34,6 +34,7 @@ public sealed partial class QuicConnectionCore
             CloseWithTransportError(code, frameType, $"Invalid ACK frame: {outcome.Error} (RFC 9000 §13.1, §19.3).");
             return false;
         }
+        if (_qlog is not null) QlogRecovery(outcome.Lost, outcome.IsPersistentCongestion, outcome.IsEcnCongestion);
         foreach (ref readonly var p in outcome.NewlyAcknowledged)
         {
             if (p.Payload is SentPacketInfo info)
@@ -77,8 +78,11 @@ public sealed partial class QuicConnectionCore
                 case SentFrameKind.Stream:
                     if (_streams.TryGetValue(f.StreamId, out var s) && s.Send is { } send && !s.ResetSent)
                     {
+                        long buffered = send.BufferedBytes;
                         send.OnAcked(f.Offset, f.Length, f.Fin);
-                        if (!s.WritableReported && f.Length > 0)
+                        // Only when the acknowledged prefix advanced (buffer space was freed): an earlier report for an
+                        // out-of-order range must not use up the one a waiting writer needs.
+                        if (!s.WritableReported && send.BufferedBytes < buffered)
                         {
                             s.WritableReported = true;
                             Emit(ConnectionEventKind.StreamWritable, s.Id);
@@ -188,6 +192,7 @@ public sealed partial class QuicConnectionCore
     private void OnLossDetectionTimeout()
     {
         TimeoutOutcome outcome = _recovery.OnLossDetectionTimeout(_now);
+        if (_qlog is not null) QlogRecovery(outcome.Lost, outcome.IsPersistentCongestion, false);
         switch (outcome.Kind)
         {
             case LossDetectionTimeoutKind.LossTime:

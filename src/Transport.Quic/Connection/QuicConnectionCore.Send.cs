@@ -45,6 +45,7 @@ public sealed partial class QuicConnectionCore
         Touch(now);
         info = default;
         if (_phase is ConnectionPhase.Draining or ConnectionPhase.Terminated) return 0;
+        if (_paths.Count > 0 && PollPathTransmit(buffer, out info) is int pathBytes and > 0) return pathBytes; // PATH_CHALLENGE / PATH_RESPONSE
         int limit = Math.Min(buffer.Length, _maxDatagramSize);
         if (!_addressValidated)
         {
@@ -71,7 +72,7 @@ public sealed partial class QuicConnectionCore
         {
             _statBytesSent += n;
             _amplificationBytesSent += n;
-            info = new TransmitInfo(RemoteEndPoint, earliest, 0);
+            info = new TransmitInfo(RemoteEndPoint, earliest, 0) { Source = _activePath?.Local };
         }
         ApplyPendingDiscards();
         UpdateAmplificationState();
@@ -233,6 +234,7 @@ public sealed partial class QuicConnectionCore
             }
             // RFC 9001 §4.9.1: a client discards Initial keys when it first sends a Handshake packet.
             if (!IsServer && b.Space.Id == PacketNumberSpace.Handshake) _discardInitialPending = true;
+            if (_qlog is not null) QlogPacketSent(in b, packetLength);
             b = default;
             offset += packetLength;
         }
@@ -245,7 +247,7 @@ public sealed partial class QuicConnectionCore
         if (space.Id != PacketNumberSpace.ApplicationData) return false;
         return _handshakeDonePending || _maxDataPending || _maxStreamsBidiPending || _maxStreamsUniPending || _streamsBlockedBidiPending
             || _streamsBlockedUniPending || _cids.PendingNew.Count > 0 || _cids.PendingRetire.Count > 0 || _controlQueue.Count > 0
-            || _sendQueue.Count > 0 || _datagramQueue.Count > 0 || _pathResponses.Count > 0 || _keepAlivePending || _rawFramesForTesting.Count > 0 || _newTokenPending;
+            || _sendQueue.Count > 0 || _datagramQueue.Count > 0 || _keepAlivePending || _rawFramesForTesting.Count > 0 || _newTokenPending;
     }
 
     private int WriteFrames(PacketSpace space, Span<byte> destination, bool allowAckEliciting, SentPacketInfo info, bool zeroRtt, out bool ackEliciting)
@@ -288,6 +290,8 @@ public sealed partial class QuicConnectionCore
                 return 0;
             }
             tracker.OnAckSent();
+            if (space.Id == PacketNumberSpace.ApplicationData && info.Frames[0].Value > _largestAckSentInApplicationSpace)
+                _largestAckSentInApplicationSpace = info.Frames[0].Value; // RFC 9001 §6.2 (QuicConnectionCore.KeyUpdate.cs)
         }
         return w.Position;
     }
@@ -334,8 +338,6 @@ public sealed partial class QuicConnectionCore
             info.Add(new SentFrame { Kind = SentFrameKind.HandshakeDone });
         }
         WriteNewToken(ref w, info);
-        while (_pathResponses.TryPeek(out ulong challenge) && FrameWriter.TryWrite(ref w, new PathResponseFrame(challenge)))
-            _pathResponses.Dequeue();
         if (_maxDataPending && FrameWriter.TryWrite(ref w, new MaxDataFrame((ulong)_connectionReceiveWindow.MaxData)))
         {
             _maxDataPending = false;
@@ -534,6 +536,7 @@ public sealed partial class QuicConnectionCore
             _sendGenerationSeen = _oneRtt.SendGeneration;
             _packetsSentInKeyPhase = 0;
             _currentKeyPhaseAcked = false;
+            if (_qlog is not null) QlogKeyGenerations();
         }
     }
 

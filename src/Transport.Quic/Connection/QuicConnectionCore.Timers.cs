@@ -34,6 +34,7 @@ public sealed partial class QuicConnectionCore
             }
         t = Earliest(t, _pacingWaitUntil);
         t = Earliest(t, _discardPreviousKeysAt);
+        if (_paths.Count > 0) t = Earliest(t, NextPathTimeout());
         if (_options.KeepAliveInterval is { } k && _handshakeComplete && !_keepAlivePending) t = Earliest(t, _lastActivity + k);
         return t;
     }
@@ -67,6 +68,7 @@ public sealed partial class QuicConnectionCore
         }
         if (_recovery.LossDetectionTimer is { } loss && now >= loss) OnLossDetectionTimeout();
         if (_pacingWaitUntil is { } pacing && now >= pacing) _pacingWaitUntil = null;
+        if (_paths.Count > 0) OnPathTimers(now);
         if (_discardPreviousKeysAt is { } discard && now >= discard)
         {
             _discardPreviousKeysAt = null;

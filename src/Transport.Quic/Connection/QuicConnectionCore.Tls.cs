@@ -45,6 +45,7 @@ public sealed partial class QuicConnectionCore
 
     void ITlsHandshakeListener.OnReadSecret(EncryptionLevel level, CipherSuite suite, ReadOnlySpan<byte> secret)
     {
+        if (_qlog is not null) QlogKeyInstalled(level, suite, write: false);
         switch (level)
         {
             case EncryptionLevel.Handshake:
@@ -63,6 +64,7 @@ public sealed partial class QuicConnectionCore
 
     void ITlsHandshakeListener.OnWriteSecret(EncryptionLevel level, CipherSuite suite, ReadOnlySpan<byte> secret)
     {
+        if (_qlog is not null) QlogKeyInstalled(level, suite, write: true);
         switch (level)
         {
             case EncryptionLevel.Handshake:
@@ -124,6 +126,7 @@ public sealed partial class QuicConnectionCore
 
     private void ApplyPeerParameters(TransportParameters p)
     {
+        _qlog?.ParametersSet(_now, Qlog.QlogOwner.Remote, p, _qlogCipherSuite);
         _peerParameters = p;
         _recovery.MaxAckDelay = TimeSpan.FromMilliseconds(p.MaxAckDelayMs);
         int peerMax = (int)Math.Min(p.MaxUdpPayloadSize, 65527UL);
@@ -152,6 +155,7 @@ public sealed partial class QuicConnectionCore
     void ITlsHandshakeListener.OnHandshakeComplete()
     {
         _handshakeComplete = true;
+        if (_qlog is not null) QlogHandshakeState(Qlog.QlogConnectionState.HandshakeComplete);
         Emit(ConnectionEventKind.HandshakeCompleted);
         if (IsServer)
         {
@@ -173,6 +177,7 @@ public sealed partial class QuicConnectionCore
     {
         if (_handshakeConfirmed) return;
         _handshakeConfirmed = true;
+        if (_qlog is not null) QlogHandshakeState(Qlog.QlogConnectionState.HandshakeConfirmed);
         _addressValidated = true;
         _recovery.OnHandshakeConfirmed(_now);
         _discardHandshakePending = true; // RFC 9001 §4.9.2
@@ -198,6 +203,7 @@ public sealed partial class QuicConnectionCore
     private void DiscardSpace(PacketSpace space)
     {
         if (space.IsDiscarded) return;
+        if (_qlog is not null) QlogKeysRetired(space.Level);
         space.Discard();
         _recovery.DiscardSpace(space.Id, _now); // RFC 9002 §6.4
     }

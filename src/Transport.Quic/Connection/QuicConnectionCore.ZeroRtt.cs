@@ -140,9 +140,10 @@ public sealed partial class QuicConnectionCore
     /// <summary>Server: a 0-RTT packet (RFC 9001 §5.6): processed with the 0-RTT keys in the application data space.</summary>
     private bool ProcessZeroRttPacket(Span<byte> packet, int pnOffset)
     {
+        _receivedPacketLength = packet.Length;
         if (!IsServer || _zeroRttReceiveOver)
         {
-            _statPacketsDropped++;
+            DropPacket(Packets.PacketType.ZeroRtt, packet.Length, Qlog.QlogPacketDropReason.UnexpectedPacket);
             _statZeroRttPacketsDropped++;
             return false;
         }
@@ -150,10 +151,13 @@ public sealed partial class QuicConnectionCore
         {
             // Keys may follow once the ClientHello is processed: keep a few packets (RFC 9001 §5.7, RFC 9000 §5.2).
             if (_tls.EarlyDataStatus is TlsEarlyDataStatus.NotOffered && _peerParameters is null && _pendingZeroRtt.Count < MaxPendingZeroRttPackets)
+            {
                 _pendingZeroRtt.Add((packet.ToArray(), pnOffset));
+                _qlog?.PacketBuffered(_now, Packets.PacketType.ZeroRtt, packet.Length);
+            }
             else
             {
-                _statPacketsDropped++;
+                DropPacket(Packets.PacketType.ZeroRtt, packet.Length, Qlog.QlogPacketDropReason.KeyUnavailable);
                 _statZeroRttPacketsDropped++;
             }
             return false;
@@ -161,7 +165,7 @@ public sealed partial class QuicConnectionCore
         var app = _spaces[2];
         if (!_zeroRttReceiveKeys.TryOpen(packet, pnOffset, app.Tracker.LargestReceived, out long pn, out int headerLength, out int payloadLength))
         {
-            _statPacketsDropped++;
+            DropPacket(Packets.PacketType.ZeroRtt, packet.Length, Qlog.QlogPacketDropReason.PayloadDecryptError);
             _statZeroRttPacketsDropped++;
             return false;
         }
@@ -187,7 +191,7 @@ public sealed partial class QuicConnectionCore
         {
             if (_zeroRttReceiveKeys is null)
             {
-                _statPacketsDropped++;
+                DropPacket(Packets.PacketType.ZeroRtt, packet.Length, Qlog.QlogPacketDropReason.KeyUnavailable);
                 _statZeroRttPacketsDropped++;
                 continue;
             }

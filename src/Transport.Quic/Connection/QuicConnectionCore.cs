@@ -6,6 +6,7 @@ using Transport.Core.Wire;
 using Transport.Quic.Crypto;
 using Transport.Quic.Packets;
 using Transport.Quic.Parameters;
+using Transport.Quic.Qlog;
 using Transport.Quic.Tls;
 using Transport.Reliable;
 using Transport.Reliable.Congestion;
@@ -57,7 +58,8 @@ public sealed partial class QuicConnectionCore : ITlsHandshakeListener, IDisposa
     private Instant _now;
 
     private QuicConnectionCore(ConnectionOptions options, bool isServer, IPEndPoint remote, ConnectionId originalDcid,
-        ConnectionId? localConnectionId, Instant now, ConnectionId? retriedFrom = null)
+        ConnectionId? localConnectionId, Instant now, ConnectionId? retriedFrom = null,
+        IQlogWriterFactory? endpointQlog = null, Action<string>? endpointKeyLog = null)
     {
         _retriedFrom = retriedFrom;
         ArgumentNullException.ThrowIfNull(options);
@@ -89,17 +91,19 @@ public sealed partial class QuicConnectionCore : ITlsHandshakeListener, IDisposa
         _localParameters = BuildLocalParameters(initialLocal);
         InitializeFlowControl();
         ResetIdleTimer(now);
+        _qlog = StartQlog(options.Qlog ?? endpointQlog, now);
+        Action<string>? keyLog = options.KeyLog ?? (isServer ? options.ServerTls!.KeyLog : options.ClientTls!.KeyLog) ?? endpointKeyLog;
 
         byte[] encoded = _localParameters.Encode();
         if (isServer)
         {
             // RFC 9000 §7.4.1: the 0-RTT limits go into tickets, to refuse 0-RTT keys if they shrank since.
-            _tls = new TlsServerHandshake(ServerTlsWithLimitCheck(options.ServerTls!), encoded, this) { TicketApplicationData = EncodeTicketLimits() };
+            _tls = new TlsServerHandshake(ServerTlsWithLimitCheck(options.ServerTls!), encoded, this, keyLog) { TicketApplicationData = EncodeTicketLimits() };
         }
         else
         {
             if (options.InitialToken is { Length: > 0 } initialToken) _retryToken = initialToken.ToArray(); // RFC 9000 §8.1.3
-            var client = new TlsClientHandshake(options.ClientTls!, encoded, this);
+            var client = new TlsClientHandshake(options.ClientTls!, encoded, this, keyLog);
             _tls = client;
             TlsResult r = client.Start();
             if (r.IsError) throw new InvalidOperationException($"The TLS handshake could not start: {r}");
@@ -138,6 +142,20 @@ public sealed partial class QuicConnectionCore : ITlsHandshakeListener, IDisposa
         if (originalDestinationConnectionId.Length < (retriedFrom is null ? 8 : 1))
             throw new ArgumentException("A client's first Destination Connection ID is at least 8 bytes (RFC 9000 §7.2).", nameof(originalDestinationConnectionId));
         return new(options, isServer: true, remote, originalDestinationConnectionId, localConnectionId, now, retriedFrom);
+    }
+
+    /// <summary>The endpoint's creation of a client: its qlog directory and key log apply when the options name none.</summary>
+    internal static QuicConnectionCore CreateClient(ConnectionOptions options, IPEndPoint remote, Instant now,
+        IQlogWriterFactory? endpointQlog, Action<string>? endpointKeyLog) =>
+        new(options, isServer: false, remote, ConnectionId.NewRandom(8), null, now, null, endpointQlog, endpointKeyLog);
+
+    /// <summary>The endpoint's creation of a server connection (see the public overload), with its qlog directory and key log.</summary>
+    internal static QuicConnectionCore CreateServer(ConnectionOptions options, IPEndPoint remote, ConnectionId originalDestinationConnectionId,
+        Instant now, ConnectionId? localConnectionId, ConnectionId? retriedFrom, IQlogWriterFactory? endpointQlog, Action<string>? endpointKeyLog)
+    {
+        if (originalDestinationConnectionId.Length < (retriedFrom is null ? 8 : 1))
+            throw new ArgumentException("A client's first Destination Connection ID is at least 8 bytes (RFC 9000 §7.2).", nameof(originalDestinationConnectionId));
+        return new(options, isServer: true, remote, originalDestinationConnectionId, localConnectionId, now, retriedFrom, endpointQlog, endpointKeyLog);
     }
 
     /// <summary>True for the server side.</summary>
@@ -203,6 +221,7 @@ public sealed partial class QuicConnectionCore : ITlsHandshakeListener, IDisposa
         _zeroRttSendKeys?.Dispose();
         _zeroRttReceiveKeys?.Dispose();
         _tls.Dispose();
+        _qlog?.Dispose();
         foreach (var stream in _streams.Values)
         {
             stream.Send?.Dispose();
@@ -211,9 +230,13 @@ public sealed partial class QuicConnectionCore : ITlsHandshakeListener, IDisposa
     }
 
     private void Emit(ConnectionEventKind kind, long streamId = -1, ulong errorCode = 0) =>
-        _events.Enqueue(new ConnectionEvent { Kind = kind, StreamId = streamId, ErrorCode = errorCode });
+        Emit(new ConnectionEvent { Kind = kind, StreamId = streamId, ErrorCode = errorCode });
 
-    private void Emit(in ConnectionEvent e) => _events.Enqueue(e);
+    private void Emit(in ConnectionEvent e)
+    {
+        _events.Enqueue(e);
+        if (_qlog is not null && e.Kind is ConnectionEventKind.Closed or ConnectionEventKind.Terminated) QlogConnectionEvent(e);
+    }
 
     private PacketSpace SpaceOf(EncryptionLevel level) => level switch
     {
@@ -244,7 +267,7 @@ public sealed partial class QuicConnectionCore : ITlsHandshakeListener, IDisposa
             ActiveConnectionIdLimit = (ulong)o.ActiveConnectionIdLimit,
             InitialSourceConnectionId = initialLocal.Id,
             MaxDatagramFrameSize = o.MaxDatagramFrameSize is { } d ? (ulong)d : null,
-            DisableActiveMigration = true,
+            DisableActiveMigration = o.DisableActiveMigration,
         };
         if (IsServer)
         {

@@ -10,4 +10,11 @@ namespace Transport.Quic.Connection;
 /// <see cref="ConnectionOptions.PacingHorizon"/> later. A driver may send at once or hold the datagram until then.
 /// </param>
 /// <param name="Ecn">The ECN codepoint to set on the IP header (0: Not-ECT; ECN is not used yet).</param>
-public readonly record struct TransmitInfo(IPEndPoint Destination, Instant EarliestSendTime, byte Ecn);
+public readonly record struct TransmitInfo(IPEndPoint Destination, Instant EarliestSendTime, byte Ecn)
+{
+    /// <summary>
+    /// The local address to send from: null for the driver's default socket; set on the datagrams of a path the client
+    /// probes or moved to with <see cref="QuicConnectionCore.TryMigrate"/>.
+    /// </summary>
+    public IPEndPoint? Source { get; init; }
+}

@@ -211,6 +211,14 @@ public sealed class OneRttKeys : IDisposable
         }
     }
 
+    // For tests: moves the send keys on even while an update is pending (a peer that updates twice, RFC 9001 §6.2).
+    internal void ForceKeyUpdateForTesting()
+    {
+        var old = _send;
+        _send = old.DeriveNext();
+        old.Dispose();
+    }
+
     // For tests: the receive keys of the current generation.
     internal PayloadProtection ReceiveCurrent => _receiveCurrent;
 

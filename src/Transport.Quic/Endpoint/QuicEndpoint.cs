@@ -12,7 +12,7 @@ namespace Transport.Quic.Endpoint;
 /// collects datagrams from <see cref="QuicEndpointCore.PollTransmit"/> and sends them outside the lock (trains of equal
 /// size to one peer through <see cref="UdpDatagramSocket.SendSegments"/>), holding a datagram until its
 /// <c>earliestSendTime</c>. The core never sleeps. The application touches the core and its connections only inside
-/// <see cref="Invoke"/> (under the same lock), and waits for progress with <see cref="WaitForActivity"/>.
+/// <see cref="Invoke{T}(Func{QuicEndpointCore, T})"/> (under the same lock), and waits for progress with <see cref="WaitForActivity"/>.
 /// </summary>
 public sealed class QuicEndpoint : IDisposable
 {
@@ -63,15 +63,58 @@ public sealed class QuicEndpoint : IDisposable
     public T Invoke<T>(Func<QuicEndpointCore, T> action)
     {
         ArgumentNullException.ThrowIfNull(action);
+        return Invoke(action, static (core, a) => a(core));
+    }
+
+    /// <summary>
+    /// <see cref="Invoke{T}(Func{QuicEndpointCore, T})"/> with a <paramref name="state"/> argument, so a static lambda
+    /// needs no closure and may take a span.
+    /// </summary>
+    public T Invoke<TState, T>(TState state, Func<QuicEndpointCore, TState, T> action)
+        where TState : allows ref struct
+    {
+        ArgumentNullException.ThrowIfNull(action);
         ObjectDisposedException.ThrowIf(_disposed, this);
         T result;
         lock (_gate)
         {
-            result = action(_core);
-            _core.DrainAllEvents();
+            try
+            {
+                result = action(_core, state);
+            }
+            finally
+            {
+                _core.DrainAllEvents();
+                RunActivityCallback();
+            }
         }
         _wake.Set();
         return result;
+    }
+
+    /// <summary>
+    /// Called under the lock after each batch of received datagrams, after timers fired, after datagrams were collected
+    /// for sending and after each <see cref="Invoke{T}(Func{QuicEndpointCore, T})"/>: the place to drain
+    /// <see cref="QuicEndpointCore.PollEvent"/> without a thread hop. It must not block; exceptions it throws are
+    /// counted in <see cref="CallbackErrors"/> and swallowed (they must not stop the I/O threads).
+    /// </summary>
+    public Action<QuicEndpointCore>? ActivityCallback { get; set; }
+
+    /// <summary>Exceptions thrown by <see cref="ActivityCallback"/> (0 in a healthy run).</summary>
+    public long CallbackErrors { get; private set; }
+
+    /// <summary>Under the lock.</summary>
+    private void RunActivityCallback()
+    {
+        if (_disposed || ActivityCallback is not { } callback) return;
+        try
+        {
+            callback(_core);
+        }
+        catch (Exception)
+        {
+            CallbackErrors++;
+        }
     }
 
     /// <summary>Opens a client connection to <paramref name="remote"/> (see <see cref="QuicEndpointCore.Connect"/>).</summary>
@@ -115,6 +158,10 @@ public sealed class QuicEndpoint : IDisposable
 
         public void OnBatchCompleted()
         {
+            if (owner.ActivityCallback is not null)
+            {
+                lock (owner._gate) owner.RunActivityCallback();
+            }
             owner._wake.Set();
             owner._activity.Set();
         }
@@ -131,12 +178,15 @@ public sealed class QuicEndpoint : IDisposable
                 lock (_gate)
                 {
                     Instant now = _clock.Now;
+                    bool fired = false;
                     if (_core.NextTimeout() is { } t && t <= now)
                     {
                         _core.HandleTimeout(now);
                         _activity.Set();
+                        fired = true;
                     }
                     count = Collect(now);
+                    if (fired || count > 0) RunActivityCallback();
                     wakeAt = _core.NextTimeout();
                     if (_held is not null && (wakeAt is null || _heldUntil < wakeAt.Value)) wakeAt = _heldUntil;
                 }

@@ -4,6 +4,8 @@ using Transport.Core.Time;
 using Transport.Core.Wire;
 using Transport.Quic.Connection;
 using Transport.Quic.Packets;
+using Transport.Quic.Qlog;
+using Transport.Quic.Tls;
 
 namespace Transport.Quic.Endpoint;
 
@@ -64,7 +66,12 @@ public sealed class QuicEndpointCore : IDisposable
         _resetResponder = new StatelessResetResponder(_resetTokens, options.LocalConnectionIdLength);
         _vn = new VersionNegotiationResponder(options.SupportedVersions);
         if (options.ServerConnectionOptions is { } server) PrepareConnectionOptions(server, nameof(options));
+        _qlog = string.IsNullOrWhiteSpace(options.QlogDirectory) ? null : new QlogFileFactory(options.QlogDirectory);
+        _keyLog = string.IsNullOrEmpty(options.KeyLogFile) ? null : TlsKeyLog.ToFile(options.KeyLogFile);
     }
+
+    private readonly QlogFileFactory? _qlog;
+    private readonly Action<string>? _keyLog;
 
     /// <summary>Connections the endpoint currently tracks (not yet terminated).</summary>
     public int ConnectionCount => _entries.Count;
@@ -101,7 +108,7 @@ public sealed class QuicEndpointCore : IDisposable
         PrepareConnectionOptions(options, nameof(options));
         for (int attempt = 0; ; attempt++)
         {
-            var connection = QuicConnectionCore.CreateClient(options, remote, now);
+            var connection = QuicConnectionCore.CreateClient(options, remote, now, _qlog, _keyLog);
             var entry = new Entry { Connection = connection };
             if (_router.TryAdd(connection.LocalConnectionId, entry))
             {
@@ -216,8 +223,8 @@ public sealed class QuicEndpointCore : IDisposable
         ConnectionId local = _router.IssueConnectionId(created);
         bool retried = token.IsValid && token.Kind == AddressValidationTokenKind.Retry;
         created.Connection = retried
-            ? QuicConnectionCore.CreateServer(serverOptions, remote, dcid, now, local, retriedFrom: token.OriginalDestinationConnectionId)
-            : QuicConnectionCore.CreateServer(serverOptions, remote, dcid, now, local);
+            ? QuicConnectionCore.CreateServer(serverOptions, remote, dcid, now, local, token.OriginalDestinationConnectionId, _qlog, _keyLog)
+            : QuicConnectionCore.CreateServer(serverOptions, remote, dcid, now, local, null, _qlog, _keyLog);
         created.LocalIds.Add(local);
         // Later Initials (and 0-RTT) still carry the client-chosen DCID until the client learns ours.
         if (_router.TryAddInitial(remote, dcid, created))

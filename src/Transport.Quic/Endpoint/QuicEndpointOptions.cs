@@ -29,6 +29,22 @@ public sealed class QuicEndpointOptions
     /// <summary>The versions answered without Version Negotiation (default QUIC v1 only).</summary>
     public uint[] SupportedVersions { get; set; } = [QuicVersion.Version1];
 
+    /// <summary>
+    /// A directory for qlog traces: each connection of this endpoint whose <see cref="ConnectionOptions.Qlog"/> is null
+    /// writes <c>&lt;odcid hex&gt;_&lt;client|server&gt;.sqlog</c> there (qlog 0.3 JSON-SEQ, for qvis; see
+    /// <see cref="Qlog.QlogFileFactory"/>). Null (default): no qlog. The interop endpoint sets it from the
+    /// <c>QLOGDIR</c> environment variable (<see cref="Qlog.QlogFileFactory.DirectoryVariable"/>).
+    /// </summary>
+    public string? QlogDirectory { get; set; }
+
+    /// <summary>
+    /// A file that receives the TLS secrets of every connection of this endpoint as NSS key log lines (SSLKEYLOGFILE
+    /// format, appended; Wireshark decrypts captures with it), unless the connection's <see cref="ConnectionOptions.KeyLog"/>
+    /// or its TLS options' <c>KeyLog</c> says otherwise. Null (default): none. The interop endpoint sets it from
+    /// <c>SSLKEYLOGFILE</c>. Anyone holding the file can decrypt the traffic.
+    /// </summary>
+    public string? KeyLogFile { get; set; }
+
     /// <summary>At most this many stateless packets (Retry, Version Negotiation, stateless reset) wait to be sent; more are dropped.</summary>
     public int MaxQueuedStatelessPackets { get; set; } = 256;
 }

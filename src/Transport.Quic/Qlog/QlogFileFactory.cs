@@ -9,12 +9,12 @@ namespace Transport.Quic.Qlog;
 /// variable") and of the QUIC interop runner.
 /// </summary>
 /// <remarks>
-/// Creating a file never throws: when the directory cannot be created or the file cannot be opened, <see cref="Create"/>
+/// Creating a file never throws: when the directory cannot be created or the file cannot be opened, <c>Create</c>
 /// returns <see cref="QlogWriter.Null"/> and remembers the exception in <see cref="LastFailure"/>; the connection runs
 /// on without a log. An existing file of the same name is replaced. Safe to share between the connections of an
 /// endpoint (it holds no per-connection state).
 /// </remarks>
-public sealed class QlogFileFactory
+public sealed class QlogFileFactory : IQlogWriterFactory
 {
     /// <summary>The environment variable naming the qlog directory (main schema -03): <c>QLOGDIR</c>.</summary>
     public const string DirectoryVariable = "QLOGDIR";
@@ -51,11 +51,17 @@ public sealed class QlogFileFactory
         Path.Combine(Directory, GetFileName(originalDestinationConnectionId, vantagePoint));
 
     /// <summary>
+    /// Opens the connection's file and starts its trace (no title); see <see cref="Create(ConnectionId, QlogVantagePoint, Instant, string?)"/>.
+    /// </summary>
+    public QlogWriter Create(ConnectionId originalDestinationConnectionId, QlogVantagePoint vantagePoint, Instant referenceTime) =>
+        Create(originalDestinationConnectionId, vantagePoint, referenceTime, null);
+
+    /// <summary>
     /// Opens the connection's file and starts its trace, with <paramref name="referenceTime"/> as event time 0 and the
     /// current wall clock as its <c>reference_time</c>; returns <see cref="QlogWriter.Null"/> if the file cannot be made.
     /// </summary>
     public QlogWriter Create(ConnectionId originalDestinationConnectionId, QlogVantagePoint vantagePoint, Instant referenceTime,
-        string? title = null)
+        string? title)
     {
         FileStream? stream = null;
         try

@@ -28,7 +28,13 @@ internal sealed class TlsClientHandshake : TlsHandshake
     /// <summary>A client handshake. <paramref name="localTransportParameters"/> is the encoded quic_transport_parameters body.</summary>
     /// <exception cref="ArgumentException">The options are incomplete or invalid.</exception>
     public TlsClientHandshake(TlsClientOptions options, ReadOnlyMemory<byte> localTransportParameters, ITlsHandshakeListener listener)
-        : base(listener, localTransportParameters, options?.KeyLog)
+        : this(options, localTransportParameters, listener, options?.KeyLog)
+    {
+    }
+
+    /// <summary>As the public constructor, with the key log given apart from the options (the connection's choice).</summary>
+    internal TlsClientHandshake(TlsClientOptions options, ReadOnlyMemory<byte> localTransportParameters, ITlsHandshakeListener listener, Action<string>? keyLog)
+        : base(listener, localTransportParameters, keyLog)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();

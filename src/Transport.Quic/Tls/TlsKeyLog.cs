@@ -25,9 +25,42 @@ public static class TlsKeyLog
         };
     }
 
+    /// <summary>
+    /// A writer that writes each line to <paramref name="writer"/> and flushes it (serialized by a lock on the writer, so
+    /// connections on several threads may share it). The caller keeps ownership of <paramref name="writer"/>.
+    /// </summary>
+    public static Action<string> ToWriter(TextWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        return line =>
+        {
+            lock (writer)
+            {
+                writer.Write(line);
+                writer.Write('\n');
+                writer.Flush();
+            }
+        };
+    }
+
+    /// <summary>The labels of the NSS key log lines a QUIC connection writes (RFC 8446 §7.1 secrets; no TLS 1.2 labels).</summary>
+    public static IReadOnlyList<string> Labels { get; } =
+    [
+        "CLIENT_EARLY_TRAFFIC_SECRET", "CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0",
+    ];
+
     internal static void Write(Action<string>? log, string label, ReadOnlySpan<byte> clientRandom, ReadOnlySpan<byte> secret)
     {
         if (log is null) return;
-        log($"{label} {Convert.ToHexStringLower(clientRandom)} {Convert.ToHexStringLower(secret)}");
+        string line = $"{label} {Convert.ToHexStringLower(clientRandom)} {Convert.ToHexStringLower(secret)}";
+        try
+        {
+            log(line);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A debugging aid must not break the handshake (disk full, file removed): the line is lost.
+        }
     }
 }

@@ -26,7 +26,13 @@ internal sealed class TlsServerHandshake : TlsHandshake
     /// <summary>A server handshake. <paramref name="localTransportParameters"/> is the encoded quic_transport_parameters body.</summary>
     /// <exception cref="ArgumentException">The options are incomplete or invalid.</exception>
     public TlsServerHandshake(TlsServerOptions options, ReadOnlyMemory<byte> localTransportParameters, ITlsHandshakeListener listener)
-        : base(listener, localTransportParameters, options?.KeyLog)
+        : this(options, localTransportParameters, listener, options?.KeyLog)
+    {
+    }
+
+    /// <summary>As the public constructor, with the key log given apart from the options (the connection's choice).</summary>
+    internal TlsServerHandshake(TlsServerOptions options, ReadOnlyMemory<byte> localTransportParameters, ITlsHandshakeListener listener, Action<string>? keyLog)
+        : base(listener, localTransportParameters, keyLog)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();

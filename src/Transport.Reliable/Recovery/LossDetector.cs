@@ -45,7 +45,7 @@ public sealed class LossDetector
     }
 
     /// <summary>The congestion controller driven by this detector.</summary>
-    public ICongestionController CongestionController { get; }
+    public ICongestionController CongestionController { get; private set; }
 
     /// <summary>The RTT estimator.</summary>
     public RttEstimator Rtt { get; }
@@ -409,6 +409,22 @@ public sealed class LossDetector
         s.LossTime = null;
         s.TimeOfLastAckElicitingPacket = null;
         s.IsDiscarded = true;
+        PtoCount = 0;
+        SetLossDetectionTimer(now);
+    }
+
+    /// <summary>
+    /// The connection moved to a new path (RFC 9000 §9.4; RFC 9002 §5.3, Appendices A.3 and B.3): the congestion
+    /// controller is replaced by <paramref name="controller"/> (in its initial state) and the RTT estimate returns to the
+    /// initial RTT. Packets already sent stay tracked (their acknowledgments and losses now reach the new controller).
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="controller"/> is null.</exception>
+    public void ResetForNewPath(ICongestionController controller, Instant now)
+    {
+        ArgumentNullException.ThrowIfNull(controller);
+        CongestionController = controller;
+        Rtt.Reset();
+        _firstRttSampleTime = null;
         PtoCount = 0;
         SetLossDetectionTimer(now);
     }

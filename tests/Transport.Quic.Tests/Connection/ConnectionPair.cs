@@ -91,6 +91,18 @@ internal sealed class ConnectionPair : IDisposable
     public Func<bool, byte[], byte[]>? Rewrite { get; set; }
 
     public long ServerBytesReceived { get; private set; }
+
+    /// <summary>Other local addresses of the client (for active migration); datagrams to them reach the client with that local address.</summary>
+    public HashSet<IPEndPoint> ClientAliases { get; } = new();
+
+    /// <summary>Datagrams that arrived at an address neither connection owns.</summary>
+    public int UndeliveredDatagrams { get; private set; }
+
+    /// <summary>Called for every datagram the network delivers, before the connection sees it: (source as seen, destination, length).</summary>
+    public Action<IPEndPoint, IPEndPoint, int>? OnDeliver { get; set; }
+
+    /// <summary>Called for every datagram a connection produced (before drop/rewrite): (fromClient, info, length).</summary>
+    public Action<bool, TransmitInfo, int>? OnTransmit { get; set; }
     public long ServerBytesSentBeforeValidation { get; private set; }
     public long ServerBytesReceivedAtLastUnvalidatedSend { get; private set; }
     public bool AmplificationViolated { get; private set; }
@@ -162,6 +174,7 @@ internal sealed class ConnectionPair : IDisposable
             while (Simulator.TryReceive(Now, out var d))
             {
                 delivered = true;
+                OnDeliver?.Invoke(d.Source, d.Destination, d.Payload.Length);
                 if (d.Destination.Equals(ServerAddress))
                 {
                     ServerBytesReceived += d.Payload.Length;
@@ -171,14 +184,15 @@ internal sealed class ConnectionPair : IDisposable
                     ReceiveAllocated += GC.GetAllocatedBytesForCurrentThread() - a0;
                     ReceiveTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
                 }
-                else
+                else if (d.Destination.Equals(ClientAddress) || ClientAliases.Contains(d.Destination))
                 {
                     long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                     long a0 = GC.GetAllocatedBytesForCurrentThread();
-                    Client.HandleDatagram(Now, d.Source, d.Payload.Span);
+                    Client.HandleDatagramAt(Now, d.Source, d.Destination.Equals(ClientAddress) ? null : d.Destination, d.Payload.Span);
                     ReceiveAllocated += GC.GetAllocatedBytesForCurrentThread() - a0;
                     ReceiveTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
                 }
+                else UndeliveredDatagrams++; // an address nobody owns (a spoofed source)
             }
             if (delivered) continue;
             DrainEvents();
@@ -218,6 +232,7 @@ internal sealed class ConnectionPair : IDisposable
             TransmitTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
             if (n == 0) break;
             int index = _datagramIndex++;
+            OnTransmit?.Invoke(fromClient, info, n);
             if (!fromClient && !Server.IsAddressValidated)
             {
                 ServerBytesSentBeforeValidation += n;
@@ -229,10 +244,10 @@ internal sealed class ConnectionPair : IDisposable
             if (Rewrite is not null)
             {
                 byte[] rewritten = Rewrite(fromClient, payload.ToArray());
-                Simulator.Send(Now, fromClient ? ClientAddress : ServerAddress, info.Destination, rewritten);
+                Simulator.Send(Now, info.Source ?? (fromClient ? ClientAddress : ServerAddress), info.Destination, rewritten);
                 continue;
             }
-            Simulator.Send(Now, fromClient ? ClientAddress : ServerAddress, info.Destination, payload);
+            Simulator.Send(Now, info.Source ?? (fromClient ? ClientAddress : ServerAddress), info.Destination, payload);
         }
     }
 

@@ -1,0 +1,101 @@
+using System.Net;
+using Transport.Core.Udp;
+using Transport.Quic.Connection;
+using Transport.Quic.Endpoint;
+
+namespace Transport.Quic;
+
+/// <summary>
+/// Owns one <see cref="QuicEndpoint"/> and dispatches its events to the API objects. The endpoint calls
+/// <see cref="Drain"/> under its lock right after each receive batch, timer and <see cref="Invoke{T}"/>, on the thread
+/// that did the work: no extra thread, no polling, no timeout between a datagram's arrival and the waiter's wake-up
+/// (the waiters' continuations run on the thread pool, <see cref="TaskCreationOptions.RunContinuationsAsynchronously"/>).
+/// </summary>
+internal sealed class EndpointPump : IDisposable
+{
+    private readonly Dictionary<QuicConnectionCore, QuicConnection> _connections = new();
+    private readonly List<QuicConnection> _ticketWatch = new();
+    private readonly Dictionary<QuicConnectionCore, List<ConnectionEvent>> _early = new();
+    private int _disposed;
+
+    public EndpointPump(QuicEndpointOptions options, IPEndPoint localEndPoint)
+    {
+        Endpoint = new QuicEndpoint(options, new UdpSocketOptions { LocalEndPoint = localEndPoint, DualMode = localEndPoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 });
+        Endpoint.ActivityCallback = Drain;
+    }
+
+    public QuicEndpoint Endpoint { get; }
+
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>Called under the lock when a server connection completed its handshake, before its events are dispatched.</summary>
+    public Action<QuicConnectionCore>? HandshakeCompletedHandler { get; set; }
+
+    /// <summary>Runs <paramref name="action"/> under the endpoint's lock; events are dispatched before the lock is released.</summary>
+    public T Invoke<T>(Func<QuicEndpointCore, T> action) => Endpoint.Invoke(action);
+
+    /// <inheritdoc cref="Invoke{T}"/>
+    public T Invoke<TState, T>(TState state, Func<QuicEndpointCore, TState, T> action) where TState : allows ref struct =>
+        Endpoint.Invoke(state, action);
+
+    /// <summary>
+    /// Registers the API object of <paramref name="core"/> (under the lock) and hands it the events the server connection
+    /// raised before it had one (0-RTT streams and datagrams arrive before the handshake completes).
+    /// </summary>
+    public void Register(QuicConnectionCore core, QuicConnection connection)
+    {
+        _connections[core] = connection;
+        if (!core.IsServer) _ticketWatch.Add(connection);
+        if (_early.Remove(core, out var events))
+        {
+            foreach (var e in events) connection.OnEvent(e);
+        }
+    }
+
+    public bool TryGetConnection(QuicConnectionCore core, out QuicConnection connection) =>
+        _connections.TryGetValue(core, out connection!);
+
+    /// <summary>Under the lock.</summary>
+    public void Unregister(QuicConnectionCore core)
+    {
+        if (_connections.Remove(core, out var api)) _ticketWatch.Remove(api);
+    }
+
+    /// <summary>Number of connections with an API object that have not terminated yet.</summary>
+    public int ConnectionCount => _connections.Count;
+
+    private void Drain(QuicEndpointCore core)
+    {
+        core.DrainAllEvents();
+        while (core.PollEvent(out var connection, out var e))
+        {
+            if (e.Kind == ConnectionEventKind.HandshakeCompleted && connection.IsServer) HandshakeCompletedHandler?.Invoke(connection);
+            if (_connections.TryGetValue(connection, out var api)) api.OnEvent(e);
+            else if (connection.IsServer) KeepEarly(connection, e);
+        }
+        // Session tickets come without an event (TLS NewSessionTicket after the handshake): check the clients still waiting.
+        for (int i = _ticketWatch.Count - 1; i >= 0; i--)
+        {
+            if (_ticketWatch[i].CheckSessionTicket()) _ticketWatch.RemoveAt(i);
+        }
+    }
+
+    /// <summary>A server connection's event before its API object exists (at handshake completion); forgotten when it terminates unaccepted.</summary>
+    private void KeepEarly(QuicConnectionCore connection, in ConnectionEvent e)
+    {
+        if (e.Kind == ConnectionEventKind.Terminated)
+        {
+            _early.Remove(connection);
+            return;
+        }
+        if (e.Kind is ConnectionEventKind.ConnectionIdIssued or ConnectionEventKind.ConnectionIdRetired or ConnectionEventKind.HandshakeConfirmed) return;
+        if (!_early.TryGetValue(connection, out var list)) _early[connection] = list = new List<ConnectionEvent>();
+        list.Add(e);
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        Endpoint.Dispose();
+    }
+}

@@ -1,0 +1,36 @@
+using System.Net;
+using Transport.Quic.Connection;
+using Transport.Quic.Tls;
+
+namespace Transport.Quic;
+
+/// <summary>Options of <see cref="QuicConnection.ConnectAsync"/> and <see cref="QuicClientEndpoint.ConnectAsync"/>.</summary>
+public sealed class QuicClientConnectionOptions
+{
+    /// <summary>The server's address.</summary>
+    public required IPEndPoint RemoteEndPoint { get; set; }
+
+    /// <summary>
+    /// The connection's options; must carry <see cref="ConnectionOptions.ClientTls"/>. To resume, set
+    /// <see cref="TlsClientOptions.SessionTicket"/> (from <see cref="QuicConnection.SessionTicket"/> of an earlier
+    /// connection) and, for 0-RTT, <see cref="TlsClientOptions.EnableEarlyData"/>.
+    /// </summary>
+    public required ConnectionOptions ConnectionOptions { get; set; }
+
+    /// <summary>
+    /// The local address to bind for <see cref="QuicConnection.ConnectAsync"/> (null: any address of the remote's family,
+    /// any port). Ignored by <see cref="QuicClientEndpoint.ConnectAsync"/>, whose socket is already bound.
+    /// </summary>
+    public IPEndPoint? LocalEndPoint { get; set; }
+
+    /// <summary>
+    /// Like TCP Fast Open: when the session ticket allows early data, <c>ConnectAsync</c> completes at once (0-RTT keys
+    /// exist) instead of after the handshake, so the application can open streams and write (and send datagrams) in
+    /// 0-RTT. Check <see cref="QuicConnection.EarlyDataAccepted"/>: refused stream data is sent again in 1-RTT by the
+    /// connection itself, datagrams are not. Early data can be replayed by an attacker: send only idempotent requests.
+    /// </summary>
+    public bool AllowEarlyData { get; set; }
+
+    /// <summary>Received datagrams (RFC 9221) queued for <see cref="QuicConnection.ReceiveDatagramAsync"/> before the oldest is dropped. Default 256.</summary>
+    public int DatagramReceiveQueueCapacity { get; set; } = 256;
+}

@@ -1,0 +1,331 @@
+using System.Net;
+using Transport.Core.Simulation;
+using Transport.Core.Time;
+using Transport.Quic.Connection;
+using Transport.Reliable.Congestion;
+using Xunit.Abstractions;
+
+namespace Transport.Quic.Tests.Connection;
+
+/// <summary>Peer address changes, path validation and migration (RFC 9000 §8.2, §9) over the simulator.</summary>
+public class PathTests(ITestOutputHelper output)
+{
+    private static readonly IPEndPoint ReboundPort = new(IPAddress.Parse("10.0.0.1"), 50001);
+    private static readonly IPEndPoint ReboundAddress = new(IPAddress.Parse("192.0.2.7"), 40000);
+    private static readonly IPEndPoint Spoofed = new(IPAddress.Parse("198.51.100.66"), 12345);
+    private static readonly IPEndPoint ClientSecondLocal = new(IPAddress.Parse("10.0.1.1"), 50000);
+
+    private static readonly LinkConditions Link = new() { Delay = TimeSpan.FromMilliseconds(10), BandwidthBitsPerSecond = 50_000_000, QueueCapacityPackets = 1000 };
+
+    /// <summary>A pair whose client is rebound to <paramref name="newAddress"/> at 1 s + <paramref name="rebindAfter"/> (virtual).</summary>
+    private static ConnectionPair RebindingPair(IPEndPoint newAddress, TimeSpan rebindAfter, LinkConditions? serverToClient = null,
+        Action<ConnectionOptions>? client = null, Action<ConnectionOptions>? server = null)
+    {
+        var up = Link with { Rebinds = [new AddressRebind(Instant.FromMilliseconds(1_000) + rebindAfter, newAddress)] };
+        return new ConnectionPair(ConnectionPair.ClientOptions(client), ConnectionPair.ServerOptions(server), up, serverToClient: serverToClient ?? Link);
+    }
+
+    private static bool HasEvent(List<ConnectionEvent> events, ConnectionEventKind kind) => events.Exists(e => e.Kind == kind);
+
+    private static long InitialWindow() => CongestionControllerFactory.For(CongestionControlAlgorithm.Cubic).Create(1200).CongestionWindow;
+
+    private void AssertRebindingTransfer(IPEndPoint newAddress, Action<ConnectionOptions>? server = null)
+    {
+        using var pair = RebindingPair(newAddress, TimeSpan.FromMilliseconds(300), server: server);
+        Assert.True(pair.CompleteHandshake());
+
+        long receivedFromNew = 0, sentToNew = 0;
+        bool validated = false, firstCarriedChallenge = false, sawFirst = false;
+        int challengesSeen = 0;
+        pair.OnDeliver = (source, destination, length) =>
+        {
+            if (source.Equals(newAddress) && !validated) receivedFromNew += length;
+        };
+        pair.OnTransmit = (fromClient, info, length) =>
+        {
+            if (fromClient) return;
+            int challenges = pair.Server.PathChallengesSentCount;
+            if (info.Destination.Equals(newAddress))
+            {
+                if (!sawFirst)
+                {
+                    sawFirst = true;
+                    firstCarriedChallenge = challenges > challengesSeen; // this very datagram carried a PATH_CHALLENGE
+                }
+                if (!validated) sentToNew += length;
+            }
+            challengesSeen = challenges;
+        };
+
+        var app = new TransferApp(pair, bytesPerStream: 3 << 20);
+        app.OpenStreams(1);
+        Instant rebindAt = Instant.FromMilliseconds(1_300);
+        Assert.True(pair.RunUntil(() => pair.Now >= rebindAt || app.IsComplete || app.Errors.Count > 0));
+        Assert.False(app.IsComplete, "the rebinding must happen mid-transfer");
+        // Until the server has validated the new address, count what it sends there.
+        Assert.True(pair.RunUntil(() => pair.Server.PathMigrationCount > 0 && !pair.Server.IsActivePathValidating || app.Errors.Count > 0, 200_000));
+        validated = true;
+        bool done = pair.RunUntil(() => app.IsComplete || app.Errors.Count > 0);
+        output.WriteLine($"to new address before validation: sent {sentToNew} B, received {receivedFromNew} B; server {pair.Server.GetStatistics()}");
+
+        Assert.Empty(app.Errors);
+        Assert.True(done);
+        Assert.Equal(newAddress, pair.Server.RemoteEndPoint);
+        Assert.True(sawFirst);
+        Assert.True(firstCarriedChallenge, "the first datagram to the new address must carry a PATH_CHALLENGE");
+        Assert.True(sentToNew > 0);
+        Assert.True(sentToNew <= 3 * receivedFromNew, $"sent {sentToNew} > 3 x {receivedFromNew} to an unvalidated address (RFC 9000 §9.3.1)");
+        Assert.Equal(0, pair.Server.PathValidationFailureCount);
+        Assert.True(HasEvent(pair.ServerEvents, ConnectionEventKind.PathMigrated));
+    }
+
+    [Fact]
+    public void Nat_rebinding_mid_transfer_is_validated_and_the_transfer_completes()
+        => AssertRebindingTransfer(ReboundPort);
+
+    [Fact]
+    public void Nat_rebinding_to_a_new_address_mid_transfer_completes()
+        => AssertRebindingTransfer(ReboundAddress);
+
+    [Fact]
+    public void Server_with_disable_active_migration_still_follows_a_nat_rebinding()
+        => AssertRebindingTransfer(ReboundPort, server: o => o.DisableActiveMigration = true);
+
+    /// <summary>After a transfer (a grown window and a measured RTT) the client's address changes: RFC 9000 §9.4.</summary>
+    private (ConnectionStatistics Before, ConnectionStatistics After, ConnectionPair Pair) MoveAfterTransfer(IPEndPoint newAddress)
+    {
+        var pair = RebindingPair(newAddress, TimeSpan.FromSeconds(3));
+        Assert.True(pair.CompleteHandshake());
+        var app = new TransferApp(pair, bytesPerStream: 1 << 20);
+        app.OpenStreams(1);
+        Assert.True(pair.RunUntil(() => app.IsComplete || app.Errors.Count > 0));
+        Assert.Empty(app.Errors);
+        pair.RunFor(Instant.FromMilliseconds(4_000) - pair.Now);
+        var before = pair.Server.GetStatistics();
+        Assert.True(pair.Client.TryOpenStream(true, out long id));
+        pair.Client.WriteStream(id, new byte[100]);
+        Assert.True(pair.RunUntil(() => pair.Server.PathMigrationCount > 0 && !pair.Server.IsActivePathValidating, 100_000));
+        return (before, pair.Server.GetStatistics(), pair);
+    }
+
+    [Fact]
+    public void An_address_change_resets_congestion_control_and_rtt()
+    {
+        var (before, after, pair) = MoveAfterTransfer(ReboundAddress);
+        using (pair)
+        {
+            output.WriteLine($"before: {before}\nafter: {after}");
+            Assert.True(before.CongestionWindow > InitialWindow());
+            Assert.Equal(1, pair.Server.PathCongestionResetCount);
+            Assert.Equal(InitialWindow(), after.CongestionWindow);
+            Assert.Equal(TimeSpan.FromMilliseconds(333), after.SmoothedRtt);
+            Assert.Equal(ReboundAddress, pair.Server.RemoteEndPoint);
+        }
+    }
+
+    [Fact]
+    public void A_port_only_change_keeps_congestion_control_and_rtt()
+    {
+        var (before, after, pair) = MoveAfterTransfer(ReboundPort);
+        using (pair)
+        {
+            output.WriteLine($"before: {before}\nafter: {after}");
+            Assert.Equal(0, pair.Server.PathCongestionResetCount);
+            Assert.True(after.CongestionWindow > InitialWindow());
+            Assert.True(after.SmoothedRtt < TimeSpan.FromMilliseconds(100));
+            Assert.Equal(ReboundPort, pair.Server.RemoteEndPoint);
+        }
+    }
+
+    [Fact]
+    public void A_spoofed_copy_of_an_older_packet_from_a_new_address_does_not_move_the_path()
+    {
+        using var pair = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions(), Link);
+        Assert.True(pair.CompleteHandshake());
+        pair.RunFor(TimeSpan.FromMilliseconds(100));
+        byte[]? captured = null;
+        long receivedAtCapture = 0;
+        // An attacker holds back one client packet (the original never arrives)...
+        pair.Rewrite = (fromClient, bytes) =>
+        {
+            if (!fromClient || captured is not null || (bytes[0] & 0x80) != 0) return bytes;
+            captured = bytes;
+            receivedAtCapture = pair.Server.GetStatistics().PacketsReceived;
+            return [];
+        };
+        long sentToSpoofed = 0;
+        pair.OnTransmit = (fromClient, info, length) => { if (!fromClient && info.Destination.Equals(Spoofed)) sentToSpoofed += length; };
+        var app = new TransferApp(pair, bytesPerStream: 64 << 10);
+        app.OpenStreams(1);
+        // ...lets packets with higher numbers through...
+        Assert.True(pair.RunUntil(() => captured is not null && pair.Server.GetStatistics().PacketsReceived >= receivedAtCapture + 3, 100_000));
+        long droppedBefore = pair.Server.GetStatistics().PacketsDropped;
+        // ...and replays it from another address: authentic, non-probing, new to the server, but not the highest number.
+        pair.Simulator.Send(pair.Now, Spoofed, ConnectionPair.ServerAddress, captured);
+        Assert.True(pair.RunUntil(() => app.IsComplete || app.Errors.Count > 0));
+        pair.RunFor(TimeSpan.FromMilliseconds(100));
+        output.WriteLine($"server {pair.Server.GetStatistics()}");
+        Assert.Equal(droppedBefore, pair.Server.GetStatistics().PacketsDropped); // it was opened and processed, not dropped as a duplicate
+        Assert.Equal(ConnectionPair.ClientAddress, pair.Server.RemoteEndPoint);
+        Assert.Equal(0, pair.Server.PathMigrationCount);
+        Assert.Equal(0, sentToSpoofed);
+        Assert.Empty(app.Errors);
+    }
+
+    [Fact]
+    public void A_blackholed_new_path_fails_validation_reverts_and_both_sides_end_by_idle_timeout()
+    {
+        Instant rebindAt = Instant.FromMilliseconds(1_500);
+        var down = Link with { Blackholes = [new BlackholeWindow(rebindAt, Instant.FromMilliseconds(1_000_000))] };
+        using var pair = RebindingPair(ReboundAddress, rebindAt - Instant.FromMilliseconds(1_000), serverToClient: down,
+            client: o => o.IdleTimeout = TimeSpan.FromSeconds(5), server: o => o.IdleTimeout = TimeSpan.FromSeconds(5));
+        Assert.True(pair.CompleteHandshake());
+        long receivedFromNew = 0, sentToNew = 0;
+        pair.OnDeliver = (source, destination, length) => { if (source.Equals(ReboundAddress)) receivedFromNew += length; };
+        pair.OnTransmit = (fromClient, info, length) => { if (!fromClient && info.Destination.Equals(ReboundAddress)) sentToNew += length; };
+        pair.RunFor(rebindAt + TimeSpan.FromMilliseconds(10) - pair.Now);
+        var app = new TransferApp(pair, bytesPerStream: 256 << 10);
+        app.OpenStreams(1); // sent from the new address, answered into the blackhole
+        bool ended = pair.RunUntil(() => pair.Client.IsTerminated && pair.Server.IsTerminated, 500_000);
+        output.WriteLine($"ended at {pair.Now}, sent {sentToNew} B to the new address, received {receivedFromNew} B; failures {pair.Server.PathValidationFailureCount}, migrations {pair.Server.PathMigrationCount}");
+        Assert.True(ended, "both sides must end");
+        Assert.True(pair.Now < Instant.FromMilliseconds(60_000));
+        Assert.True(pair.Server.PathValidationFailureCount >= 1);
+        Assert.True(HasEvent(pair.ServerEvents, ConnectionEventKind.PathValidationFailed));
+        Assert.True(sentToNew <= 3 * receivedFromNew, $"sent {sentToNew} > 3 x {receivedFromNew} to an unvalidated address");
+        Assert.Contains(pair.ServerEvents, e => e.Kind == ConnectionEventKind.Closed && e.CloseSource == ConnectionCloseSource.IdleTimeout);
+    }
+
+    [Fact]
+    public void A_path_response_with_wrong_data_is_ignored()
+    {
+        using var pair = RebindingPair(ReboundPort, TimeSpan.FromMilliseconds(300));
+        Assert.True(pair.CompleteHandshake());
+        bool dropToNew = true, dropThis = false;
+        // The server's datagrams to the new address are lost: the client never sees the real challenge.
+        pair.OnTransmit = (fromClient, info, length) => dropThis = !fromClient && dropToNew && info.Destination.Equals(ReboundPort);
+        pair.Drop = (fromClient, index) => dropThis;
+        pair.RunFor(Instant.FromMilliseconds(1_310) - pair.Now);
+        Assert.True(pair.Client.TryOpenStream(true, out long id));
+        pair.Client.WriteStream(id, new byte[100]);
+        Assert.True(pair.RunUntil(() => pair.Server.PathMigrationCount > 0, 100_000));
+        Assert.True(pair.Server.IsActivePathValidating);
+        // The client answers with data the server never sent.
+        pair.Client.SendRawFrameForTesting([0x1b, 1, 2, 3, 4, 5, 6, 7, 8]);
+        long received = pair.Server.GetStatistics().PacketsReceived;
+        Assert.True(pair.RunUntil(() => pair.Server.GetStatistics().PacketsReceived > received, 100_000));
+        pair.RunFor(TimeSpan.FromMilliseconds(50));
+        Assert.True(pair.Server.IsActivePathValidating, "a PATH_RESPONSE with other data must not validate the path");
+        Assert.False(pair.Server.IsClosed);
+        // Once the real challenge gets through, the path validates.
+        dropToNew = false;
+        Assert.True(pair.RunUntil(() => !pair.Server.IsActivePathValidating && pair.Server.RemoteEndPoint.Equals(ReboundPort), 200_000));
+        Assert.False(pair.Server.IsClosed);
+    }
+
+    [Fact]
+    public void Client_active_migration_moves_to_the_new_local_address_with_a_new_connection_id()
+    {
+        using var pair = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions(), Link);
+        pair.Simulator.SetLink(ClientSecondLocal, ConnectionPair.ServerAddress, Link);
+        pair.Simulator.SetLink(ConnectionPair.ServerAddress, ClientSecondLocal, Link);
+        pair.ClientAliases.Add(ClientSecondLocal);
+        Assert.True(pair.CompleteHandshake());
+        pair.RunFor(TimeSpan.FromMilliseconds(100)); // NEW_CONNECTION_ID frames arrive
+        var oldDcid = pair.Client.RemoteConnectionId;
+
+        var dcidsFromNewLocal = new HashSet<string>();
+        TransmitInfo last = default;
+        pair.OnTransmit = (fromClient, info, length) => last = info;
+        pair.Rewrite = (fromClient, bytes) =>
+        {
+            if (fromClient && ClientSecondLocal.Equals(last.Source) && (bytes[0] & 0x80) == 0)
+                dcidsFromNewLocal.Add(Convert.ToHexString(bytes, 1, oldDcid.Length));
+            return bytes;
+        };
+
+        Assert.True(pair.Client.TryMigrate(ClientSecondLocal));
+        Assert.True(pair.RunUntil(() => HasEvent(pair.ClientEvents, ConnectionEventKind.PathMigrated), 100_000));
+        Assert.Equal(ClientSecondLocal, pair.Client.LocalEndPoint);
+        Assert.NotEqual(oldDcid, pair.Client.RemoteConnectionId);
+
+        var app = new TransferApp(pair, bytesPerStream: 256 << 10);
+        app.OpenStreams(2);
+        Assert.True(pair.RunUntil(() => app.IsComplete || app.Errors.Count > 0));
+        Assert.Empty(app.Errors);
+        Assert.Equal(ClientSecondLocal, pair.Server.RemoteEndPoint);
+        Assert.False(pair.Server.IsActivePathValidating);
+        Assert.NotEmpty(dcidsFromNewLocal);
+        Assert.DoesNotContain(Convert.ToHexString(oldDcid.Span), dcidsFromNewLocal); // RFC 9000 §9.5
+        Assert.Equal(0, pair.Client.PathValidationFailureCount);
+    }
+
+    [Fact]
+    public void Client_migration_is_refused_when_the_server_disables_it_or_before_confirmation()
+    {
+        using var pair = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions(o => o.DisableActiveMigration = true), Link);
+        Assert.False(pair.Client.TryMigrate(ClientSecondLocal)); // handshake not confirmed (RFC 9000 §9)
+        Assert.True(pair.CompleteHandshake());
+        pair.RunFor(TimeSpan.FromMilliseconds(100));
+        Assert.True(pair.Client.PeerTransportParameters!.DisableActiveMigration);
+        Assert.False(pair.Client.TryMigrate(ClientSecondLocal));
+        Assert.Throws<InvalidOperationException>(() => pair.Server.TryMigrate(ClientSecondLocal));
+    }
+
+    [Fact]
+    public void Client_migration_to_an_unreachable_address_fails_and_the_connection_stays()
+    {
+        using var pair = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions(), Link);
+        // No route back to the new local address: the server's answers are lost.
+        pair.Simulator.SetLink(ClientSecondLocal, ConnectionPair.ServerAddress, Link);
+        pair.Simulator.SetLink(ConnectionPair.ServerAddress, ClientSecondLocal, Link with { LossRate = 1.0 });
+        pair.ClientAliases.Add(ClientSecondLocal);
+        Assert.True(pair.CompleteHandshake());
+        pair.RunFor(TimeSpan.FromMilliseconds(100));
+        Assert.True(pair.Client.TryMigrate(ClientSecondLocal));
+        Assert.True(pair.RunUntil(() => HasEvent(pair.ClientEvents, ConnectionEventKind.PathValidationFailed), 100_000));
+        Assert.Null(pair.Client.LocalEndPoint);
+        Assert.Equal(ConnectionPair.ServerAddress, pair.Client.RemoteEndPoint);
+        var app = new TransferApp(pair, bytesPerStream: 64 << 10);
+        app.OpenStreams(1);
+        Assert.True(pair.RunUntil(() => app.IsComplete || app.Errors.Count > 0));
+        Assert.Empty(app.Errors);
+        Assert.Equal(ConnectionPair.ClientAddress, pair.Server.RemoteEndPoint);
+    }
+
+    [Fact]
+    public void A_peer_that_updates_keys_twice_without_waiting_gets_key_update_error()
+    {
+        using var pair = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions(), Link);
+        Assert.True(pair.CompleteHandshake());
+        pair.RunFor(TimeSpan.FromMilliseconds(100));
+        var buffer = new byte[1500];
+        Assert.True(pair.Client.TryOpenStream(true, out long id));
+        // Two updates back to back, each with a packet, delivered before the server can acknowledge the first.
+        pair.Client.ForceKeyUpdateForTesting();
+        pair.Client.WriteStream(id, new byte[10]);
+        int n1 = pair.Client.PollTransmit(pair.Now, buffer, out _);
+        byte[] first = buffer.AsSpan(0, n1).ToArray();
+        pair.Client.ForceKeyUpdateForTesting();
+        pair.Client.WriteStream(id, new byte[10]);
+        int n2 = pair.Client.PollTransmit(pair.Now, buffer, out _);
+        byte[] second = buffer.AsSpan(0, n2).ToArray();
+        Assert.True(n1 > 0 && n2 > 0);
+        pair.Server.HandleDatagram(pair.Now, ConnectionPair.ClientAddress, first);
+        Assert.False(pair.Server.IsClosed); // one update is fine
+        pair.Server.HandleDatagram(pair.Now, ConnectionPair.ClientAddress, second);
+        Assert.True(pair.Server.IsClosed);
+        Assert.True(pair.Server.PollEventsUntilClosed(out var closed));
+        Assert.Equal((ulong)TransportErrorCode.KeyUpdateError, closed.ErrorCode);
+    }
+}
+
+internal static class PathTestExtensions
+{
+    public static bool PollEventsUntilClosed(this QuicConnectionCore connection, out ConnectionEvent closed)
+    {
+        while (connection.PollEvent(out closed))
+            if (closed.Kind == ConnectionEventKind.Closed) return true;
+        return false;
+    }
+}
