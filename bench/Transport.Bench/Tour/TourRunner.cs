@@ -71,6 +71,7 @@ internal static class TourRunner
             List<TourTable> produced = section switch
             {
                 LoopbackSection.Name => await LoopbackSection.RunAsync(context).ConfigureAwait(false),
+                SetupSection.Name => await SetupSection.RunAsync(context).ConfigureAwait(false),
                 _ => throw new InvalidOperationException($"section {section} has no runner"),
             };
             progress.Done($"{section}: done");
