@@ -72,6 +72,7 @@ internal static class TourRunner
             {
                 LoopbackSection.Name => await LoopbackSection.RunAsync(context).ConfigureAwait(false),
                 CongestionSection.Name => await CongestionSection.RunAsync(context).ConfigureAwait(false),
+                SetupSection.Name => await SetupSection.RunAsync(context).ConfigureAwait(false),
                 _ => throw new InvalidOperationException($"section {section} has no runner"),
             };
             progress.Done($"{section}: done");

@@ -20,6 +20,8 @@ public sealed class QuicEndpoint : IDisposable
     private const int MaxDatagramsPerFlush = 64;
 
     private readonly object _gate = new();
+    private readonly object _sendGate = new(); // owns _out, _pending and the socket's send side; taken before _gate, never after
+    private Instant _driverWakeAt = Instant.MaxValue; // under _gate: when the driver thread next looks at the timers
     private readonly QuicEndpointCore _core;
     private readonly UdpDatagramSocket _socket;
     private readonly IClock _clock;
@@ -91,8 +93,41 @@ public sealed class QuicEndpoint : IDisposable
                 RunActivityCallback();
             }
         }
-        _wake.Set();
+        FlushFromCaller();
         return result;
+    }
+
+    /// <summary>
+    /// Sends what the core has ready on the calling thread (an application's write, the receive thread after a batch)
+    /// instead of waking the driver thread for it: one thread hop less per datagram. The driver is woken only when a
+    /// timer moved earlier than it planned to look, when a datagram is held for the pacer, or when another thread is
+    /// sending at this moment (never waits for it: this may run under <see cref="_gate"/> inside a callback).
+    /// </summary>
+    private void FlushFromCaller()
+    {
+        if (_disposed) return;
+        if (!Monitor.TryEnter(_sendGate))
+        {
+            _wake.Set();
+            return;
+        }
+        bool wakeDriver;
+        try
+        {
+            int count;
+            lock (_gate)
+            {
+                count = Collect(_clock.Now);
+                if (count > 0) RunActivityCallback();
+                wakeDriver = count == MaxDatagramsPerFlush || _held is not null || (_core.NextTimeout() is { } t && t < _driverWakeAt);
+            }
+            SendCollected(count);
+        }
+        finally
+        {
+            Monitor.Exit(_sendGate);
+        }
+        if (wakeDriver) _wake.Set();
     }
 
     /// <summary>
@@ -165,8 +200,8 @@ public sealed class QuicEndpoint : IDisposable
             {
                 lock (owner._gate) owner.RunActivityCallback();
             }
-            owner._wake.Set();
             owner._activity.Set();
+            owner.FlushFromCaller(); // ACKs and what they released go out from this thread
         }
     }
 
@@ -178,26 +213,32 @@ public sealed class QuicEndpoint : IDisposable
             {
                 int count;
                 Instant? wakeAt;
-                lock (_gate)
+                TimeSpan wait;
+                lock (_sendGate)
                 {
-                    Instant now = _clock.Now;
-                    bool fired = false;
-                    if (_core.NextTimeout() is { } t && t <= now)
+                    lock (_gate)
                     {
-                        _core.HandleTimeout(now);
-                        _activity.Set();
-                        fired = true;
+                        Instant now = _clock.Now;
+                        bool fired = false;
+                        if (_core.NextTimeout() is { } t && t <= now)
+                        {
+                            _core.HandleTimeout(now);
+                            _activity.Set();
+                            fired = true;
+                        }
+                        count = Collect(now);
+                        if (fired || count > 0) RunActivityCallback();
+                        wakeAt = _core.NextTimeout();
+                        if (_held is not null && (wakeAt is null || _heldUntil < wakeAt.Value)) wakeAt = _heldUntil;
+                        Instant after = _clock.Now;
+                        wait = wakeAt is { } w ? (w > after ? w - after : TimeSpan.Zero) : TimeSpan.FromMilliseconds(100);
+                        if (wait > TimeSpan.FromMilliseconds(100)) wait = TimeSpan.FromMilliseconds(100);
+                        _driverWakeAt = count == MaxDatagramsPerFlush ? Instant.Zero : after + wait;
                     }
-                    count = Collect(now);
-                    if (fired || count > 0) RunActivityCallback();
-                    wakeAt = _core.NextTimeout();
-                    if (_held is not null && (wakeAt is null || _heldUntil < wakeAt.Value)) wakeAt = _heldUntil;
+                    SendCollected(count);
                 }
-                SendCollected(count);
                 if (count == MaxDatagramsPerFlush) continue; // more may be waiting
-                Instant after = _clock.Now;
-                TimeSpan wait = wakeAt is { } w ? (w > after ? w - after : TimeSpan.Zero) : TimeSpan.FromMilliseconds(100);
-                if (wait > TimeSpan.Zero) _wake.WaitOne(wait < TimeSpan.FromMilliseconds(100) ? wait : TimeSpan.FromMilliseconds(100));
+                if (wait > TimeSpan.Zero) _wake.WaitOne(wait);
             }
         }
         catch (ObjectDisposedException) when (_disposed)
