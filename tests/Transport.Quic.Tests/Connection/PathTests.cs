@@ -496,3 +496,27 @@ public class KeyUpdateErrorTests
         Assert.True(pair.Server.GetStatistics().KeyUpdates >= 3);
     }
 }
+
+/// <summary>NEW_TOKEN is re-sent when lost and not re-sent once acknowledged (RFC 9000 §13.3).</summary>
+public class NewTokenRetransmissionTests
+{
+    [Fact]
+    public void A_lost_new_token_is_sent_again_and_an_acknowledged_one_is_not()
+    {
+        byte[] token = [9, 8, 7, 6];
+        using var pair = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions(o => o.NewTokenProvider = _ => token),
+            new LinkConditions { Delay = TimeSpan.FromMilliseconds(10) });
+        int dropped = 0;
+        // The server's first datagrams after its handshake completes (HANDSHAKE_DONE, NEW_TOKEN, NEW_CONNECTION_ID) are lost.
+        pair.Drop = (fromClient, index) => !fromClient && pair.Server.IsHandshakeComplete && dropped < 2 && ++dropped > 0;
+        Assert.True(pair.CompleteHandshake());
+        var app = new TransferApp(pair, 256 << 10);
+        app.OpenStreams(1);
+        Assert.True(pair.RunUntil(() => app.IsComplete || app.Errors.Count > 0));
+        pair.RunFor(TimeSpan.FromSeconds(2));
+        Assert.Equal(2, dropped);
+        int received = pair.ClientEvents.FindAll(e => e.Kind == ConnectionEventKind.NewTokenReceived).Count;
+        Assert.InRange(received, 1, 3);
+        Assert.Equal(token, pair.Client.ReceivedToken);
+    }
+}
