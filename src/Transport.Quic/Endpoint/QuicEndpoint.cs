@@ -19,9 +19,10 @@ public sealed class QuicEndpoint : IDisposable
     private const int MaxTrainBytes = 64 * 1024;
     private const int MaxDatagramsPerFlush = 64;
 
+    private static readonly TimeSpan MaxDriverSleep = TimeSpan.FromMilliseconds(100);
     private readonly object _gate = new();
-    private readonly object _sendGate = new(); // owns _out, _pending and the socket's send side; taken before _gate, never after
-    private Instant _driverWakeAt = Instant.MaxValue; // under _gate: when the driver thread next looks at the timers
+    private readonly object _sendGate = new(); // held while collecting and sending (owns _out, _pending, _held); taken before _gate
+    private Instant _driverWakeAt;             // under _gate: when the sleeping driver will look at timers again
     private readonly QuicEndpointCore _core;
     private readonly UdpDatagramSocket _socket;
     private readonly IClock _clock;
@@ -98,39 +99,6 @@ public sealed class QuicEndpoint : IDisposable
     }
 
     /// <summary>
-    /// Sends what the core has ready on the calling thread (an application's write, the receive thread after a batch)
-    /// instead of waking the driver thread for it: one thread hop less per datagram. The driver is woken only when a
-    /// timer moved earlier than it planned to look, when a datagram is held for the pacer, or when another thread is
-    /// sending at this moment (never waits for it: this may run under <see cref="_gate"/> inside a callback).
-    /// </summary>
-    private void FlushFromCaller()
-    {
-        if (_disposed) return;
-        if (!Monitor.TryEnter(_sendGate))
-        {
-            _wake.Set();
-            return;
-        }
-        bool wakeDriver;
-        try
-        {
-            int count;
-            lock (_gate)
-            {
-                count = Collect(_clock.Now);
-                if (count > 0) RunActivityCallback();
-                wakeDriver = count == MaxDatagramsPerFlush || _held is not null || (_core.NextTimeout() is { } t && t < _driverWakeAt);
-            }
-            SendCollected(count);
-        }
-        finally
-        {
-            Monitor.Exit(_sendGate);
-        }
-        if (wakeDriver) _wake.Set();
-    }
-
-    /// <summary>
     /// Called under the lock after each batch of received datagrams, after timers fired, after datagrams were collected
     /// for sending, and before and after each <see cref="Invoke{T}(Func{QuicEndpointCore, T})"/>: the place to drain
     /// <see cref="QuicEndpointCore.PollEvent"/> without a thread hop. It must not block; exceptions it throws are
@@ -200,8 +168,8 @@ public sealed class QuicEndpoint : IDisposable
             {
                 lock (owner._gate) owner.RunActivityCallback();
             }
+            owner.FlushFromCaller(); // ACKs and replies leave from this thread, without waking the driver
             owner._activity.Set();
-            owner.FlushFromCaller(); // ACKs and what they released go out from this thread
         }
     }
 
@@ -213,7 +181,6 @@ public sealed class QuicEndpoint : IDisposable
             {
                 int count;
                 Instant? wakeAt;
-                TimeSpan wait;
                 lock (_sendGate)
                 {
                     lock (_gate)
@@ -230,19 +197,59 @@ public sealed class QuicEndpoint : IDisposable
                         if (fired || count > 0) RunActivityCallback();
                         wakeAt = _core.NextTimeout();
                         if (_held is not null && (wakeAt is null || _heldUntil < wakeAt.Value)) wakeAt = _heldUntil;
-                        Instant after = _clock.Now;
-                        wait = wakeAt is { } w ? (w > after ? w - after : TimeSpan.Zero) : TimeSpan.FromMilliseconds(100);
-                        if (wait > TimeSpan.FromMilliseconds(100)) wait = TimeSpan.FromMilliseconds(100);
-                        _driverWakeAt = count == MaxDatagramsPerFlush ? Instant.Zero : after + wait;
+                        Instant cap = now + MaxDriverSleep;
+                        _driverWakeAt = wakeAt is { } p && p < cap ? p : cap;
                     }
                     SendCollected(count);
                 }
                 if (count == MaxDatagramsPerFlush) continue; // more may be waiting
-                if (wait > TimeSpan.Zero) _wake.WaitOne(wait);
+                Instant after = _clock.Now;
+                TimeSpan wait = wakeAt is { } w ? (w > after ? w - after : TimeSpan.Zero) : MaxDriverSleep;
+                if (wait > TimeSpan.Zero) _wake.WaitOne(wait < MaxDriverSleep ? wait : MaxDriverSleep);
             }
         }
         catch (ObjectDisposedException) when (_disposed)
         {
+        }
+    }
+
+    /// <summary>
+    /// After an application call or a receive batch, on that thread: sends what is ready at once instead of waking the
+    /// driver thread (one thread hop less per request/response), and wakes the driver only when a timer or a paced
+    /// datagram is now due before the driver's planned wake-up, or more is waiting. When another thread is sending, the
+    /// driver is woken to pick the new datagrams up after it.
+    /// </summary>
+    private void FlushFromCaller()
+    {
+        if (_disposed) return;
+        if (!Monitor.TryEnter(_sendGate))
+        {
+            _wake.Set();
+            return;
+        }
+        try
+        {
+            int count;
+            bool wakeDriver;
+            lock (_gate)
+            {
+                if (_disposed) return;
+                Instant now = _clock.Now;
+                count = Collect(now);
+                if (count > 0) RunActivityCallback();
+                Instant? next = _core.NextTimeout();
+                if (_held is not null && (next is null || _heldUntil < next.Value)) next = _heldUntil;
+                wakeDriver = count == MaxDatagramsPerFlush || (next is { } n && n < _driverWakeAt);
+            }
+            SendCollected(count);
+            if (wakeDriver) _wake.Set();
+        }
+        catch (ObjectDisposedException) when (_disposed)
+        {
+        }
+        finally
+        {
+            Monitor.Exit(_sendGate);
         }
     }
 
