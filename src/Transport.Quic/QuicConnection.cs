@@ -361,6 +361,9 @@ public sealed class QuicConnection : IAsyncDisposable
 
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
+    /// <summary>Under the lock: the application disposed the stream; its later events need no routing.</summary>
+    internal void ForgetStream(long id) => _streams.Remove(id);
+
     /// <summary>Under the lock: the core was disposed (terminated and released).</summary>
     internal bool IsCoreGone => _coreReleased;
 

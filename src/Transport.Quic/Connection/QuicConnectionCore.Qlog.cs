@@ -46,7 +46,13 @@ public sealed partial class QuicConnectionCore
             _qlogStartFailure = e;
             return null;
         }
-        if (qlog is null || !qlog.IsEnabled) return null;
+        if (qlog is null || !qlog.IsEnabled)
+        {
+            // QlogFileFactory answers Null only when the file could not be made: report why on this connection.
+            if (factory is QlogFileFactory files && ReferenceEquals(qlog, QlogWriter.Null)) _qlogStartFailure = files.LastFailure;
+            else _qlogStartFailure = qlog?.Failure;
+            return null;
+        }
 
         ReadOnlySpan<uint> versions = [Version];
         if (IsServer) qlog.VersionInformation(now, Version, serverVersions: versions);

@@ -25,8 +25,8 @@ namespace Transport.Quic.Connection;
 /// The class is split by concern over several files: this one routes; <c>.Receive</c> opens packets, <c>.Frames</c>
 /// handles frames, <c>.Send</c> builds packets, <c>.Recovery</c> acts on acknowledgments, losses and probes,
 /// <c>.Tls</c> talks to the handshake, <c>.Streams</c> and <c>.FlowControl</c> hold stream state, <c>.Close</c> the
-/// closing, draining and idle rules, <c>.Timers</c> the deadlines, <c>.ConnectionIds</c> the connection IDs and
-/// <c>.Statistics</c> the counters.
+/// closing, draining and idle rules, <c>.Timers</c> the deadlines, <c>.ConnectionIds</c> the connection IDs,
+/// <c>.Paths</c> path validation and migration, and <c>.Statistics</c> the counters.
 /// </remarks>
 public sealed partial class QuicConnectionCore : ITlsHandshakeListener, IDisposable
 {
@@ -106,7 +106,11 @@ public sealed partial class QuicConnectionCore : ITlsHandshakeListener, IDisposa
             var client = new TlsClientHandshake(options.ClientTls!, encoded, this, keyLog);
             _tls = client;
             TlsResult r = client.Start();
-            if (r.IsError) throw new InvalidOperationException($"The TLS handshake could not start: {r}");
+            if (r.IsError)
+            {
+                _qlog?.Dispose();
+                throw new InvalidOperationException($"The TLS handshake could not start: {r}");
+            }
         }
     }
 
@@ -116,7 +120,7 @@ public sealed partial class QuicConnectionCore : ITlsHandshakeListener, IDisposa
     /// </summary>
     /// <exception cref="ArgumentException">Invalid options (the message says which).</exception>
     public static QuicConnectionCore CreateClient(ConnectionOptions options, IPEndPoint remote, Instant now) =>
-        new(options, isServer: false, remote, ConnectionId.NewRandom(8), null, now);
+        CreateClient(options, remote, now, null, null);
 
     /// <summary>
     /// Creates a server connection for a client's first Initial packet. The endpoint passes the Destination Connection ID
@@ -137,12 +141,8 @@ public sealed partial class QuicConnectionCore : ITlsHandshakeListener, IDisposa
     /// (RFC 9000 §7.3, §8.1.2).
     /// </param>
     public static QuicConnectionCore CreateServer(ConnectionOptions options, IPEndPoint remote, ConnectionId originalDestinationConnectionId,
-        Instant now, ConnectionId? localConnectionId = null, ConnectionId? retriedFrom = null)
-    {
-        if (originalDestinationConnectionId.Length < (retriedFrom is null ? 8 : 1))
-            throw new ArgumentException("A client's first Destination Connection ID is at least 8 bytes (RFC 9000 §7.2).", nameof(originalDestinationConnectionId));
-        return new(options, isServer: true, remote, originalDestinationConnectionId, localConnectionId, now, retriedFrom);
-    }
+        Instant now, ConnectionId? localConnectionId = null, ConnectionId? retriedFrom = null) =>
+        CreateServer(options, remote, originalDestinationConnectionId, now, localConnectionId, retriedFrom, null, null);
 
     /// <summary>The endpoint's creation of a client: its qlog directory and key log apply when the options name none.</summary>
     internal static QuicConnectionCore CreateClient(ConnectionOptions options, IPEndPoint remote, Instant now,

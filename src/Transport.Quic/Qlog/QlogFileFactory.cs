@@ -34,6 +34,11 @@ public sealed class QlogFileFactory : IQlogWriterFactory
     /// <summary>The last exception met while creating a file, or null.</summary>
     public Exception? LastFailure { get; private set; }
 
+    /// <summary>How many files could not be created (each such connection ran without a trace).</summary>
+    public long FailureCount => Interlocked.Read(ref _failureCount);
+
+    private long _failureCount;
+
     /// <summary>A factory for the directory named by the <c>QLOGDIR</c> environment variable, or null when it is unset.</summary>
     public static QlogFileFactory? FromEnvironment()
     {
@@ -75,6 +80,7 @@ public sealed class QlogFileFactory : IQlogWriterFactory
         catch (Exception e)
         {
             LastFailure = e;
+            Interlocked.Increment(ref _failureCount);
             stream?.Dispose();
             return QlogWriter.Null;
         }

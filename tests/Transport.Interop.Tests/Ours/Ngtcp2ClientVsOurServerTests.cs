@@ -54,6 +54,14 @@ public sealed class Ngtcp2ClientVsOurServerTests(OursFixture fixture)
         _ = await RunAsync(run, "transfer", fixture.Multiplex);
     }
 
+    /// <summary>The runner's size: our server allows 1000 streams at a time and must raise MAX_STREAMS as they finish.</summary>
+    [RequiresNgtcp2Fact(Timeout = OursHarness.TestTimeout)]
+    public async Task Multiplexing_1999_files_beyond_our_stream_limit()
+    {
+        using var run = new PeerTestDirectory("nc-multiplex1999");
+        _ = await RunAsync(run, "transfer", fixture.RunnerMultiplex);
+    }
+
     [RequiresNgtcp2Fact(Timeout = OursHarness.TestTimeout)]
     public async Task Retry()
     {

@@ -9,6 +9,9 @@ public sealed class OursFixture : IDisposable
     /// <summary>More files than ngtcp2's and our default stream limit (100), so MAX_STREAMS must be raised during the run.</summary>
     public const int MultiplexCount = 250;
 
+    /// <summary>The runner's multiplexing test: 1999 files of 32 bytes, beyond our server's 1000-stream limit.</summary>
+    public const int RunnerMultiplexCount = 1999;
+
     public OursFixture()
     {
         Directory = new PeerTestDirectory("ours");
@@ -22,6 +25,9 @@ public sealed class OursFixture : IDisposable
         var many = new List<string>();
         for (int i = 0; i < MultiplexCount; i++) many.Add(Www.AddFile(32));
         Multiplex = many;
+        var runner = new List<string>();
+        for (int i = 0; i < RunnerMultiplexCount; i++) runner.Add(Www.AddFile(32));
+        RunnerMultiplex = runner;
         var zeroRtt = new List<string>();
         for (int i = 0; i < 40; i++) zeroRtt.Add(Www.AddFileWithRandomName(32, 250));
         ZeroRtt = zeroRtt;
@@ -36,6 +42,7 @@ public sealed class OursFixture : IDisposable
     public string FiveKilobytes { get; }
     public string TenKilobytes { get; }
     public IReadOnlyList<string> Multiplex { get; }
+    public IReadOnlyList<string> RunnerMultiplex { get; }
     public IReadOnlyList<string> ZeroRtt { get; }
 
     public void Dispose()

@@ -306,6 +306,26 @@ public class ConnectionQlogTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_qlog_file_that_cannot_be_created_is_reported_on_the_connection_and_counted()
+    {
+        string blocker = Path.GetTempFileName(); // a file where the directory should be
+        try
+        {
+            var files = new QlogFileFactory(blocker);
+            using var pair = new ConnectionPair(ConnectionPair.ClientOptions(o => o.Qlog = files), ConnectionPair.ServerOptions());
+            Assert.False(pair.Client.IsQlogEnabled);
+            Assert.NotNull(pair.Client.QlogFailure);
+            Assert.Same(files.LastFailure, pair.Client.QlogFailure);
+            Assert.Equal(1, files.FailureCount);
+            Assert.True(pair.CompleteHandshake());
+        }
+        finally
+        {
+            File.Delete(blocker);
+        }
+    }
+
+    [Fact]
     public void A_retried_connection_is_traced_under_the_clients_first_connection_id_on_both_sides()
     {
         var qlogs = new MemoryQlogFactory();
@@ -319,5 +339,58 @@ public class ConnectionQlogTests(ITestOutputHelper output)
         var events = QlogTestSupport.Events(qlogs.Single(QlogVantagePoint.Client));
         Assert.Single(events, e => Name(e) == "transport:packet_received" && Data(e).GetProperty("header").GetProperty("packet_type").GetString() == "retry");
         Assert.Equal(pair.Client.GetStatistics().PacketsReceived, Named(events, "transport:packet_received").Count());
+    }
+
+    [Fact]
+    public void Zero_rtt_packets_and_keys_are_traced_and_the_early_secret_is_key_logged()
+    {
+        var ticketKeys = new Transport.Quic.Tls.TlsSessionTicketKeys();
+        Action<ConnectionOptions> server = o => { o.ServerTls!.SessionTicketKeys = ticketKeys; o.ServerTls.EnableEarlyData = true; };
+        Transport.Quic.Tls.TlsSessionTicket ticket;
+        using (var first = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions(server)))
+        {
+            Assert.True(first.CompleteHandshake());
+            Assert.True(first.RunUntil(() => first.Client.SessionTicket is not null, 10_000));
+            ticket = first.Client.SessionTicket!;
+        }
+
+        var qlogs = new MemoryQlogFactory();
+        var clientKeys = new List<string>();
+        var serverKeys = new List<string>();
+        using var pair = new ConnectionPair(
+            ConnectionPair.ClientOptions(o =>
+            {
+                o.ClientTls!.SessionTicket = ticket;
+                o.ClientTls.EnableEarlyData = true;
+                o.Qlog = qlogs;
+                o.KeyLog = clientKeys.Add;
+            }),
+            ConnectionPair.ServerOptions(o => { server(o); o.Qlog = qlogs; o.KeyLog = serverKeys.Add; }),
+            new LinkConditions { Delay = TimeSpan.FromMilliseconds(25) });
+        Assert.True(pair.Client.CanSendEarlyData);
+        Assert.True(pair.Client.TryOpenStream(bidirectional: true, out long id));
+        pair.Client.WriteStream(id, new byte[3000], fin: true);
+        Assert.True(pair.CompleteHandshake());
+        pair.RunFor(TimeSpan.FromMilliseconds(300));
+
+        var clientStats = pair.Client.GetStatistics();
+        var serverStats = pair.Server.GetStatistics();
+        Assert.True(clientStats.ZeroRttPacketsSent > 0);
+        foreach (var t in qlogs.Traces) t.Writer.Flush();
+        var clientEvents = QlogTestSupport.Events(qlogs.Single(QlogVantagePoint.Client));
+        var serverEvents = QlogTestSupport.Events(qlogs.Single(QlogVantagePoint.Server));
+        static bool Is0Rtt(JsonElement e) => Data(e).GetProperty("header").GetProperty("packet_type").GetString() == "0RTT";
+        Assert.Equal(clientStats.ZeroRttPacketsSent, Named(clientEvents, "transport:packet_sent").Count(Is0Rtt));
+        Assert.Equal(serverStats.ZeroRttPacketsReceived, Named(serverEvents, "transport:packet_received").Count(Is0Rtt));
+        Assert.True(serverStats.ZeroRttPacketsReceived > 0);
+        foreach (var events in new[] { clientEvents, serverEvents })
+        {
+            Assert.Contains(Named(events, "security:key_updated"), e => Data(e).GetProperty("key_type").GetString() == "client_0rtt_secret");
+            foreach (var e in Named(events, "transport:packet_sent").Concat(Named(events, "transport:packet_received")).Where(Is0Rtt))
+                Assert.All(Data(e).GetProperty("frames").EnumerateArray(),
+                    f => Assert.Contains(f.GetProperty("frame_type").GetString(), new[] { "stream", "padding", "ping", "datagram" }));
+        }
+        string early = Assert.Single(clientKeys, l => l.StartsWith("CLIENT_EARLY_TRAFFIC_SECRET ", StringComparison.Ordinal));
+        Assert.Contains(early, serverKeys);
     }
 }
