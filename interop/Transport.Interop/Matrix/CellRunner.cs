@@ -164,8 +164,9 @@ public sealed class CellRunner
         {
             check = RunnerChecks.Check(test.Name, context);
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
+            // tshark failed, timed out or printed something unparseable: the cell cannot be judged, which is a failure.
             return (CellOutcome.Failed, "check could not run: " + Shorten(e.Message, 200), context);
         }
         return check.Outcome switch

@@ -22,16 +22,30 @@ public static class MatrixReport
         sb.Append(" |\n|---|");
         foreach (MatrixPair _ in result.Pairs) sb.Append("---|");
         sb.Append('\n');
+        // Unavailable and not-run cells repeat one reason many times: they show a footnote number instead.
+        var footnotes = new List<string>();
         foreach (MatrixTestCase t in result.Tests)
         {
             sb.Append("| ").Append(t.Name).Append(" (").Append(t.Abbreviation).Append(") |");
             foreach (MatrixPair p in result.Pairs)
             {
                 CellResult? c = result.Cell(t.Name, p.Key);
-                sb.Append(' ').Append(c is null ? "—" : Escape(c.CellText(120))).Append(" |");
+                string text;
+                if (c is null) text = "—";
+                else if (c.Outcome is CellOutcome.Unavailable or CellOutcome.NotRun)
+                {
+                    string reason = c.Outcome == CellOutcome.Unavailable ? "unavailable: " + c.Reason : c.Reason;
+                    int n = footnotes.IndexOf(reason);
+                    if (n < 0) { footnotes.Add(reason); n = footnotes.Count - 1; }
+                    text = (c.Outcome == CellOutcome.Unavailable ? "unavailable" : "not run") + " [" + (n + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) + "]";
+                }
+                else text = Escape(c.CellText(120));
+                sb.Append(' ').Append(text).Append(" |");
             }
             sb.Append('\n');
         }
+        if (footnotes.Count > 0 || result.Notes.Count > 0) sb.Append('\n');
+        for (int i = 0; i < footnotes.Count; i++) sb.Append('[').Append(i + 1).Append("] ").Append(Escape(footnotes[i])).Append("  \n");
         if (result.Notes.Count > 0)
         {
             sb.Append('\n');

@@ -76,8 +76,9 @@ public sealed class MatrixRunner
                     {
                         return result;
                     }
-                    catch (Exception e) when (e is IOException or InvalidOperationException or System.Net.Sockets.SocketException or UnauthorizedAccessException or ArgumentException)
+                    catch (Exception e) when (!cancellationToken.IsCancellationRequested)
                     {
+                        // One broken cell (a harness fault) must not lose the rest of the matrix.
                         cell = new CellResult { Test = test.Name, Pair = pair.Key, Outcome = CellOutcome.Failed, Reason = "harness error: " + e.Message, Artifacts = cellDir };
                     }
                 }

@@ -122,7 +122,14 @@ public sealed class OurEndpoint : MatrixEndpoint
         };
         using PeerProcess process = Start("client", env, request.LogDirectory, request.Deadline + TimeSpan.FromSeconds(5));
         int? code = await process.WaitForExitAsync(request.Deadline, cancellationToken).ConfigureAwait(false);
-        return new ClientRun(code, keyLog, code is null ? "" : process.ReadStandardErrorTail(300).Trim());
+        return new ClientRun(code, keyLog, code is null ? "" : LastLines(process.ReadStandardErrorTail(2000), 2));
+    }
+
+    // The end of a log is where a failing client says why.
+    private static string LastLines(string text, int count)
+    {
+        string[] lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return string.Join(" / ", lines.Skip(Math.Max(0, lines.Length - count)));
     }
 
     private sealed class ProcessServer(PeerProcess process, IPEndPoint endPoint, string keyLog) : IMatrixServer

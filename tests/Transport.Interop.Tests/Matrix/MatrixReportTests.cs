@@ -24,7 +24,8 @@ public sealed class MatrixReportTests
         Assert.Equal("| test | ours → ngtcp2 | ngtcp2 → ours | ours → ours | ngtcp2 → ngtcp2 |", header);
         string transfer = lines.First(l => l.StartsWith("| transfer (DC)", StringComparison.Ordinal));
         Assert.Contains("FAIL: Expected exactly 1 handshake. Got: 2 \\| odd", transfer); // the pipe is escaped
-        Assert.Contains("unavailable: libmsquic not installed", transfer);
+        Assert.Contains("| unavailable [1] |", transfer); // the reason once, as a footnote
+        Assert.Contains("[1] unavailable: libmsquic not installed", md);
         Assert.Contains("—", transfer); // not run cells
         string handshake = lines.First(l => l.StartsWith("| handshake (H)", StringComparison.Ordinal));
         Assert.Contains("| pass |", handshake);

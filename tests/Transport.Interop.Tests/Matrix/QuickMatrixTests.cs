@@ -8,7 +8,7 @@ namespace Transport.Interop.Tests.Matrix;
 /// <summary>
 /// The CI subset of the interop matrix (issue 6): <c>matrix --quick --peer ngtcp2</c> (columns ours → ngtcp2,
 /// ngtcp2 → ours, ours → ours and the reference ngtcp2 → ngtcp2), failing when a cell that interop/expected.json lists
-/// as passing does not pass. About a minute on an idle 2-core machine, 3-4 minutes on a heavily loaded one.
+/// as passing does not pass. About 1-1.5 minutes on an idle 2-core machine; 4-6 minutes were measured on this shared machine at load 20-40.
 /// </summary>
 public sealed class QuickMatrixTests(ITestOutputHelper output)
 {
