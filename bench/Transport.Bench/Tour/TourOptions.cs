@@ -26,6 +26,9 @@ internal sealed class TourOptions
     /// <summary>--child-json (internal): run the sections in this process and print their tables as JSON only (see <see cref="SectionChild"/>).</summary>
     public bool ChildJson { get; private init; }
 
+    /// <summary>--scale-server (internal): be the server child process of the scale section.</summary>
+    public bool ScaleServer { get; private init; }
+
     /// <summary>--help was given.</summary>
     public bool Help { get; private init; }
 
@@ -62,7 +65,7 @@ internal sealed class TourOptions
     public static TourOptions? Parse(string[] args, out string? error)
     {
         error = null;
-        bool quick = false, help = false, check = false, childJson = false;
+        bool quick = false, help = false, check = false, childJson = false, scaleServer = false;
         string? results = null, reference = null;
         double? seconds = null;
         int? rounds = null;
@@ -80,6 +83,7 @@ internal sealed class TourOptions
                 case "--quick": quick = true; break;
                 case "--check": check = true; break;
                 case "--child-json": childJson = true; break;
+                case "--scale-server": scaleServer = true; break;
                 case "--help" or "-h" or "-?": help = true; break;
                 case "--results":
                     results = Next();
@@ -123,6 +127,7 @@ internal sealed class TourOptions
             Help = help,
             Check = check,
             ChildJson = childJson,
+            ScaleServer = scaleServer,
             ResultsDirectory = results,
             Reference = reference ?? ContenderRegistry.DefaultReference,
             OnlySections = only,

@@ -43,6 +43,9 @@ internal sealed class TourPeers : IDisposable
         TicketKeys = new TlsSessionTicketKeys();
     }
 
+    /// <summary>SHA-256 pin of the server certificate (what clients accept).</summary>
+    public byte[] Pin => _pin;
+
     /// <summary>The server's ticket keys (shared by every listener, so tickets survive a new listener).</summary>
     public TlsSessionTicketKeys TicketKeys { get; }
 
@@ -60,13 +63,16 @@ internal sealed class TourPeers : IDisposable
         IdleTimeout = idleTimeout ?? TimeSpan.FromSeconds(30),
     };
 
-    public ConnectionOptions QuicClientOptions(TlsSessionTicket? ticket = null, TimeSpan? idleTimeout = null) => new()
+    public ConnectionOptions QuicClientOptions(TlsSessionTicket? ticket = null, TimeSpan? idleTimeout = null) => QuicClientOptions(_pin, ticket, idleTimeout);
+
+    /// <summary>Client options pinning <paramref name="pin"/> (a server in another process).</summary>
+    public static ConnectionOptions QuicClientOptions(byte[] pin, TlsSessionTicket? ticket = null, TimeSpan? idleTimeout = null) => new()
     {
         ClientTls = new TlsClientOptions
         {
             ServerName = "localhost",
             ApplicationProtocols = [Alpn],
-            PinnedCertificateSha256 = [_pin],
+            PinnedCertificateSha256 = [pin],
             SessionTicket = ticket,
             EnableEarlyData = ticket is not null,
         },

@@ -22,6 +22,7 @@ internal static class TourRunner
             Console.WriteLine(TourOptions.Usage);
             return 0;
         }
+        if (options.ScaleServer) return ScaleSection.RunServerChildAsync().GetAwaiter().GetResult();
         return RunAsync(options).GetAwaiter().GetResult();
     }
 
