@@ -29,8 +29,18 @@ internal static class ScaleSection
             $"One server endpoint (a child process), all client connections on one client socket, {InFlight} handshakes in flight, loopback. CPU is both processes. " +
             $"Idle CPU: both processes over {idleWindow.TotalSeconds:0} s with every connection open and idle (idle timeout {IdleTimeout.TotalMinutes:0} min, no keep-alive), per 1,000 connections.",
             [new TourMetric("handshakes", "per s", true, 0), new TourMetric("CPU per handshake", "CPU ms", false, 2), new TourMetric("idle CPU", "CPU ms/s per 1k conns", false, 2)]);
+        string breakdown;
+        try
+        {
+            using var peers = new TourPeers();
+            breakdown = " Breakdown (reflection over one idle server connection in virtual time, Tour/ConnectionFootprint.cs): " + ConnectionFootprint.Describe(peers, top: 8) + ".";
+        }
+        catch (Exception e)
+        {
+            breakdown = $" (breakdown failed: {e.GetType().Name}: {e.Message})";
+        }
         var idle = new TourTable(Name, "scale-memory-idle", "Memory per idle connection",
-            "Increase over the empty endpoint, divided by the number of connections, once every handshake is done and nothing is open. Managed: GC.GetTotalMemory after a full compacting collection; WS: process working set. Target: at most 16 KiB per idle connection.",
+            "Increase over the empty endpoint, divided by the number of connections, once every handshake is done and nothing is open. Managed: GC.GetTotalMemory after a full compacting collection; WS: process working set. Target: at most 16 KiB per idle connection." + breakdown,
             [new TourMetric("server managed", "KiB", false, 1), new TourMetric("server WS", "KiB", false, 1), new TourMetric("client managed", "KiB", false, 1), new TourMetric("client WS", "KiB", false, 1)]);
         var active = new TourTable(Name, "scale-memory-active", "Memory per active connection",
             "As for idle connections, after each connection opened one bidirectional stream and had 1 KiB echoed on it; the streams stay open while memory is measured.",
