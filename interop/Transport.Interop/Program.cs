@@ -1,15 +1,17 @@
+using Transport.Interop.Endpoint;
+
 namespace Transport.Interop;
 
 /// <summary>
-/// The QUIC Interop Runner endpoint (see ../shared/interop/TESTCASES.md). No test case is supported yet: every
-/// TESTCASE exits 127, which the runner reads as "unsupported".
+/// The QUIC Interop Runner endpoint (../shared/interop/TESTCASES.md §2; Endpoint/README.md): ROLE, TESTCASE,
+/// REQUESTS, ... from the environment. Subcommands come first.
 /// </summary>
 public static class Program
 {
     public static int Main(string[] args)
     {
-        string testCase = Environment.GetEnvironmentVariable("TESTCASE") ?? "";
-        Console.Error.WriteLine($"Transport.Interop: test case '{testCase}' is not supported yet.");
-        return 127;
+        if (args.Length > 0 && args[0] == "matrix") return Matrix.MatrixCommand.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "relay") return InteropEndpoint.RunUntilSignal(token => Relay.RelayCommand.Run(args[1..], Console.Error, token));
+        return InteropEndpoint.Run();
     }
 }

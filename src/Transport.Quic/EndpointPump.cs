@@ -66,7 +66,7 @@ internal sealed class EndpointPump : IDisposable
 
     private void Drain(QuicEndpointCore core)
     {
-        core.DrainAllEvents();
+        // Every QuicEndpointCore call (and QuicEndpoint.Invoke) has already moved the connections' events to its queue.
         while (core.PollEvent(out var connection, out var e))
         {
             if (e.Kind == ConnectionEventKind.HandshakeCompleted && connection.IsServer) HandshakeCompletedHandler?.Invoke(connection);

@@ -25,6 +25,7 @@ public sealed class QuicConnection : IAsyncDisposable
     private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<bool> _earlyDataAccepted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<TlsSessionTicket?> _sessionTicket = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<byte[]?> _newToken = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly AsyncSignal _streamsAvailable = new();
     private QuicException? _closeError;
     private ConnectionStatistics _finalStatistics;
@@ -102,6 +103,20 @@ public sealed class QuicConnection : IAsyncDisposable
         if (IsServer) throw new InvalidOperationException("Only a client receives session tickets.");
         TlsSessionTicket? ticket = await _sessionTicket.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         return ticket ?? throw CloseErrorOr("The connection closed before the server sent a session ticket.");
+    }
+
+    /// <summary>
+    /// Client: waits for the server's address validation token (NEW_TOKEN, RFC 9000 §8.1.3; the server must issue them,
+    /// see <see cref="QuicListenerOptions.IssueNewTokens"/>). Pass it as <see cref="ConnectionOptions.InitialToken"/> of a
+    /// later connection to the same server to skip its Retry.
+    /// </summary>
+    /// <exception cref="QuicException">The connection closed before a token arrived.</exception>
+    public async ValueTask<byte[]> WaitForNewTokenAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        if (IsServer) throw new InvalidOperationException("Only a client receives NEW_TOKEN tokens.");
+        byte[]? token = await _newToken.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return token ?? throw CloseErrorOr("The connection closed before the server sent a NEW_TOKEN.");
     }
 
     /// <summary>Connects to a server on a UDP socket of its own and completes when the handshake did (or, with <see cref="QuicClientConnectionOptions.AllowEarlyData"/>, as soon as 0-RTT data may be sent).</summary>
@@ -346,6 +361,9 @@ public sealed class QuicConnection : IAsyncDisposable
 
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
+    /// <summary>Under the lock: the application disposed the stream; its later events need no routing.</summary>
+    internal void ForgetStream(long id) => _streams.Remove(id);
+
     /// <summary>Under the lock: the core was disposed (terminated and released).</summary>
     internal bool IsCoreGone => _coreReleased;
 
@@ -435,6 +453,9 @@ public sealed class QuicConnection : IAsyncDisposable
             case ConnectionEventKind.StreamsAvailable:
                 _streamsAvailable.Set();
                 break;
+            case ConnectionEventKind.NewTokenReceived:
+                _newToken.TrySetResult(e.Data);
+                break;
             case ConnectionEventKind.DatagramReceived:
                 if (e.Data is { } data) _datagrams.Writer.TryWrite(data);
                 break;
@@ -443,6 +464,7 @@ public sealed class QuicConnection : IAsyncDisposable
                 _connected.TrySetException(_closeError);
                 _earlyDataAccepted.TrySetResult(false);
                 _sessionTicket.TrySetResult(null);
+                _newToken.TrySetResult(null);
                 _inbound.Writer.TryComplete();
                 _datagrams.Writer.TryComplete();
                 _streamsAvailable.Set();

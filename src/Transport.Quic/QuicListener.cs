@@ -1,4 +1,5 @@
 using System.Net;
+using Transport.Core.Time;
 using Transport.Quic.Connection;
 using Transport.Quic.Endpoint;
 
@@ -10,21 +11,34 @@ public sealed class QuicListener : IAsyncDisposable
     private readonly EndpointPump _pump;
     private readonly AsyncSignal _acceptable = new();
     private readonly int _datagramReceiveQueueCapacity;
+    private readonly AddressValidationTokenProtector _tokens = new();
     private int _disposed;
     private bool _stopped; // under the lock
 
     private QuicListener(QuicListenerOptions options)
     {
         _datagramReceiveQueueCapacity = options.DatagramReceiveQueueCapacity;
+        if (options.IssueNewTokens && options.ServerConnectionOptions.NewTokenProvider is null)
+        {
+            var tokens = _tokens;
+            options.ServerConnectionOptions.NewTokenProvider = remote =>
+            {
+                var token = new byte[AddressValidationTokenProtector.NewTokenLength];
+                return tokens.TryWriteNewToken(token, SystemClock.Instance.Now, remote.Address, out _) ? token : null;
+            };
+        }
         _pump = new EndpointPump(new QuicEndpointOptions
         {
             ServerConnectionOptions = options.ServerConnectionOptions,
             LocalConnectionIdLength = options.ServerConnectionOptions.ConnectionIdLength,
-            Admission = new HandshakeAdmissionOptions { AcceptBacklog = options.AcceptBacklog },
+            Admission = new HandshakeAdmissionOptions { AcceptBacklog = options.AcceptBacklog, RetryMode = options.RetryMode },
+            TokenProtector = _tokens,
         }, options.ListenEndPoint);
         _pump.HandshakeCompletedHandler = OnHandshakeCompleted;
         LocalEndPoint = _pump.Endpoint.LocalEndPoint;
     }
+
+    internal EndpointPump Pump => _pump;
 
     /// <summary>The bound local address.</summary>
     public IPEndPoint LocalEndPoint { get; }
@@ -118,6 +132,7 @@ public sealed class QuicListener : IAsyncDisposable
         {
             try { _pump.Endpoint.Shutdown(TimeSpan.FromSeconds(2)); } catch (ObjectDisposedException) { }
             _pump.Dispose();
+            _tokens.Dispose();
         }).ConfigureAwait(false);
     }
 }

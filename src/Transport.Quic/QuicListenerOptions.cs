@@ -1,5 +1,6 @@
 using System.Net;
 using Transport.Quic.Connection;
+using Transport.Quic.Endpoint;
 
 namespace Transport.Quic;
 
@@ -17,6 +18,20 @@ public sealed class QuicListenerOptions
     /// new clients are refused (or sent a Retry when unvalidated). Default 512.
     /// </summary>
     public int AcceptBacklog { get; set; } = 512;
+
+    /// <summary>
+    /// When new clients get a Retry to prove their address (RFC 9000 §8.1.2): <see cref="RetryMode.WhenBusy"/> (default,
+    /// from 64 handshakes in flight), <see cref="RetryMode.Always"/> or <see cref="RetryMode.Never"/>. A client presenting
+    /// a token from NEW_TOKEN (<see cref="IssueNewTokens"/>) skips it.
+    /// </summary>
+    public RetryMode RetryMode { get; set; } = RetryMode.WhenBusy;
+
+    /// <summary>
+    /// Send each client an address validation token with NEW_TOKEN after the handshake (RFC 9000 §8.1.3); a returning
+    /// client that passes it as <see cref="ConnectionOptions.InitialToken"/> counts as validated and gets no Retry.
+    /// Sets <see cref="ConnectionOptions.NewTokenProvider"/> on <see cref="ServerConnectionOptions"/> unless it is set.
+    /// </summary>
+    public bool IssueNewTokens { get; set; }
 
     /// <summary>Received datagrams (RFC 9221) each accepted connection queues for <see cref="QuicConnection.ReceiveDatagramAsync"/> before dropping the oldest. Default 256.</summary>
     public int DatagramReceiveQueueCapacity { get; set; } = 256;

@@ -338,6 +338,7 @@ public sealed class QuicStream : Stream
             {
                 _connection.Pump.Invoke(this, static (_, self) =>
                 {
+                    self._connection.ForgetStream(self.Id);
                     if (self._connection.IsCoreGone || self._connection.Core.IsClosed) return 0;
                     if (self.CanWrite && !self._writesCompleted && self._peerStopSendingCode is null)
                     {

@@ -49,10 +49,14 @@ public sealed class TestCertificates : IDisposable
     /// <summary>
     /// Creates the chain and writes the three files into <paramref name="directory"/> (created if missing).
     /// <paramref name="chainLength"/> is the number of certificates in cert.pem: 1 = leaf signed by the root,
-    /// N = leaf plus N - 1 intermediates (the amplificationlimit test uses 9).
+    /// N = leaf plus N - 1 intermediates (the amplificationlimit test uses 9). <paramref name="extraLongNames"/> adds that
+    /// many random 250-character DNS names to the leaf (certs.sh adds 20 when the chain is longer than 1, which makes
+    /// the amplificationlimit chain several KB).
     /// </summary>
-    public static TestCertificates Create(string directory, int chainLength = 1, PrivateKeyFormat keyFormat = PrivateKeyFormat.Sec1WithParameters)
+    public static TestCertificates Create(string directory, int chainLength = 1, PrivateKeyFormat keyFormat = PrivateKeyFormat.Sec1WithParameters,
+        int extraLongNames = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(extraLongNames);
         ArgumentException.ThrowIfNullOrEmpty(directory);
         if (chainLength is < 1 or > 20)
             throw new ArgumentOutOfRangeException(nameof(chainLength), chainLength, "The chain must hold 1 to 20 certificates.");
@@ -91,6 +95,7 @@ public sealed class TestCertificates : IDisposable
         var leafRequest = new CertificateRequest("CN=server", leafKey, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
         foreach (string name in LeafNames) san.AddDnsName(name);
+        for (int i = 0; i < extraLongNames; i++) san.AddDnsName(RandomLongName());
         san.AddIpAddress(IPAddress.Loopback);
         san.AddIpAddress(IPAddress.IPv6Loopback);
         leafRequest.CertificateExtensions.Add(san.Build());
@@ -141,6 +146,18 @@ public sealed class TestCertificates : IDisposable
         serial[0] &= 0x7f; // positive
         serial[0] |= 0x01; // no leading zero octet
         return serial;
+    }
+
+    // A random 250-character DNS name in labels of at most 62 letters (a DNS label has at most 63).
+    private static string RandomLongName()
+    {
+        var sb = new System.Text.StringBuilder(250);
+        while (sb.Length < 250)
+        {
+            if (sb.Length > 0 && sb.Length % 63 == 62) sb.Append('.');
+            else sb.Append((char)('a' + RandomNumberGenerator.GetInt32(26)));
+        }
+        return sb.ToString();
     }
 
     /// <summary>Disposes the certificate objects (the files stay; the caller owns the directory).</summary>

@@ -117,7 +117,17 @@ internal sealed class PathState
 
     /// <summary>True when this path is (<paramref name="remote"/>, <paramref name="local"/>).</summary>
     public bool Is(IPEndPoint remote, IPEndPoint? local) =>
-        Remote.Equals(remote) && (Local is null ? local is null : Local.Equals(local));
+        SameEndPoint(Remote, remote) && (Local is null ? local is null : local is not null && SameEndPoint(Local, local));
+
+    /// <summary>Endpoint equality that treats an IPv4-mapped IPv6 address (dual-mode sockets) as its IPv4 form.</summary>
+    public static bool SameEndPoint(IPEndPoint a, IPEndPoint b)
+    {
+        if (a.Equals(b)) return true;
+        if (a.Port != b.Port) return false;
+        IPAddress x = a.Address.IsIPv4MappedToIPv6 ? a.Address.MapToIPv4() : a.Address;
+        IPAddress y = b.Address.IsIPv4MappedToIPv6 ? b.Address.MapToIPv4() : b.Address;
+        return x.Equals(y);
+    }
 
     /// <inheritdoc/>
     public override string ToString() => $"{Local?.ToString() ?? "default"} -> {Remote}{(IsValidated ? " (validated)" : IsValidating ? " (validating)" : "")}";

@@ -102,7 +102,7 @@ public sealed partial class QuicConnectionCore
 
     private PathState? FindPath(IPEndPoint remote, IPEndPoint? local)
     {
-        if (_activePath is null) return remote.Equals(RemoteEndPoint) && local is null ? ActivePath : null;
+        if (_activePath is null) return PathState.SameEndPoint(remote, RemoteEndPoint) && local is null ? ActivePath : null;
         foreach (var p in _paths) if (p.Is(remote, local)) return p;
         return null;
     }
@@ -160,7 +160,7 @@ public sealed partial class QuicConnectionCore
         _datagramRemote = remote;
         _datagramLocal = local;
         _datagramLength = length;
-        if (_activePath is null && remote.Equals(RemoteEndPoint) && local is null)
+        if (_activePath is null && PathState.SameEndPoint(remote, RemoteEndPoint) && local is null)
         {
             _datagramPath = null; // the handshake path, not materialized yet
             _amplificationBytesReceived += length;
@@ -177,7 +177,7 @@ public sealed partial class QuicConnectionCore
             _datagramPath.BytesReceived += length;
             return true;
         }
-        if (!IsServer) return remote.Equals(RemoteEndPoint); // RFC 9000 §9: a client discards packets from unknown server addresses
+        if (!IsServer) return PathState.SameEndPoint(remote, RemoteEndPoint); // RFC 9000 §9: a client discards packets from unknown server addresses
         return _handshakeConfirmed; // RFC 9000 §9: before confirmation the server drops packets from a new address
     }
 
@@ -186,7 +186,7 @@ public sealed partial class QuicConnectionCore
     {
         if (_datagramPath is not null) return _datagramPath;
         if (_datagramRemote is null) return null;
-        if (_activePath is null && _datagramRemote.Equals(RemoteEndPoint) && _datagramLocal is null) return _datagramPath = ActivePath;
+        if (_activePath is null && PathState.SameEndPoint(_datagramRemote, RemoteEndPoint) && _datagramLocal is null) return _datagramPath = ActivePath;
         if (!IsServer) return null; // a client answers on its active path when the local address is unknown
         var path = AddPath(_datagramRemote, _datagramLocal);
         if (path is null) return null;
@@ -301,6 +301,7 @@ public sealed partial class QuicConnectionCore
                 if (!OnlyPortChanged(previous, path)) ResetCongestionState(); // RFC 9000 §9.4
                 _fallbackPath = null;
                 RemovePath(previous);
+                QueueNewToken(); // RFC 9000 §9.3: a token for the client's new address
             }
             return;
         }
@@ -438,15 +439,18 @@ public sealed partial class QuicConnectionCore
         var app = _spaces[2];
         if (path != _activePath && !_cids.IsPeerActive(path.DestinationSequence))
         {
-            // Its connection ID was retired meanwhile (retire_prior_to): take another, or give the path up.
-            if (!TryTakeUnusedPeerId(out var spare))
+            // A new path (or its ID was retired meanwhile): an unused peer ID (RFC 9000 §9.5); with none left, the
+            // current one, as for a NAT rebinding, rather than leave a challenge unanswered.
+            if (TryTakeUnusedPeerId(out var spare))
             {
-                path.StopValidation();
-                path.PendingResponses.Clear();
-                return 0;
+                path.DestinationConnectionId = spare.Id;
+                path.DestinationSequence = spare.Sequence;
             }
-            path.DestinationConnectionId = spare.Id;
-            path.DestinationSequence = spare.Sequence;
+            else
+            {
+                path.DestinationConnectionId = _cids.Current;
+                path.DestinationSequence = _cids.CurrentSequence;
+            }
         }
         ConnectionId dcid = path == _activePath ? _cids.Current : path.DestinationConnectionId;
         long pn = app.NextPacketNumber;

@@ -12,6 +12,7 @@ public sealed partial class QuicConnectionCore
     private ReliableAckRange[] _ackRanges = new ReliableAckRange[32];
     private readonly SentPacket[] _outstanding = new SentPacket[4];
     private bool _currentKeyPhaseAcked;
+    private Transport.Core.Time.Instant _currentKeyPhaseAckedAt; // when the first packet of the current send key phase was acknowledged
 
     private bool OnAckFrame(PacketSpace space, AckFrame ack, ulong frameType)
     {
@@ -39,8 +40,12 @@ public sealed partial class QuicConnectionCore
         {
             if (p.Payload is SentPacketInfo info)
             {
-                if (info.Space == PacketNumberSpace.ApplicationData && _oneRtt is not null && info.KeyGeneration == _oneRtt.SendGeneration)
+                if (info.Space == PacketNumberSpace.ApplicationData && _oneRtt is not null && info.KeyGeneration == _oneRtt.SendGeneration
+                    && !_currentKeyPhaseAcked)
+                {
                     _currentKeyPhaseAcked = true;
+                    _currentKeyPhaseAckedAt = _now;
+                }
                 OnPacketAcknowledged(info);
                 _infoPool.Return(info);
             }
@@ -90,9 +95,6 @@ public sealed partial class QuicConnectionCore
                         CheckSendCompleted(s);
                         TryReleaseStream(s);
                     }
-                    break;
-                case SentFrameKind.NewToken:
-                    _newTokenPending = _newTokenToSend is not null;
                     break;
                 case SentFrameKind.ResetStream:
                     if (_streams.TryGetValue(f.StreamId, out var rs))
@@ -183,6 +185,9 @@ public sealed partial class QuicConnectionCore
                     break;
                 case SentFrameKind.HandshakeDone:
                     _handshakeDonePending = true;
+                    break;
+                case SentFrameKind.NewToken:
+                    _newTokenPending = _newTokenToSend is not null; // lost: send the (latest) token again
                     break;
             }
         }

@@ -107,6 +107,7 @@ public sealed partial class QuicConnectionCore
         }
 
         int count = 0, used = 0;
+        int paddingReserved = 0; // header-protection sample padding Assemble adds to packets already built
         bool anyAckEliciting = false;
         ConnectionId dcid = _cids.Current;
         ConnectionId scid = LocalConnectionId;
@@ -124,7 +125,7 @@ public sealed partial class QuicConnectionCore
                 : si == 2
                 ? ShortHeaderBuilder.GetHeaderLength(dcid.Length, pnLength)
                 : LongHeaderBuilder.GetHeaderLength(si == 0 ? PacketType.Initial : PacketType.Handshake, dcid.Length, scid.Length, si == 0 ? _retryToken.Length : 0, pnLength);
-            int room = limit - used - headerLength - TagLength;
+            int room = limit - used - paddingReserved - headerLength - TagLength;
             if (room < 16) continue;
             var info = _infoPool.Rent(space.Id);
             int length = WriteFrames(space, PayloadScratch[si].AsSpan(0, room), allowAckEliciting, info, zeroRtt, out bool ackEliciting);
@@ -140,6 +141,8 @@ public sealed partial class QuicConnectionCore
                 PayloadLength = length, AckEliciting = ackEliciting, ZeroRtt = zeroRtt,
             };
             used += headerLength + length + TagLength;
+            // RFC 9001 §5.4.2: a tiny packet (a lone ACK) is padded for the sample; later packets must leave room for it.
+            paddingReserved += Math.Max(0, PacketProtection.MinimumPayloadLength(pnLength) - length);
             anyAckEliciting |= ackEliciting;
         }
 
@@ -518,6 +521,9 @@ public sealed partial class QuicConnectionCore
             _currentKeyPhaseAcked = false;
         }
         if (!_handshakeConfirmed || !_currentKeyPhaseAcked || _oneRtt.IsKeyUpdatePending) return;
+        // RFC 9001 §6.5: after the acknowledgment that confirms the previous update, wait three PTOs: the peer may still
+        // hold the old keys in the slot the next phase needs (ngtcp2 drops such packets: "new key is not available").
+        if (_oneRtt.SendGeneration > 0 && _now < _currentKeyPhaseAckedAt + ThreePto()) return;
         long interval = _options.KeyUpdateIntervalPackets;
         bool due = (interval > 0 && _packetsSentInKeyPhase >= interval)
             || _oneRtt.EncryptedPackets >= AeadLimits.ConfidentialityLimit(_oneRtt.CipherSuite) / 4 * 3; // RFC 9001 §6.6

@@ -25,8 +25,8 @@ namespace Transport.Quic.Connection;
 /// The class is split by concern over several files: this one routes; <c>.Receive</c> opens packets, <c>.Frames</c>
 /// handles frames, <c>.Send</c> builds packets, <c>.Recovery</c> acts on acknowledgments, losses and probes,
 /// <c>.Tls</c> talks to the handshake, <c>.Streams</c> and <c>.FlowControl</c> hold stream state, <c>.Close</c> the
-/// closing, draining and idle rules, <c>.Timers</c> the deadlines, <c>.ConnectionIds</c> the connection IDs and
-/// <c>.Statistics</c> the counters.
+/// closing, draining and idle rules, <c>.Timers</c> the deadlines, <c>.ConnectionIds</c> the connection IDs,
+/// <c>.Paths</c> path validation and migration, and <c>.Statistics</c> the counters.
 /// </remarks>
 public sealed partial class QuicConnectionCore : ITlsHandshakeListener, IDisposable
 {

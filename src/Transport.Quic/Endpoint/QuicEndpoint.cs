@@ -78,6 +78,9 @@ public sealed class QuicEndpoint : IDisposable
         T result;
         lock (_gate)
         {
+            // Events of datagrams handled since the last callback first (the receive thread releases the lock between a
+            // datagram and its batch's callback), so the action sees the application state agree with the core's.
+            RunActivityCallback();
             try
             {
                 result = action(_core, state);
@@ -94,7 +97,7 @@ public sealed class QuicEndpoint : IDisposable
 
     /// <summary>
     /// Called under the lock after each batch of received datagrams, after timers fired, after datagrams were collected
-    /// for sending and after each <see cref="Invoke{T}(Func{QuicEndpointCore, T})"/>: the place to drain
+    /// for sending, and before and after each <see cref="Invoke{T}(Func{QuicEndpointCore, T})"/>: the place to drain
     /// <see cref="QuicEndpointCore.PollEvent"/> without a thread hop. It must not block; exceptions it throws are
     /// counted in <see cref="CallbackErrors"/> and swallowed (they must not stop the I/O threads).
     /// </summary>

@@ -91,6 +91,9 @@ public sealed class QuicEndpointCore : IDisposable
     /// <summary>Version Negotiation packets queued.</summary>
     public long VersionNegotiationsSent { get; private set; }
 
+    /// <summary>Initial packets with CONNECTION_CLOSE queued for refused clients (CONNECTION_REFUSED, INVALID_TOKEN).</summary>
+    public long ConnectionClosesSent { get; private set; }
+
     /// <summary>Stateless resets queued.</summary>
     public long StatelessResetsSent { get; private set; }
 
@@ -206,9 +209,14 @@ public sealed class QuicEndpointCore : IDisposable
             case AdmissionDecision.SendRetry:
                 QueueRetry(now, remote, header);
                 return;
+            case AdmissionDecision.Refuse:
+                QueueInitialClose(remote, header, TransportErrorCode.ConnectionRefused, "the server is busy"u8);
+                return;
+            case AdmissionDecision.CloseInvalidToken:
+                QueueInitialClose(remote, header, TransportErrorCode.InvalidToken, "invalid token"u8);
+                return;
             default:
-                // Refuse / CloseInvalidToken / Drop: dropped for now (no CONNECTION_CLOSE in an Initial is built here);
-                // the client's retransmissions act as back-off and it times out.
+                // Drop: the client's retransmissions act as back-off.
                 DroppedDatagrams++;
                 return;
         }
@@ -249,6 +257,19 @@ public sealed class QuicEndpointCore : IDisposable
                 header.DestinationConnectionId, _options.LocalConnectionIdLength, out _, out int written))
         {
             if (Enqueue(buffer, written, remote)) RetriesSent++;
+            return;
+        }
+        ArrayPool<byte>.Shared.Return(buffer);
+        DroppedDatagrams++;
+    }
+
+    /// <summary>RFC 9000 §10.2.3, §8.1.2: refuse statelessly with CONNECTION_CLOSE in an Initial packet.</summary>
+    private void QueueInitialClose(IPEndPoint remote, LongHeader header, TransportErrorCode error, ReadOnlySpan<byte> reason)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(InitialCloseBuilder.MaximumLength);
+        if (InitialCloseBuilder.TryWrite(buffer, header.Version, header.DestinationConnectionId, header.SourceConnectionId, error, reason, out int written))
+        {
+            if (Enqueue(buffer, written, remote)) ConnectionClosesSent++;
             return;
         }
         ArrayPool<byte>.Shared.Return(buffer);

@@ -61,6 +61,31 @@ public class FeatureTests
         Assert.True(pair.Server.GetStatistics().KeyUpdates >= 2, $"server key updates: {pair.Server.GetStatistics().KeyUpdates}");
     }
 
+    /// <summary>
+    /// RFC 9001 §6.5: after the acknowledgment confirming a key update, wait three PTOs before the next one. Found against
+    /// ngtcp2, which cannot decrypt a second update that comes sooner ("new key is not available") and drops the packets.
+    /// </summary>
+    [Fact]
+    public void Frequent_key_updates_wait_three_ptos_between_updates()
+    {
+        var delay = TimeSpan.FromMilliseconds(50); // RTT 100 ms, so PTO >= 100 ms and 3 PTO >= 300 ms
+        using var pair = new ConnectionPair(
+            ConnectionPair.ClientOptions(o => o.KeyUpdateIntervalPackets = 1),
+            ConnectionPair.ServerOptions(),
+            new LinkConditions { Delay = delay }, seed: 5);
+        Assert.True(pair.CompleteHandshake());
+        var started = pair.Now;
+        var app = new TransferApp(pair, 4 << 20);
+        app.OpenStreams(1);
+        Assert.True(pair.RunUntil(() => app.IsComplete || app.Errors.Count > 0));
+        Assert.Empty(app.Errors);
+        TimeSpan elapsed = pair.Now - started;
+        long updates = pair.Client.GetStatistics().KeyUpdates;
+        Assert.True(updates >= 2, $"only {updates} key updates in {elapsed.TotalMilliseconds} ms");
+        long allowed = (long)(elapsed / (6 * delay)) + 1;
+        Assert.True(updates <= allowed, $"{updates} key updates in {elapsed.TotalMilliseconds} ms: faster than one per 3 PTO (at most {allowed})");
+    }
+
     [Theory]
     [InlineData(CongestionControlAlgorithm.NewReno, "newreno")]
     [InlineData(CongestionControlAlgorithm.Cubic, "cubic")]

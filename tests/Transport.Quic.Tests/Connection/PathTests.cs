@@ -33,6 +33,7 @@ public class PathTests(ITestOutputHelper output)
     {
         using var pair = RebindingPair(newAddress, TimeSpan.FromMilliseconds(300), server: server);
         Assert.True(pair.CompleteHandshake());
+        var dcidBefore = pair.Server.RemoteConnectionId;
 
         long receivedFromNew = 0, sentToNew = 0;
         bool validated = false, firstCarriedChallenge = false, sawFirst = false;
@@ -77,6 +78,9 @@ public class PathTests(ITestOutputHelper output)
         Assert.True(sentToNew <= 3 * receivedFromNew, $"sent {sentToNew} > 3 x {receivedFromNew} to an unvalidated address (RFC 9000 §9.3.1)");
         Assert.Equal(0, pair.Server.PathValidationFailureCount);
         Assert.True(HasEvent(pair.ServerEvents, ConnectionEventKind.PathMigrated));
+        // RFC 9000 §9.5: the client had supplied spare connection IDs, so the new path uses a new one and the old is retired.
+        Assert.NotEqual(dcidBefore, pair.Server.RemoteConnectionId);
+        Assert.Contains(pair.ClientEvents, e => e.Kind == ConnectionEventKind.ConnectionIdRetired && e.ConnectionId.Equals(dcidBefore));
     }
 
     [Fact]
@@ -138,6 +142,24 @@ public class PathTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void After_validating_a_new_client_address_the_server_sends_one_new_token_for_it()
+    {
+        var asked = new List<IPEndPoint>();
+        using var pair = RebindingPair(ReboundAddress, TimeSpan.FromMilliseconds(300),
+            server: o => o.NewTokenProvider = ep => { asked.Add(ep); return [1, 2, 3, (byte)asked.Count]; });
+        Assert.True(pair.CompleteHandshake());
+        var app = new TransferApp(pair, bytesPerStream: 2 << 20);
+        app.OpenStreams(1);
+        Assert.True(pair.RunUntil(() => app.IsComplete || app.Errors.Count > 0));
+        Assert.Empty(app.Errors);
+        pair.RunFor(TimeSpan.FromSeconds(1));
+        Assert.Equal([ConnectionPair.ClientAddress, ReboundAddress], asked);
+        var tokens = pair.ClientEvents.FindAll(e => e.Kind == ConnectionEventKind.NewTokenReceived);
+        Assert.Equal(2, tokens.Count); // each sent until acknowledged, not again
+        Assert.Equal(new byte[] { 1, 2, 3, 2 }, pair.Client.ReceivedToken);
+    }
+
+    [Fact]
     public void A_spoofed_copy_of_an_older_packet_from_a_new_address_does_not_move_the_path()
     {
         using var pair = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions(), Link);
@@ -170,6 +192,44 @@ public class PathTests(ITestOutputHelper output)
         Assert.Equal(0, pair.Server.PathMigrationCount);
         Assert.Equal(0, sentToSpoofed);
         Assert.Empty(app.Errors);
+    }
+
+    [Fact]
+    public void A_forwarded_copy_that_wins_the_race_moves_the_path_only_until_the_real_peer_speaks_again()
+    {
+        // RFC 9000 §9.3.2: an on-path attacker forwards a copy of the newest packet from a spoofed address, ahead of the
+        // original (the spoofed link has no delay). The server follows it, but sends at most 3x to the unvalidated
+        // address, and goes back to the validated one (without validating it again) at the peer's next packet.
+        using var pair = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions(), Link);
+        Assert.True(pair.CompleteHandshake());
+        Instant armAt = pair.Now + TimeSpan.FromMilliseconds(50);
+        bool injected = false;
+        pair.Rewrite = (fromClient, bytes) =>
+        {
+            if (fromClient && !injected && pair.Now >= armAt && (bytes[0] & 0x80) == 0)
+            {
+                injected = true;
+                pair.Simulator.Send(pair.Now, Spoofed, ConnectionPair.ServerAddress, bytes);
+            }
+            return bytes;
+        };
+        long sentToSpoofed = 0, receivedFromSpoofed = 0;
+        pair.OnDeliver = (source, destination, length) => { if (source.Equals(Spoofed)) receivedFromSpoofed += length; };
+        pair.OnTransmit = (fromClient, info, length) => { if (!fromClient && info.Destination.Equals(Spoofed)) sentToSpoofed += length; };
+        var app = new TransferApp(pair, bytesPerStream: 1 << 20);
+        app.OpenStreams(1);
+        Assert.True(pair.RunUntil(() => app.IsComplete || app.Errors.Count > 0));
+        pair.RunFor(TimeSpan.FromSeconds(2)); // past any validation deadline
+        output.WriteLine($"sent {sentToSpoofed} B to the spoofed address, received {receivedFromSpoofed} B; migrations {pair.Server.PathMigrationCount}");
+        Assert.Empty(app.Errors);
+        Assert.True(injected);
+        Assert.True(pair.Server.PathMigrationCount >= 2);
+        Assert.Equal(ConnectionPair.ClientAddress, pair.Server.RemoteEndPoint);
+        Assert.True(sentToSpoofed > 0);
+        Assert.True(sentToSpoofed <= 3 * receivedFromSpoofed, $"sent {sentToSpoofed} > 3 x {receivedFromSpoofed}");
+        Assert.Equal(0, pair.Server.PathCongestionResetCount);
+        Assert.Equal(0, pair.Server.PathValidationFailureCount);
+        Assert.False(pair.Server.IsActivePathValidating);
     }
 
     [Fact]
@@ -236,7 +296,15 @@ public class PathTests(ITestOutputHelper output)
 
         var dcidsFromNewLocal = new HashSet<string>();
         TransmitInfo last = default;
-        pair.OnTransmit = (fromClient, info, length) => last = info;
+        int firstProbeLength = 0, firstAnswerLength = 0;
+        bool clientMoved = false;
+        pair.OnTransmit = (fromClient, info, length) =>
+        {
+            last = info;
+            if (fromClient && ClientSecondLocal.Equals(info.Source) && firstProbeLength == 0) firstProbeLength = length;
+            // RFC 9000 §8.2.2: the answer goes back on the path the challenge came from, before the client moved.
+            if (!fromClient && info.Destination.Equals(ClientSecondLocal) && !clientMoved && firstAnswerLength == 0) firstAnswerLength = length;
+        };
         pair.Rewrite = (fromClient, bytes) =>
         {
             if (fromClient && ClientSecondLocal.Equals(last.Source) && (bytes[0] & 0x80) == 0)
@@ -245,8 +313,11 @@ public class PathTests(ITestOutputHelper output)
         };
 
         Assert.True(pair.Client.TryMigrate(ClientSecondLocal));
-        Assert.True(pair.RunUntil(() => HasEvent(pair.ClientEvents, ConnectionEventKind.PathMigrated), 100_000));
+        Assert.True(pair.RunUntil(() => clientMoved = HasEvent(pair.ClientEvents, ConnectionEventKind.PathMigrated), 100_000));
         Assert.Equal(ClientSecondLocal, pair.Client.LocalEndPoint);
+        Assert.True(firstProbeLength >= 1200, $"the PATH_CHALLENGE datagram is expanded to 1200 bytes (RFC 9000 §8.2.1), got {firstProbeLength}");
+        Assert.True(firstAnswerLength >= 1200, $"the PATH_RESPONSE datagram goes to the probing address, expanded (RFC 9000 §8.2.2), got {firstAnswerLength}");
+        Assert.Equal(ConnectionPair.ClientAddress, pair.Server.RemoteEndPoint); // probing packets do not move the server (RFC 9000 §9.1)
         Assert.NotEqual(oldDcid, pair.Client.RemoteConnectionId);
 
         var app = new TransferApp(pair, bytesPerStream: 256 << 10);
@@ -327,5 +398,101 @@ internal static class PathTestExtensions
         while (connection.PollEvent(out closed))
             if (closed.Kind == ConnectionEventKind.Closed) return true;
         return false;
+    }
+}
+
+/// <summary>Rebinding under loss, in both transfer directions, at varied instants: everything arrives, nothing hangs.</summary>
+public class PathRebindingScenarioTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData(1, 0.0, 150, false, false)]
+    [InlineData(2, 0.01, 300, true, false)]
+    [InlineData(3, 0.02, 80, false, true)]
+    [InlineData(4, 0.03, 400, true, true)]
+    [InlineData(5, 0.01, 40, false, false)]
+    [InlineData(6, 0.02, 250, true, true)]
+    public void Download_under_loss_survives_a_rebinding(int seed, double loss, int rebindAfterMs, bool newAddress, bool twice)
+    {
+        var first = newAddress ? new IPEndPoint(IPAddress.Parse("192.0.2.9"), 40000) : new IPEndPoint(IPAddress.Parse("10.0.0.1"), 50007);
+        var second = new IPEndPoint(IPAddress.Parse("10.0.0.1"), 50009);
+        Instant start = Instant.FromMilliseconds(4_000); // after the handshake, even with a lost flight (RFC 9000 §9: no migration before confirmation)
+        var link = new LinkConditions { Delay = TimeSpan.FromMilliseconds(15), LossRate = loss, BandwidthBitsPerSecond = 30_000_000, QueueCapacityPackets = 500 };
+        AddressRebind[] rebinds = twice
+            ? [new(start + TimeSpan.FromMilliseconds(rebindAfterMs), first), new(start + TimeSpan.FromMilliseconds(rebindAfterMs + 150), second)]
+            : [new(start + TimeSpan.FromMilliseconds(rebindAfterMs), first)];
+        // A client whose replies stop arriving says nothing on its own: a keep-alive PING is what reveals its new
+        // address to the server when the rebinding happens while it only receives.
+        using var pair = new ConnectionPair(ConnectionPair.ClientOptions(o => o.KeepAliveInterval = TimeSpan.FromMilliseconds(200)),
+            ConnectionPair.ServerOptions(), link with { Rebinds = rebinds }, seed, serverToClient: link);
+        Assert.True(pair.CompleteHandshake());
+        Assert.True(pair.Now < start);
+        pair.RunFor(start - pair.Now);
+
+        // The client asks; the server answers with a large body (the client mostly sends small ACK-only packets).
+        const int Body = 1 << 20;
+        long received = 0;
+        bool fin = false, wrong = false;
+        var read = new byte[65536];
+        var body = new byte[Body];
+        for (int i = 0; i < Body; i++) body[i] = (byte)(i * 7 + (i >> 9));
+        long total = 0, sentToUnvalidated = 0;
+        pair.OnTransmit = (fromClient, info, length) =>
+        {
+            if (!fromClient && pair.Server.IsActivePathValidating && info.Destination.Equals(pair.Server.RemoteEndPoint)) sentToUnvalidated += length;
+        };
+        pair.OnEvent = (p, isClient, e) =>
+        {
+            if (!isClient && e.Kind == ConnectionEventKind.StreamOpened)
+            {
+                p.Server.WriteStream(e.StreamId, body, fin: true);
+            }
+            else if (isClient && e.Kind == ConnectionEventKind.StreamReadable)
+            {
+                while (true)
+                {
+                    int n = p.Client.ReadStream(e.StreamId, read, out bool finished);
+                    for (int i = 0; i < n; i++) wrong |= read[i] != body[total + i];
+                    total += n;
+                    received += n;
+                    fin |= finished;
+                    if (n == 0 || finished) break;
+                }
+            }
+        };
+        Assert.True(pair.Client.TryOpenStream(true, out long id));
+        pair.Client.WriteStream(id, "GET /"u8, fin: true);
+        bool done = pair.RunUntil(() => fin || pair.Client.IsClosed || pair.Server.IsClosed, 2_000_000);
+        output.WriteLine($"seed {seed}: done {done} at {pair.Now}, server at {pair.Server.RemoteEndPoint}, migrations {pair.Server.PathMigrationCount}, failures {pair.Server.PathValidationFailureCount}, resets {pair.Server.PathCongestionResetCount}, sent while validating {sentToUnvalidated}, received {received}\n client {pair.Client.GetStatistics()}\n server {pair.Server.GetStatistics()}");
+        Assert.True(done && fin, "the download must finish");
+        Assert.False(wrong);
+        Assert.Equal(Body, received);
+        Assert.False(pair.Client.IsClosed);
+        Assert.True(pair.Server.PathMigrationCount >= 1);
+        Assert.Equal(twice ? second : first, pair.Server.RemoteEndPoint);
+        Assert.False(pair.AmplificationViolated);
+    }
+}
+
+/// <summary>KEY_UPDATE_ERROR (RFC 9001 §6.2) never fires for peers that wait for an acknowledgment between updates.</summary>
+public class KeyUpdateErrorTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void Frequent_legitimate_key_updates_under_loss_and_reordering_are_accepted(int seed)
+    {
+        using var pair = new ConnectionPair(
+            ConnectionPair.ClientOptions(o => o.KeyUpdateIntervalPackets = 25),
+            ConnectionPair.ServerOptions(o => o.KeyUpdateIntervalPackets = 40),
+            new LinkConditions { Delay = TimeSpan.FromMilliseconds(10), LossRate = 0.01, ReorderRate = 0.03, ReorderDelay = TimeSpan.FromMilliseconds(4) }, seed);
+        Assert.True(pair.CompleteHandshake());
+        var app = new TransferApp(pair, 256 << 10);
+        app.OpenStreams(2);
+        Assert.True(pair.RunUntil(() => app.IsComplete || app.Errors.Count > 0));
+        Assert.Empty(app.Errors);
+        Assert.True(pair.Client.GetStatistics().KeyUpdates >= 3);
+        Assert.True(pair.Server.GetStatistics().KeyUpdates >= 3);
     }
 }
