@@ -23,7 +23,9 @@ internal static class ScaleSection
     public static async Task<List<TourTable>> RunAsync(TourContext context)
     {
         bool quick = context.Options.Quick;
-        int[] counts = quick ? [1000] : [1000, 10_000];
+        int[] counts = Environment.GetEnvironmentVariable("TOUR_SCALE_CONNECTIONS") is { } only // e.g. "10,1000": other counts, by hand
+            ? Array.ConvertAll(only.Split(','), x => int.Parse(x, CultureInfo.InvariantCulture))
+            : quick ? [1000] : [1000, 10_000];
         TimeSpan idleWindow = TimeSpan.FromSeconds(quick ? 1 : 5);
         var rate = new TourTable(Name, "scale-handshakes", "Many connections: handshake rate and idle CPU",
             $"One server endpoint (a child process), all client connections on one client socket, {InFlight} handshakes in flight, loopback. CPU is both processes. " +
