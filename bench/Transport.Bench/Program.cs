@@ -9,6 +9,8 @@ namespace Transport.Bench;
 /// <item><c>datagrams</c>: a quick (about 30-40 s) loopback datagram throughput table, no BenchmarkDotNet.</item>
 /// <item><c>harness</c>: the reliable-delivery engine over a simulated 100 Mbit/s, 50 ms link, per congestion controller.</item>
 /// <item><c>tour</c>: the comparison tour (kernel TCP, TCP+TLS 1.3, QUIC stacks) with Markdown tables, SVG charts and results.json; <c>tour --help</c>.</item>
+/// <item><c>connpair [MB] [rounds] [mds]</c>: the connection's steady-state data path in memory: ns/byte, Gbit/s per core, bytes allocated per packet.</item>
+/// <item><c>quicphases [count]</c>: where a Transport QUIC connection's time goes through the public API (connect, first byte, round trip, dispose).</item>
 /// <item><c>link selfcheck</c>: the namespace/TUN link emulator (needs root) checked with kernel TCP cubic and bbr.</item>
 /// <item>anything else (or nothing): the BenchmarkDotNet switcher over every micro-benchmark in this assembly.</item>
 /// </list>
@@ -26,6 +28,10 @@ public static class Program
                 return Harness.HarnessFiguresTool.Run(args[1..]);
             case "tour":
                 return Tour.TourRunner.Run(args[1..]);
+            case "connpair":
+                return Quic.ConnectionPairTool.Run(args[1..]);
+            case "quicphases":
+                return Tour.QuicPhaseProbe.Run(args[1..]);
             case "link":
                 return Link.LinkTool.Run(args[1..]);
             default:

@@ -58,6 +58,7 @@ internal static class ResultsJsonWriter
                 ["title"] = table.Title,
                 ["description"] = table.Description,
                 ["chart"] = table.Id + ".svg",
+                ["extraCharts"] = new JsonArray([.. table.ExtraCharts.Select(c => (JsonNode?)JsonValue.Create(c.FileName))]),
                 ["notRun"] = missing,
             });
         }

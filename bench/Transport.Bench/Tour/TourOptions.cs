@@ -6,7 +6,7 @@ namespace Transport.Bench.Tour;
 internal sealed class TourOptions
 {
     /// <summary>Every section the tour knows, in running order.</summary>
-    public static readonly string[] Sections = [LoopbackSection.Name, SetupSection.Name, HolSection.Name, ScaleSection.Name];
+    public static readonly string[] Sections = [LoopbackSection.Name, SetupSection.Name, CongestionSection.Name, HolSection.Name, ScaleSection.Name];
 
     /// <summary>The short version (well under 3 minutes): short warm-ups and measurements.</summary>
     public bool Quick { get; private init; }
@@ -54,7 +54,7 @@ internal sealed class TourOptions
           --seconds S        measured seconds per measurement and contender, all rounds (default 5, quick 1)
           --rounds R         split each measurement into R rounds, rotating the contender order (default 5, quick 2)
           --results DIR      results folder (default results/tour/<UTC timestamp>/ under the repository root)
-          --only SECTIONS    comma-separated sections to run: loopback, setup, hol, scale (default: all)
+          --only SECTIONS    comma-separated sections to run: loopback, setup, congestion, hol, scale (default: all)
           --reference NAME   contender the ratios divide by (default "kernel TCP")
           --check            instead of measuring, check every available contender for correctness: 8 concurrent
                              echo streams on one connection plus a byte-counting sink (exit code 1 on failure)

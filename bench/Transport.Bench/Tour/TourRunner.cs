@@ -90,6 +90,7 @@ internal static class TourRunner
                 Console.Write(text);
                 markdown.Append(text);
                 await File.WriteAllTextAsync(Path.Combine(directory, table.Id + ".svg"), SvgBarChart.Render(table, options.Reference)).ConfigureAwait(false);
+                foreach ((string file, string svg) in table.ExtraCharts) await File.WriteAllTextAsync(Path.Combine(directory, file), svg).ConfigureAwait(false);
             }
             tables.AddRange(produced);
         }
@@ -107,6 +108,7 @@ internal static class TourRunner
     {
         LoopbackSection.Name => await LoopbackSection.RunAsync(context).ConfigureAwait(false),
         SetupSection.Name => await SetupSection.RunAsync(context).ConfigureAwait(false),
+        CongestionSection.Name => await CongestionSection.RunAsync(context).ConfigureAwait(false),
         HolSection.Name => await HolSection.RunAsync(context).ConfigureAwait(false),
         ScaleSection.Name => await ScaleSection.RunAsync(context).ConfigureAwait(false),
         _ => throw new InvalidOperationException($"section {section} has no runner"),

@@ -17,6 +17,9 @@ internal sealed class TourTable(string section, string id, string title, string 
 
     public List<TourRow> Rows { get; } = [];
 
+    /// <summary>More charts written beside the bar chart (file name, SVG text), for example time series.</summary>
+    public List<(string FileName, string Svg)> ExtraCharts { get; } = [];
+
     /// <summary>The row of <paramref name="contender"/>, created on first use.</summary>
     public TourRow Row(string contender)
     {

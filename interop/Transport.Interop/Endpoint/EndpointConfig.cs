@@ -51,8 +51,11 @@ public sealed class EndpointConfig
     /// </summary>
     public string? ConnectTo { get; set; }
 
-    /// <summary>TIMEOUT (client): seconds before the client gives up (exit 1). Default 60 (the runner's own limit).</summary>
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// TIMEOUT (client): seconds before the client gives up (exit 1). Default 300, the runner's longest test limit
+    /// (handshakeloss, handshakecorruption): under the runner its own timer decides, so ours must never fire first.
+    /// </summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(300);
 
     /// <summary>Reads the contract from <paramref name="env"/> (by default the process environment).</summary>
     /// <exception cref="ArgumentException">A value is malformed (e.g. a URL or port).</exception>

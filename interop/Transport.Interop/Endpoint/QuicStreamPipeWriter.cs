@@ -14,16 +14,25 @@ public sealed class QuicStreamPipeWriter : PipeWriter
     private const ulong InternalError = 0x102;
     private readonly QuicStream _stream;
     private readonly PipeWriter _inner;
+    private readonly Action? _onCompleted;
     private bool _stopped, _completed, _aborted;
 
-    /// <summary>Wraps the send side of <paramref name="stream"/>.</summary>
-    public QuicStreamPipeWriter(QuicStream stream)
+    /// <summary>Wraps the send side of <paramref name="stream"/>; <paramref name="onCompleted"/> runs once, when the writer is completed.</summary>
+    public QuicStreamPipeWriter(QuicStream stream, Action? onCompleted = null)
     {
         _stream = stream ?? throw new ArgumentNullException(nameof(stream));
+        _onCompleted = onCompleted;
         _inner = Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024, leaveOpen: true));
     }
 
-    internal void MarkAborted() => _aborted = true;
+    /// <summary>The owner sent RESET_STREAM: nothing more is written, and the writer counts as completed.</summary>
+    internal void MarkAborted()
+    {
+        _aborted = true;
+        if (_completed) return;
+        _completed = true;
+        _onCompleted?.Invoke();
+    }
 
     /// <inheritdoc/>
     public override void Advance(int bytes) => _inner.Advance(bytes);
@@ -60,6 +69,18 @@ public sealed class QuicStreamPipeWriter : PipeWriter
     {
         if (_completed) return;
         _completed = true;
+        try
+        {
+            await CompleteCoreAsync(exception).ConfigureAwait(false);
+        }
+        finally
+        {
+            _onCompleted?.Invoke();
+        }
+    }
+
+    private async ValueTask CompleteCoreAsync(Exception? exception)
+    {
         if (exception is null && !_stopped && !_aborted)
         {
             try

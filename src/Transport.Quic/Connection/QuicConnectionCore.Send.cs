@@ -263,7 +263,8 @@ public sealed partial class QuicConnectionCore
         var tracker = space.Tracker;
         bool sendOther = allowAckEliciting && HasAckElicitingToSend(space);
         // RFC 9000 §12.5: no ACK (nor CRYPTO, NEW_TOKEN, HANDSHAKE_DONE, PATH_RESPONSE, RETIRE_CONNECTION_ID) in 0-RTT.
-        if (!zeroRtt && tracker.HasNewPackets && (tracker.IsAckDue(_now) || sendOther)) WriteAck(space, ref w, info);
+        bool ackDue = tracker.HasNewPackets && tracker.IsAckDue(_now);
+        bool wroteAck = !zeroRtt && tracker.HasNewPackets && (ackDue || sendOther) && WriteAck(space, ref w, info);
         int afterAck = w.Position;
         if (sendOther)
         {
@@ -284,10 +285,25 @@ public sealed partial class QuicConnectionCore
             if (app && w.Position > afterAck) _keepAlivePending = false;
         }
         ackEliciting = w.Position > afterAck;
+        if (wroteAck)
+        {
+            // An ACK that is not due rides only on an ack-eliciting packet: sending it alone (say the stream data that
+            // made sendOther true is blocked by flow control) would answer a non-ack-eliciting packet with another,
+            // and two such peers would trade ACK-only packets without end (RFC 9000 §13.2.1). It was written first:
+            // drop the packet and leave the tracker as it was, the ACK deadline (if any) still armed.
+            if (!ackEliciting && !ackDue)
+            {
+                info.Clear();
+                return 0;
+            }
+            tracker.OnAckSent();
+            if (space.Id == PacketNumberSpace.ApplicationData && info.Frames[0].Value > _largestAckSentInApplicationSpace)
+                _largestAckSentInApplicationSpace = info.Frames[0].Value; // RFC 9001 §6.2 (QuicConnectionCore.KeyUpdate.cs)
+        }
         return w.Position;
     }
 
-    private void WriteAck(PacketSpace space, ref SpanWriter w, SentPacketInfo info)
+    private bool WriteAck(PacketSpace space, ref SpanWriter w, SentPacketInfo info)
     {
         var tracker = space.Tracker;
         int n = 0;
@@ -296,17 +312,15 @@ public sealed partial class QuicConnectionCore
             if (n == _ackWriteRanges.Length) break;
             _ackWriteRanges[n++] = new AckRange((ulong)r.Smallest, (ulong)r.Largest);
         }
-        if (n == 0) return;
+        if (n == 0) return false;
         ulong delay = space.Id == PacketNumberSpace.ApplicationData
             ? FrameWriter.EncodeAckDelay(tracker.GetAckDelay(_now), _options.AckDelayExponent) : 0;
         ReadOnlySpan<AckRange> ranges = _ackWriteRanges.AsSpan(0, n);
         int fit = FrameWriter.GetAckRangesThatFit(ranges, delay, null, w.Remaining);
-        if (fit == 0) return;
+        if (fit == 0) return false;
         FrameWriter.TryWriteAck(ref w, ranges.Slice(0, fit), delay);
-        tracker.OnAckSent();
-        if (space.Id == PacketNumberSpace.ApplicationData && (long)ranges[0].Largest > _largestAckSentInApplicationSpace)
-            _largestAckSentInApplicationSpace = (long)ranges[0].Largest; // RFC 9001 §6.2 (QuicConnectionCore.KeyUpdate.cs)
         info.Add(new SentFrame { Kind = SentFrameKind.Ack, Value = (long)ranges[0].Largest });
+        return true; // the caller calls tracker.OnAckSent() once it keeps the packet
     }
 
     private void WriteCrypto(PacketSpace space, ref SpanWriter w, SentPacketInfo info)

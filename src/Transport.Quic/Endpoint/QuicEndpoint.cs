@@ -19,7 +19,10 @@ public sealed class QuicEndpoint : IDisposable
     private const int MaxTrainBytes = 64 * 1024;
     private const int MaxDatagramsPerFlush = 64;
 
+    private static readonly TimeSpan MaxDriverSleep = TimeSpan.FromMilliseconds(100);
     private readonly object _gate = new();
+    private readonly object _sendGate = new(); // held while collecting and sending (owns _out, _pending, _held); taken before _gate
+    private Instant _driverWakeAt;             // under _gate: when the sleeping driver will look at timers again
     private readonly QuicEndpointCore _core;
     private readonly UdpDatagramSocket _socket;
     private readonly IClock _clock;
@@ -91,7 +94,7 @@ public sealed class QuicEndpoint : IDisposable
                 RunActivityCallback();
             }
         }
-        _wake.Set();
+        FlushFromCaller();
         return result;
     }
 
@@ -165,7 +168,7 @@ public sealed class QuicEndpoint : IDisposable
             {
                 lock (owner._gate) owner.RunActivityCallback();
             }
-            owner._wake.Set();
+            owner.FlushFromCaller(); // ACKs and replies leave from this thread, without waking the driver
             owner._activity.Set();
         }
     }
@@ -178,30 +181,75 @@ public sealed class QuicEndpoint : IDisposable
             {
                 int count;
                 Instant? wakeAt;
-                lock (_gate)
+                lock (_sendGate)
                 {
-                    Instant now = _clock.Now;
-                    bool fired = false;
-                    if (_core.NextTimeout() is { } t && t <= now)
+                    lock (_gate)
                     {
-                        _core.HandleTimeout(now);
-                        _activity.Set();
-                        fired = true;
+                        Instant now = _clock.Now;
+                        bool fired = false;
+                        if (_core.NextTimeout() is { } t && t <= now)
+                        {
+                            _core.HandleTimeout(now);
+                            _activity.Set();
+                            fired = true;
+                        }
+                        count = Collect(now);
+                        if (fired || count > 0) RunActivityCallback();
+                        wakeAt = _core.NextTimeout();
+                        if (_held is not null && (wakeAt is null || _heldUntil < wakeAt.Value)) wakeAt = _heldUntil;
+                        Instant cap = now + MaxDriverSleep;
+                        _driverWakeAt = wakeAt is { } p && p < cap ? p : cap;
                     }
-                    count = Collect(now);
-                    if (fired || count > 0) RunActivityCallback();
-                    wakeAt = _core.NextTimeout();
-                    if (_held is not null && (wakeAt is null || _heldUntil < wakeAt.Value)) wakeAt = _heldUntil;
+                    SendCollected(count);
                 }
-                SendCollected(count);
                 if (count == MaxDatagramsPerFlush) continue; // more may be waiting
                 Instant after = _clock.Now;
-                TimeSpan wait = wakeAt is { } w ? (w > after ? w - after : TimeSpan.Zero) : TimeSpan.FromMilliseconds(100);
-                if (wait > TimeSpan.Zero) _wake.WaitOne(wait < TimeSpan.FromMilliseconds(100) ? wait : TimeSpan.FromMilliseconds(100));
+                TimeSpan wait = wakeAt is { } w ? (w > after ? w - after : TimeSpan.Zero) : MaxDriverSleep;
+                if (wait > TimeSpan.Zero) _wake.WaitOne(wait < MaxDriverSleep ? wait : MaxDriverSleep);
             }
         }
         catch (ObjectDisposedException) when (_disposed)
         {
+        }
+    }
+
+    /// <summary>
+    /// After an application call or a receive batch, on that thread: sends what is ready at once instead of waking the
+    /// driver thread (one thread hop less per request/response), and wakes the driver only when a timer or a paced
+    /// datagram is now due before the driver's planned wake-up, or more is waiting. When another thread is sending, the
+    /// driver is woken to pick the new datagrams up after it.
+    /// </summary>
+    private void FlushFromCaller()
+    {
+        if (_disposed) return;
+        if (!Monitor.TryEnter(_sendGate))
+        {
+            _wake.Set();
+            return;
+        }
+        try
+        {
+            int count;
+            bool wakeDriver;
+            lock (_gate)
+            {
+                if (_disposed) return;
+                Instant now = _clock.Now;
+                count = Collect(now);
+                if (count > 0) RunActivityCallback();
+                Instant? next = _core.NextTimeout();
+                if (_held is not null && (next is null || _heldUntil < next.Value)) next = _heldUntil;
+                wakeDriver = count == MaxDatagramsPerFlush || (next is { } n && n < _driverWakeAt);
+            }
+            SendCollected(count);
+            if (wakeDriver) _wake.Set();
+        }
+        catch (ObjectDisposedException) when (_disposed)
+        {
+        }
+        finally
+        {
+            Monitor.Exit(_sendGate);
         }
     }
 

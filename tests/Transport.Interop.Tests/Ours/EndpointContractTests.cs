@@ -44,6 +44,7 @@ public sealed class EndpointContractTests
         Assert.Equal(System.Net.IPAddress.IPv6Any, c.ListenAddress);
         Assert.Null(c.KeyLogFile);
         Assert.Null(c.Alpn);
+        Assert.Equal(TimeSpan.FromSeconds(300), c.Timeout); // never before the runner's longest limit
     }
 
     [Fact]

@@ -45,7 +45,7 @@ public class EndpointPathTests
             }
         };
         Assert.True(client.TryOpenStream(true, out long id));
-        const int Total = 2 << 20;
+        const int Total = 1 << 20;
         client.WriteStream(id, new byte[Total], fin: true);
         Assert.True(net.RunUntil(() => net.Now >= Instant.FromMilliseconds(1_200)));
         Assert.False(fin, "the rebinding must happen mid-transfer");
