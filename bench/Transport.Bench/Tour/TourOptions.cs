@@ -6,7 +6,7 @@ namespace Transport.Bench.Tour;
 internal sealed class TourOptions
 {
     /// <summary>Every section the tour knows, in running order.</summary>
-    public static readonly string[] Sections = [LoopbackSection.Name, SetupSection.Name, CongestionSection.Name];
+    public static readonly string[] Sections = [LoopbackSection.Name, SetupSection.Name, CongestionSection.Name, HolSection.Name, ScaleSection.Name];
 
     /// <summary>The short version (well under 3 minutes): short warm-ups and measurements.</summary>
     public bool Quick { get; private init; }
@@ -22,6 +22,12 @@ internal sealed class TourOptions
 
     /// <summary>--check was given: check every contender's correctness instead of measuring.</summary>
     public bool Check { get; private init; }
+
+    /// <summary>--child-json (internal): run the sections in this process and print their tables as JSON only (see <see cref="SectionChild"/>).</summary>
+    public bool ChildJson { get; private init; }
+
+    /// <summary>--scale-server (internal): be the server child process of the scale section.</summary>
+    public bool ScaleServer { get; private init; }
 
     /// <summary>--help was given.</summary>
     public bool Help { get; private init; }
@@ -48,7 +54,7 @@ internal sealed class TourOptions
           --seconds S        measured seconds per measurement and contender, all rounds (default 5, quick 1)
           --rounds R         split each measurement into R rounds, rotating the contender order (default 5, quick 2)
           --results DIR      results folder (default results/tour/<UTC timestamp>/ under the repository root)
-          --only SECTIONS    comma-separated sections to run: loopback, setup, congestion (default: all)
+          --only SECTIONS    comma-separated sections to run: loopback, setup, congestion, hol, scale (default: all)
           --reference NAME   contender the ratios divide by (default "kernel TCP")
           --check            instead of measuring, check every available contender for correctness: 8 concurrent
                              echo streams on one connection plus a byte-counting sink (exit code 1 on failure)
@@ -59,7 +65,7 @@ internal sealed class TourOptions
     public static TourOptions? Parse(string[] args, out string? error)
     {
         error = null;
-        bool quick = false, help = false, check = false;
+        bool quick = false, help = false, check = false, childJson = false, scaleServer = false;
         string? results = null, reference = null;
         double? seconds = null;
         int? rounds = null;
@@ -76,6 +82,8 @@ internal sealed class TourOptions
             {
                 case "--quick": quick = true; break;
                 case "--check": check = true; break;
+                case "--child-json": childJson = true; break;
+                case "--scale-server": scaleServer = true; break;
                 case "--help" or "-h" or "-?": help = true; break;
                 case "--results":
                     results = Next();
@@ -118,6 +126,8 @@ internal sealed class TourOptions
             Quick = quick,
             Help = help,
             Check = check,
+            ChildJson = childJson,
+            ScaleServer = scaleServer,
             ResultsDirectory = results,
             Reference = reference ?? ContenderRegistry.DefaultReference,
             OnlySections = only,

@@ -22,6 +22,7 @@ internal static class TourRunner
             Console.WriteLine(TourOptions.Usage);
             return 0;
         }
+        if (options.ScaleServer) return ScaleSection.RunServerChildAsync().GetAwaiter().GetResult();
         return RunAsync(options).GetAwaiter().GetResult();
     }
 
@@ -43,6 +44,16 @@ internal static class TourRunner
             bool passed = await ContenderCheck.RunAsync(contenders, new ProgressLine()).ConfigureAwait(false);
             foreach (IDisposable disposable in contenders.OfType<IDisposable>()) disposable.Dispose();
             return passed ? 0 : 1;
+        }
+
+        if (options.ChildJson)
+        {
+            var childContext = new TourContext(options, contenders, new ProgressLine());
+            var childTables = new List<TourTable>();
+            foreach (string section in options.OnlySections) childTables.AddRange(await RunSectionAsync(section, childContext).ConfigureAwait(false));
+            foreach (IDisposable disposable in contenders.OfType<IDisposable>()) disposable.Dispose();
+            Console.Out.Write("\n" + SectionChild.Serialize(childTables));
+            return 0;
         }
 
         MachineInfo machine = MachineInfo.Current();
@@ -68,13 +79,7 @@ internal static class TourRunner
         foreach (string section in TourOptions.Sections)
         {
             if (!options.OnlySections.Contains(section)) continue;
-            List<TourTable> produced = section switch
-            {
-                LoopbackSection.Name => await LoopbackSection.RunAsync(context).ConfigureAwait(false),
-                CongestionSection.Name => await CongestionSection.RunAsync(context).ConfigureAwait(false),
-                SetupSection.Name => await SetupSection.RunAsync(context).ConfigureAwait(false),
-                _ => throw new InvalidOperationException($"section {section} has no runner"),
-            };
+            List<TourTable> produced = await RunSectionAsync(section, context).ConfigureAwait(false);
             progress.Done($"{section}: done");
             string heading = $"## {char.ToUpperInvariant(section[0])}{section[1..]}\n\n";
             Console.Write(heading);
@@ -98,6 +103,16 @@ internal static class TourRunner
         bool anyFailed = tables.Exists(t => t.Rows.Exists(r => r.Error is not null));
         return anyFailed ? 1 : 0;
     }
+
+    private static async Task<List<TourTable>> RunSectionAsync(string section, TourContext context) => section switch
+    {
+        LoopbackSection.Name => await LoopbackSection.RunAsync(context).ConfigureAwait(false),
+        SetupSection.Name => await SetupSection.RunAsync(context).ConfigureAwait(false),
+        CongestionSection.Name => await CongestionSection.RunAsync(context).ConfigureAwait(false),
+        HolSection.Name => await HolSection.RunAsync(context).ConfigureAwait(false),
+        ScaleSection.Name => await ScaleSection.RunAsync(context).ConfigureAwait(false),
+        _ => throw new InvalidOperationException($"section {section} has no runner"),
+    };
 
     /// <summary>The directory holding Transport.sln above the working directory, or the working directory itself.</summary>
     private static string RepositoryRoot()

@@ -459,7 +459,7 @@ public sealed partial class QuicConnectionCore
         int headerLength = ShortHeaderBuilder.GetHeaderLength(dcid.Length, pnLength);
         int room = buffer.Length - headerLength - TagLength;
         if (room < 9) return 0;
-        var w = new SpanWriter(_payloadScratch[2].AsSpan(0, room));
+        var w = new SpanWriter(PayloadScratch[2].AsSpan(0, room));
         if (path.ChallengePending)
         {
             ulong data = path.NewChallenge(_now + PathChallengeInterval(path.ChallengesSent));

@@ -73,7 +73,7 @@ public sealed partial class QuicConnectionCore
         var qlog = _qlog!;
         EncryptionLevel level = b.ZeroRtt ? EncryptionLevel.ZeroRtt : b.Space.Level;
         // The peer will read these frames: decode them as the receiver does (receiverIsServer = the peer's role).
-        AddQlogFrames(qlog.Frames, _payloadScratch[(int)b.Space.Id].AsSpan(0, b.PayloadLength), level, receiverIsServer: !IsServer,
+        AddQlogFrames(qlog.Frames, PayloadScratch[(int)b.Space.Id].AsSpan(0, b.PayloadLength), level, receiverIsServer: !IsServer,
             _options.AckDelayExponent);
         if (b.Padding > 0) qlog.Frames.AddPadding(b.Padding);
         qlog.PacketSent(_now, QlogWriter.PacketTypeOf(level), (ulong)b.PacketNumber, packetLength, qlog.Frames);

@@ -67,6 +67,13 @@ internal sealed class SentPacketRing
         _head = 0;
     }
 
+    /// <summary>Empties the ring and gives its storage back, down to the minimum (for a discarded packet number space, whose ring is never used again).</summary>
+    public void ClearAndShrink()
+    {
+        Clear();
+        if (_slots.Length > 4) _slots = new SentPacketSlot[4];
+    }
+
     /// <summary>The index of the first packet numbered at least <paramref name="packetNumber"/> (Count when none).</summary>
     public int LowerBound(long packetNumber)
     {
