@@ -52,7 +52,7 @@ public sealed partial class QuicConnectionCore
         }
         if (outcome.Lost.Length > 0)
         {
-            _statCongestionEvents++;
+            CountCongestionEvent(outcome.Lost);
             foreach (ref readonly var p in outcome.Lost)
             {
                 if (p.Payload is SentPacketInfo info)
@@ -193,6 +193,23 @@ public sealed partial class QuicConnectionCore
         }
     }
 
+    /// <summary>
+    /// Counts a loss as a new congestion event only when a lost packet was sent after the previous event began: the
+    /// once-per-recovery-period rule of RFC 9002 §7.3.2, so one burst of losses counts once, however many ACKs report it.
+    /// </summary>
+    private void CountCongestionEvent(ReadOnlySpan<SentPacket> lost)
+    {
+        foreach (ref readonly var p in lost)
+        {
+            if (p.TimeSent > _statCongestionEventStart)
+            {
+                _statCongestionEvents++;
+                _statCongestionEventStart = _now;
+                return;
+            }
+        }
+    }
+
     /// <summary>The loss detection timer fired (RFC 9002 §6.1.2, §6.2).</summary>
     private void OnLossDetectionTimeout()
     {
@@ -201,7 +218,7 @@ public sealed partial class QuicConnectionCore
         switch (outcome.Kind)
         {
             case LossDetectionTimeoutKind.LossTime:
-                if (outcome.Lost.Length > 0) _statCongestionEvents++;
+                CountCongestionEvent(outcome.Lost);
                 foreach (ref readonly var p in outcome.Lost)
                 {
                     if (p.Payload is SentPacketInfo info)

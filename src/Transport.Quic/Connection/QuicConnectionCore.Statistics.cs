@@ -1,3 +1,5 @@
+using Transport.Core.Time;
+
 namespace Transport.Quic.Connection;
 
 // Counters and the statistics snapshot.
@@ -7,6 +9,7 @@ public sealed partial class QuicConnectionCore
     private long _statBytesSent, _statBytesReceived;
     private long _statStreamBytesSent, _statStreamBytesRetransmitted, _statStreamBytesRead;
     private long _statCongestionEvents, _statProbeTimeouts;
+    private Instant _statCongestionEventStart; // when the last counted congestion event began (RFC 9002 §7.3.2)
     private long _statDatagramsSent, _statDatagramsReceived, _statDatagramsDropped;
     private int _statKeyUpdates;
     private int _statInternalErrors;

@@ -49,3 +49,24 @@ public class TransferTests(ITestOutputHelper output)
         Assert.True(pair.Client.GetStatistics().PacketsLost > 0);
     }
 }
+
+public class CongestionEventCountTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void A_burst_of_drop_tail_losses_counts_as_one_congestion_event_per_recovery_period()
+    {
+        // Slow start overshoots a 20-packet queue: dozens of packets are lost per overflow, reported across many ACKs.
+        using var pair = new ConnectionPair(ConnectionPair.ClientOptions(o => o.CongestionControl = Transport.Reliable.Congestion.CongestionControlAlgorithm.NewReno),
+            ConnectionPair.ServerOptions(),
+            new LinkConditions { Delay = TimeSpan.FromMilliseconds(10), BandwidthBitsPerSecond = 20_000_000, QueueCapacityPackets = 20 }, seed: 3);
+        Assert.True(pair.CompleteHandshake());
+        var app = new TransferApp(pair, bytesPerStream: 4 << 20);
+        app.OpenStreams(1);
+        Assert.True(pair.RunUntil(() => app.IsComplete || app.Errors.Count > 0));
+        Assert.Empty(app.Errors);
+        var c = pair.Client.GetStatistics();
+        output.WriteLine(c.ToString());
+        Assert.True(c.PacketsLost >= 20, $"the queue should have overflowed: {c.PacketsLost} lost");
+        Assert.InRange(c.CongestionEvents, 1, c.PacketsLost / 4);
+    }
+}
