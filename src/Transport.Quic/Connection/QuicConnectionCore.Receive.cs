@@ -66,7 +66,7 @@ public sealed partial class QuicConnectionCore
                     else DropPacket(PacketType.Retry, rest.Length, Qlog.QlogPacketDropReason.UnexpectedPacket);
                     break;
                 }
-                if (!parsed || header.Version != Version || header.PacketLength <= 0)
+                if (!parsed || header.PacketLength <= 0 || !AcceptLongHeaderVersion(header.Version, header.Type))
                 {
                     DropPacket(parsed ? header.Type : null, rest.Length, parsed && header.Version != Version
                         ? Qlog.QlogPacketDropReason.UnsupportedVersion : Qlog.QlogPacketDropReason.HeaderParseError);
@@ -116,13 +116,14 @@ public sealed partial class QuicConnectionCore
                 DropPacket(type, packet.Length, Qlog.QlogPacketDropReason.UnexpectedPacket);
                 return false;
         }
-        if (space.IsDiscarded || space.ReceiveKeys is null)
+        var receiveKeys = type == PacketType.Initial ? InitialReceiveKeys(space) : space.ReceiveKeys; // QuicConnectionCore.Versions.cs
+        if (space.IsDiscarded || receiveKeys is null)
         {
             DropPacket(type, packet.Length, Qlog.QlogPacketDropReason.KeyUnavailable);
             return false;
         }
         var scid = new ConnectionId(sourceConnectionId); // copy before decryption changes the buffer
-        if (!space.ReceiveKeys.TryOpen(packet, pnOffset, space.Tracker.LargestReceived, out long pn, out int headerLength, out int payloadLength))
+        if (!receiveKeys.TryOpen(packet, pnOffset, space.Tracker.LargestReceived, out long pn, out int headerLength, out int payloadLength))
         {
             DropPacket(type, packet.Length, Qlog.QlogPacketDropReason.PayloadDecryptError);
             return false;
@@ -260,13 +261,16 @@ public sealed partial class QuicConnectionCore
     private void OnVersionNegotiation(ReadOnlySpan<byte> packet)
     {
         if (_peerInitialSourceConnectionId is not null || !VersionNegotiationPacket.TryParse(packet, out var vn)
-            || !vn.DestinationConnectionId.SequenceEqual(LocalConnectionId.Span) || vn.Contains(Version))
+            || !vn.DestinationConnectionId.SequenceEqual(LocalConnectionId.Span) || vn.Contains(_originalVersion))
         {
             DropPacket(PacketType.VersionNegotiation, packet.Length, Qlog.QlogPacketDropReason.UnexpectedPacket);
             return;
         }
+        _versionNegotiationVersions = new uint[vn.VersionCount];
+        for (int i = 0; i < _versionNegotiationVersions.Length; i++) _versionNegotiationVersions[i] = vn.GetVersion(i);
         if (_phase == ConnectionPhase.Open)
-            Emit(new ConnectionEvent { Kind = ConnectionEventKind.Closed, StreamId = -1, CloseSource = ConnectionCloseSource.VersionNegotiation, Reason = "the server does not support QUIC v1" });
+            Emit(new ConnectionEvent { Kind = ConnectionEventKind.Closed, StreamId = -1, CloseSource = ConnectionCloseSource.VersionNegotiation,
+                Reason = $"the server does not support QUIC 0x{_originalVersion:x8}; it offers {string.Join(", ", Array.ConvertAll(_versionNegotiationVersions, v => $"0x{v:x8}"))} (see VersionNegotiationVersions)" });
         Terminate();
     }
 

@@ -196,7 +196,7 @@ public sealed partial class QuicConnectionCore
             PacketHeaderLayout layout;
             bool isShort = b.Space.Id == PacketNumberSpace.ApplicationData && !b.ZeroRtt;
             if (b.ZeroRtt)
-                LongHeaderBuilder.TryWrite(dest, PacketType.ZeroRtt, Version, dcid.Span, scid.Span, default, (ulong)b.PacketNumber, b.PacketNumberLength, out layout);
+                LongHeaderBuilder.TryWrite(dest, PacketType.ZeroRtt, _originalVersion, /* RFC 9369 §4 */ dcid.Span, scid.Span, default, (ulong)b.PacketNumber, b.PacketNumberLength, out layout);
             else if (isShort)
                 ShortHeaderBuilder.TryWrite(dest, dcid.Span, false, _oneRtt!.SendKeyPhase, (ulong)b.PacketNumber, b.PacketNumberLength, out layout);
             else
