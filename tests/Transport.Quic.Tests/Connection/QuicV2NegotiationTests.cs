@@ -86,6 +86,20 @@ public class QuicV2NegotiationTests
     }
 
     [Fact]
+    public void V2_negotiation_after_a_v1_Retry_keys_the_v2_Initials_from_the_Retry_connection_id()
+    {
+        // RFC 9369 §4: the Retry uses the original version; the switch comes after it.
+        using var pair = new ConnectionPair(ConnectionPair.ClientOptions(o => o.Versions = [V1, V2]), ConnectionPair.ServerOptions(o => o.Versions = [V2, V1]), useRetry: true);
+        var wire = Record(pair);
+        Assert.True(pair.CompleteHandshake(), "handshake did not complete");
+        Transfer(pair, streams: 1, bytes: 10_000);
+        Assert.Equal(1, pair.RetrySentCount);
+        Assert.Equal(V2, pair.Client.Version);
+        Assert.Equal(V2, pair.Server.Version);
+        Assert.DoesNotContain(wire, w => w.Type == PacketType.Handshake && w.Version != V2);
+    }
+
+    [Fact]
     public void V2_default_options_stay_on_v1_and_still_send_version_information()
     {
         var (pair, wire) = Pair(new ConnectionOptions().Versions, new ConnectionOptions().Versions);
