@@ -93,6 +93,14 @@ public sealed class ConnectionOptions
     public bool DisableActiveMigration { get; set; }
 
     /// <summary>
+    /// Use ECN (RFC 9000 §13.4): count the codepoints of received datagrams (passed with
+    /// <see cref="QuicConnectionCore.HandleDatagramWithEcn"/>)
+    /// and echo them in ACK_ECN frames; ask for ECT(0) on sent datagrams (<see cref="TransmitInfo.Ecn"/>) while the path is
+    /// being tested or validated, and stop when validation fails (<see cref="QuicConnectionCore.EcnState"/>). Default true.
+    /// </summary>
+    public bool EnableEcn { get; set; } = true;
+
+    /// <summary>
     /// The QUIC versions this endpoint speaks, most preferred first (RFC 9368): QUIC v1 (0x00000001) and QUIC v2
     /// (0x6b3343cf, RFC 9369). A client sends its first Initial in <c>Versions[0]</c> and offers the whole list in
     /// version_information; a server switches to the first of its list that the client offers (compatible version

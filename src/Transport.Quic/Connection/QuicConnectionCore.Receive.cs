@@ -206,11 +206,12 @@ public sealed partial class QuicConnectionCore
         }
         if (_phase != ConnectionPhase.Open) return;
         _statPacketsReceived++; // also the packet whose frames close the connection
+        CountReceivedEcn(space); // RFC 9000 §13.4.1 (QuicConnectionCore.Ecn.cs)
         if (_qlog is not null) QlogPacketReceived(level, pn, payload);
         bool ok = ProcessFrames(space, payload, level, out bool ackEliciting);
         if (!ok && _phase != ConnectionPhase.Open) return;
         if (space.IsDiscarded) return;
-        space.Tracker.OnPacketReceived(pn, ackEliciting, _now);
+        space.Tracker.OnPacketReceived(pn, ackEliciting, _now, ReceivedCe);
         ResetIdleTimer(_now);
         _ackElicitingSentSinceReceive = false;
         _lastActivity = _now;

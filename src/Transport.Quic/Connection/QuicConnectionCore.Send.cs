@@ -57,6 +57,7 @@ public sealed partial class QuicConnectionCore
             }
             if (budget < limit) limit = (int)budget;
         }
+        byte ecn = PrepareEcnMarking(); // QuicConnectionCore.Ecn.cs
         Instant earliest = now;
         int n;
         try
@@ -72,7 +73,7 @@ public sealed partial class QuicConnectionCore
         {
             _statBytesSent += n;
             _amplificationBytesSent += n;
-            info = new TransmitInfo(RemoteEndPoint, earliest, 0) { Source = _activePath?.Local };
+            info = new TransmitInfo(RemoteEndPoint, earliest, ecn) { Source = _activePath?.Local };
         }
         ApplyPendingDiscards();
         UpdateAmplificationState();
@@ -123,6 +124,7 @@ public sealed partial class QuicConnectionCore
             int room = limit - used - headerLength - TagLength;
             if (room < 16) continue;
             var info = _infoPool.Rent(space.Id);
+            info.EcnMarked = _ecnMarking;
             int length = WriteFrames(space, _payloadScratch[si].AsSpan(0, room), allowAckEliciting, info, zeroRtt, out bool ackEliciting);
             if (length == 0)
             {
@@ -130,6 +132,7 @@ public sealed partial class QuicConnectionCore
                 continue;
             }
             space.NextPacketNumber = pn + 1;
+            if (info.EcnMarked) _ecnPacketsMarked++;
             _built[count++] = new BuiltPacket
             {
                 Space = space, Info = info, PacketNumber = pn, PacketNumberLength = pnLength, HeaderLength = headerLength,
@@ -293,9 +296,10 @@ public sealed partial class QuicConnectionCore
         ulong delay = space.Id == PacketNumberSpace.ApplicationData
             ? FrameWriter.EncodeAckDelay(tracker.GetAckDelay(_now), _options.AckDelayExponent) : 0;
         ReadOnlySpan<AckRange> ranges = _ackWriteRanges.AsSpan(0, n);
-        int fit = FrameWriter.GetAckRangesThatFit(ranges, delay, null, w.Remaining);
+        EcnCounts? ecn = EcnCountsToSend(space); // ACK_ECN once anything was counted (RFC 9000 §13.4.1)
+        int fit = FrameWriter.GetAckRangesThatFit(ranges, delay, ecn, w.Remaining);
         if (fit == 0) return;
-        FrameWriter.TryWriteAck(ref w, ranges.Slice(0, fit), delay);
+        FrameWriter.TryWriteAck(ref w, ranges.Slice(0, fit), delay, ecn);
         tracker.OnAckSent();
         if (space.Id == PacketNumberSpace.ApplicationData && (long)ranges[0].Largest > _largestAckSentInApplicationSpace)
             _largestAckSentInApplicationSpace = (long)ranges[0].Largest; // RFC 9001 §6.2 (QuicConnectionCore.KeyUpdate.cs)
