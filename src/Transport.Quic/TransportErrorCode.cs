@@ -37,6 +37,8 @@ public enum TransportErrorCode : ulong
     AeadLimitReached = 0x0f,
     /// <summary>No viable network path exists.</summary>
     NoViablePath = 0x10,
+    /// <summary>Version negotiation was tampered with or the version_information was invalid (RFC 9368 §4, §10).</summary>
+    VersionNegotiationError = 0x11,
     /// <summary>The base of the CRYPTO_ERROR range: 0x0100 plus the TLS alert description (RFC 9001 §4.8).</summary>
     CryptoErrorBase = 0x0100,
 }

@@ -65,6 +65,23 @@ public sealed record LinkConditions
     /// <summary>Most bytes the bottleneck queue holds (drop-tail); 0 means no limit. Only with a bandwidth. Default 0.</summary>
     public long QueueCapacityBytes { get; init; }
 
+    /// <summary>
+    /// The link clears the ECN bits of every datagram (a path that bleaches the codepoint, RFC 9000 §13.4.2). Default false.
+    /// </summary>
+    public bool EcnBleach { get; init; }
+
+    /// <summary>
+    /// Probability that an ECN-capable datagram (ECT(0) or ECT(1)) arrives marked CE (Congestion Experienced, RFC 3168)
+    /// instead. Default 0.
+    /// </summary>
+    public double CeMarkRate { get; init; }
+
+    /// <summary>
+    /// An AQM step marking at the bottleneck: an ECN-capable datagram that finds at least this many datagrams in the queue
+    /// is marked CE instead of waiting unmarked (a Not-ECT one just queues). 0 (default): no marking. Only with a bandwidth.
+    /// </summary>
+    public int CeMarkQueueThresholdPackets { get; init; }
+
     /// <summary>Largest datagram (UDP payload bytes) the link carries; larger ones are dropped. 0 means no limit. Default 0.</summary>
     public int Mtu { get; init; }
 
@@ -90,6 +107,9 @@ public sealed record LinkConditions
         CheckProbability(ReorderRate, paramName, nameof(ReorderRate));
         CheckProbability(DuplicateRate, paramName, nameof(DuplicateRate));
         CheckProbability(CorruptRate, paramName, nameof(CorruptRate));
+        CheckProbability(CeMarkRate, paramName, nameof(CeMarkRate));
+        if (CeMarkQueueThresholdPackets < 0)
+            throw new ArgumentException($"CeMarkQueueThresholdPackets must not be negative (was {CeMarkQueueThresholdPackets}); 0 means no marking.", paramName);
         GilbertElliott?.Validate(paramName);
         if (BandwidthBitsPerSecond < 0)
             throw new ArgumentException($"BandwidthBitsPerSecond must not be negative (was {BandwidthBitsPerSecond}); 0 means unlimited.", paramName);

@@ -134,11 +134,13 @@ public sealed class NetworkSimulator
     /// Sends a datagram from <paramref name="from"/> to <paramref name="to"/> at <paramref name="now"/>. The bytes are
     /// copied; the span may be reused at once. When <paramref name="to"/> is a NAT mapping of another endpoint as seen by
     /// <paramref name="from"/> (see <see cref="AddressRebind"/>), the datagram travels on the link to that endpoint and is
-    /// delivered only if the mapping is still current when it arrives.
+    /// delivered only if the mapping is still current when it arrives. <paramref name="ecn"/> is the ECN codepoint of its
+    /// IP header (0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE), which the link may bleach or mark (see <see cref="SimulatedDatagram.Ecn"/>).
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="now"/> is before <see cref="Now"/>.</exception>
-    public void Send(Instant now, IPEndPoint from, IPEndPoint to, ReadOnlySpan<byte> datagram)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="now"/> is before <see cref="Now"/>, or the codepoint is above 3.</exception>
+    public void Send(Instant now, IPEndPoint from, IPEndPoint to, ReadOnlySpan<byte> datagram, byte ecn = 0)
     {
+        if (ecn > 3) throw new ArgumentOutOfRangeException(nameof(ecn), ecn, "An ECN codepoint is 0 to 3.");
         ArgumentNullException.ThrowIfNull(from);
         ArgumentNullException.ThrowIfNull(to);
         AdvanceTime(now);
@@ -189,11 +191,12 @@ public sealed class NetworkSimulator
         IPEndPoint source = link.Rebinds.Length == 0 ? from : link.AddressOf(link.EpochAt(t));
         bool duplicate = link.Random.Chance(c.DuplicateRate);
         long sequence = link.NextSequence++;
-        Transmit(link, c, t, datagram, source, sequence, natLink, addressedTo);
+        if (c.EcnBleach) ecn = 0;
+        Transmit(link, c, t, datagram, source, sequence, natLink, addressedTo, ecn);
         if (duplicate)
         {
             link.Duplicated++;
-            Transmit(link, c, t, datagram, source, sequence, natLink, addressedTo);
+            Transmit(link, c, t, datagram, source, sequence, natLink, addressedTo, ecn);
         }
     }
 
@@ -273,9 +276,10 @@ public sealed class NetworkSimulator
 
     private void Transmit(
         SimulatedLink link, LinkConditions c, long t, ReadOnlySpan<byte> datagram, IPEndPoint source, long sequence,
-        SimulatedLink? natLink, IPEndPoint? addressedTo)
+        SimulatedLink? natLink, IPEndPoint? addressedTo, byte ecn)
     {
         long departure = t;
+        bool ecnCapable = ecn is 1 or 2;
         long bandwidth = c.BandwidthBitsPerSecond;
         if (bandwidth > 0)
         {
@@ -287,6 +291,7 @@ public sealed class NetworkSimulator
                 link.DroppedQueueFull++; // drop-tail
                 return;
             }
+            if (ecnCapable && c.CeMarkQueueThresholdPackets > 0 && queue.Count >= c.CeMarkQueueThresholdPackets) ecn = 3; // AQM step marking
             long start = Math.Max(t, link.BusyUntilTicks);
             departure = SaturatingAdd(start, SerializationTicks(datagram.Length, bandwidth));
             link.BusyUntilTicks = departure;
@@ -294,6 +299,7 @@ public sealed class NetworkSimulator
             link.QueuedBytes += datagram.Length;
         }
 
+        if (ecnCapable && ecn != 3 && c.CeMarkRate > 0 && link.Random.Chance(c.CeMarkRate)) ecn = 3;
         byte[] buffer = _pool.Rent(datagram.Length);
         datagram.CopyTo(buffer);
         if (datagram.Length > 0 && link.Random.Chance(c.CorruptRate))
@@ -320,13 +326,13 @@ public sealed class NetworkSimulator
             arrival = SaturatingAdd(arrival, c.ReorderDelay.Ticks);
             link.Reordered++;
             _pending.EnqueueHeldBack(new PendingDelivery(
-                buffer, datagram.Length, link, source, t, sequence, natLink, addressedTo, arrival, _nextDeliverySequence++));
+                buffer, datagram.Length, link, source, t, sequence, natLink, addressedTo, arrival, _nextDeliverySequence++, ecn));
         }
         else
         {
             link.LastInOrderDeliveryTicks = arrival;
             _pending.EnqueueInOrder(new PendingDelivery(
-                buffer, datagram.Length, link, source, t, sequence, natLink, addressedTo, arrival, _nextDeliverySequence++));
+                buffer, datagram.Length, link, source, t, sequence, natLink, addressedTo, arrival, _nextDeliverySequence++, ecn));
         }
     }
 
@@ -351,7 +357,7 @@ public sealed class NetworkSimulator
 
     private static SimulatedDatagram ToDatagram(in PendingDelivery pending) => new(
         pending.Source, pending.Link.To, new ReadOnlyMemory<byte>(pending.Buffer, 0, pending.Length),
-        Instant.FromTicks(pending.SentTicks), Instant.FromTicks(pending.Ticks));
+        Instant.FromTicks(pending.SentTicks), Instant.FromTicks(pending.Ticks), pending.Ecn);
 
     private SimulatedLink GetOrCreateLink(IPEndPoint from, IPEndPoint to)
     {

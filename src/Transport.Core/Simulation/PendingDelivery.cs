@@ -5,7 +5,7 @@ namespace Transport.Core.Simulation;
 /// <summary>A copy of a datagram travelling on a link, waiting in the simulator's delivery queue.</summary>
 internal readonly struct PendingDelivery(
     byte[] buffer, int length, SimulatedLink link, IPEndPoint source, long sentTicks, long linkSequence,
-    SimulatedLink? natLink, IPEndPoint? addressedTo, long ticks, long sequence)
+    SimulatedLink? natLink, IPEndPoint? addressedTo, long ticks, long sequence, byte ecn = 0)
 {
     /// <summary>The delivery instant.</summary>
     public readonly long Ticks = ticks;
@@ -26,4 +26,6 @@ internal readonly struct PendingDelivery(
     /// </summary>
     public readonly SimulatedLink? NatLink = natLink;
     public readonly IPEndPoint? AddressedTo = addressedTo;
+    /// <summary>The ECN codepoint of the IP header as it arrives (after bleaching or CE marking).</summary>
+    public readonly byte Ecn = ecn;
 }

@@ -10,8 +10,9 @@ namespace Transport.Core.Simulation;
 /// </summary>
 public readonly struct SimulatedDatagram
 {
-    internal SimulatedDatagram(IPEndPoint source, IPEndPoint destination, ReadOnlyMemory<byte> payload, Instant sentAt, Instant deliveredAt)
+    internal SimulatedDatagram(IPEndPoint source, IPEndPoint destination, ReadOnlyMemory<byte> payload, Instant sentAt, Instant deliveredAt, byte ecn = 0)
     {
+        Ecn = ecn;
         Source = source;
         Destination = destination;
         Payload = payload;
@@ -27,6 +28,12 @@ public readonly struct SimulatedDatagram
 
     /// <summary>The bytes received (possibly corrupted by the link). Valid until the next receive call.</summary>
     public ReadOnlyMemory<byte> Payload { get; }
+
+    /// <summary>
+    /// The ECN codepoint (RFC 3168: 0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE) the datagram arrived with: what the sender set,
+    /// cleared by a bleaching link or turned into CE by a marking one.
+    /// </summary>
+    public byte Ecn { get; }
 
     /// <summary>The instant the sender sent the datagram.</summary>
     public Instant SentAt { get; }

@@ -71,6 +71,8 @@ public sealed class UdpDatagramSocket : IDisposable
                     if (family == AddressFamily.InterNetworkV6) _receiveControl |= TrySetInt(socket, IPPROTO_IPV6, IPV6_RECVTCLASS, 1);
                 }
             }
+            _dualModeForEcn = family == AddressFamily.InterNetworkV6 && _dualMode;
+            if (options.SendEcnCodepoint != 0) ApplySendEcn(socket, family, options.SendEcnCodepoint);
             if (OperatingSystem.IsLinux() && options.ReportIcmpErrors)
             {
                 if (family == AddressFamily.InterNetwork || _dualMode) TrySetInt(socket, IPPROTO_IP, IP_RECVERR, 1);
@@ -87,6 +89,39 @@ public sealed class UdpDatagramSocket : IDisposable
         _handle = socket.SafeHandle;
         AddressFamily = family;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+    }
+
+    private readonly bool _dualModeForEcn;
+    private volatile int _sendEcn;
+
+    /// <summary>
+    /// The ECN codepoint the socket's datagrams carry now (see <see cref="UdpSocketOptions.SendEcnCodepoint"/>): 0 when
+    /// none was asked, or on an OS or kernel where it could not be set.
+    /// </summary>
+    public int SendEcnCodepoint => _sendEcn;
+
+    /// <summary>
+    /// Changes the ECN codepoint of later sends (0 Not-ECT, 1 ECT(1), 2 ECT(0)), e.g. to stop marking after ECN
+    /// validation failed on every path (RFC 9000 §13.4.2). Linux only; false when the codepoint could not be set (then
+    /// <see cref="SendEcnCodepoint"/> is unchanged).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not 0, 1 or 2.</exception>
+    public bool TrySetSendEcnCodepoint(int codepoint)
+    {
+        if (codepoint is < 0 or > 2) throw new ArgumentOutOfRangeException(nameof(codepoint), codepoint, "The ECN codepoint to send must be 0, 1 or 2.");
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        return ApplySendEcn(_socket, AddressFamily, codepoint);
+    }
+
+    /// <summary>IP_TOS (IPv4, and the IPv4 side of a dual-mode socket) and IPV6_TCLASS with the codepoint in the two low bits.</summary>
+    private bool ApplySendEcn(Socket socket, AddressFamily family, int codepoint)
+    {
+        if (!OperatingSystem.IsLinux()) return false; // portable fallback: no ECN
+        bool ok = true;
+        if (family == AddressFamily.InterNetwork || _dualModeForEcn) ok &= TrySetInt(socket, IPPROTO_IP, IP_TOS, codepoint);
+        if (family == AddressFamily.InterNetworkV6) ok &= TrySetInt(socket, IPPROTO_IPV6, IPV6_TCLASS, codepoint);
+        if (ok) _sendEcn = codepoint;
+        return ok;
     }
 
     /// <summary>The bound local address and port (the port the OS picked when 0 was asked).</summary>

@@ -45,6 +45,14 @@ public sealed class UdpSocketOptions
     public bool ReceiveTypeOfService { get; set; }
 
     /// <summary>
+    /// The ECN codepoint (RFC 3168 §5) every datagram this socket sends carries in the low two bits of its IP TOS /
+    /// IPv6 traffic class byte: 0 Not-ECT (default), 2 ECT(0) (what QUIC uses, RFC 9000 §13.4), 1 ECT(1). Set with
+    /// IP_TOS / IPV6_TCLASS on Linux only; elsewhere, or when the kernel refuses, datagrams go out unmarked
+    /// (<see cref="UdpDatagramSocket.SendEcnCodepoint"/> says what is in effect). CE (3) is never sent by an endpoint.
+    /// </summary>
+    public int SendEcnCodepoint { get; set; }
+
+    /// <summary>
     /// Linux only, for tests: set IP_RECVERR / IPV6_RECVERR so ICMP errors about earlier sends surface as
     /// ConnectionRefused on the next socket call, which the receive path must survive.
     /// </summary>
@@ -63,6 +71,8 @@ public sealed class UdpSocketOptions
             throw new ArgumentException("UdpSocketOptions.LocalEndPoint must be set.", nameof(LocalEndPoint));
         if (LocalEndPoint.AddressFamily is not (System.Net.Sockets.AddressFamily.InterNetwork or System.Net.Sockets.AddressFamily.InterNetworkV6))
             throw new ArgumentException($"UdpSocketOptions.LocalEndPoint must be IPv4 or IPv6, not {LocalEndPoint.AddressFamily}.", nameof(LocalEndPoint));
+        if (SendEcnCodepoint is < 0 or > 2)
+            throw new ArgumentException($"UdpSocketOptions.SendEcnCodepoint must be 0 (Not-ECT), 1 (ECT(1)) or 2 (ECT(0)), not {SendEcnCodepoint}.", nameof(SendEcnCodepoint));
         if (SendBufferSize < 0)
             throw new ArgumentException($"UdpSocketOptions.SendBufferSize must be 0 (OS default) or positive, not {SendBufferSize}.", nameof(SendBufferSize));
         if (ReceiveBufferSize < 0)

@@ -93,6 +93,22 @@ public sealed class ConnectionOptions
     public bool DisableActiveMigration { get; set; }
 
     /// <summary>
+    /// Use ECN (RFC 9000 §13.4): count the codepoints of received datagrams (passed with
+    /// <see cref="QuicConnectionCore.HandleDatagramWithEcn"/>)
+    /// and echo them in ACK_ECN frames; ask for ECT(0) on sent datagrams (<see cref="TransmitInfo.Ecn"/>) while the path is
+    /// being tested or validated, and stop when validation fails (<see cref="QuicConnectionCore.EcnState"/>). Default true.
+    /// </summary>
+    public bool EnableEcn { get; set; } = true;
+
+    /// <summary>
+    /// The QUIC versions this endpoint speaks, most preferred first (RFC 9368): QUIC v1 (0x00000001) and QUIC v2
+    /// (0x6b3343cf, RFC 9369). A client sends its first Initial in <c>Versions[0]</c> and offers the whole list in
+    /// version_information; a server switches to the first of its list that the client offers (compatible version
+    /// negotiation, no extra round trip). Default v1 then v2: a v1 client stays on v1, a client that prefers v2 gets it.
+    /// </summary>
+    public uint[] Versions { get; set; } = [Packets.QuicVersion.Version1, Packets.QuicVersion.Version2];
+
+    /// <summary>
     /// Server: makes the address validation token sent to the client with NEW_TOKEN once the handshake completes (RFC 9000
     /// §8.1.3), given the client's address; null (or a null/empty result): no NEW_TOKEN.
     /// </summary>
@@ -151,6 +167,8 @@ public sealed class ConnectionOptions
         if (DatagramSendQueueCapacity < 1) throw new ArgumentException("DatagramSendQueueCapacity must be at least 1.", nameof(DatagramSendQueueCapacity));
         if (KeepAliveInterval is { } k && k <= TimeSpan.Zero) throw new ArgumentException("KeepAliveInterval must be positive.", nameof(KeepAliveInterval));
         if (InitialRtt <= TimeSpan.Zero) throw new ArgumentException("InitialRtt must be positive.", nameof(InitialRtt));
+        if (Versions is null || Versions.Length == 0 || Array.Exists(Versions, v => !Crypto.QuicVersionParameters.IsSupported(v)))
+            throw new ArgumentException("Versions must list QUIC versions this library speaks: 0x00000001 (v1) and/or 0x6b3343cf (v2).", nameof(Versions));
         if (PacingHorizon < TimeSpan.Zero) throw new ArgumentException("PacingHorizon cannot be negative.", nameof(PacingHorizon));
     }
 }

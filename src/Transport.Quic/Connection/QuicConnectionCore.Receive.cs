@@ -69,7 +69,7 @@ public sealed partial class QuicConnectionCore
                     else DropPacket(PacketType.Retry, rest.Length, Qlog.QlogPacketDropReason.UnexpectedPacket);
                     break;
                 }
-                if (!parsed || header.Version != Version || header.PacketLength <= 0)
+                if (!parsed || header.PacketLength <= 0 || !AcceptLongHeaderVersion(header.Version, header.Type))
                 {
                     DropPacket(parsed ? header.Type : null, rest.Length, parsed && header.Version != Version
                         ? Qlog.QlogPacketDropReason.UnsupportedVersion : Qlog.QlogPacketDropReason.HeaderParseError);
@@ -119,13 +119,14 @@ public sealed partial class QuicConnectionCore
                 DropPacket(type, packet.Length, Qlog.QlogPacketDropReason.UnexpectedPacket);
                 return false;
         }
-        if (space.IsDiscarded || space.ReceiveKeys is null)
+        var receiveKeys = type == PacketType.Initial ? InitialReceiveKeys(space) : space.ReceiveKeys; // QuicConnectionCore.Versions.cs
+        if (space.IsDiscarded || receiveKeys is null)
         {
             DropPacket(type, packet.Length, Qlog.QlogPacketDropReason.KeyUnavailable);
             return false;
         }
         var scid = new ConnectionId(sourceConnectionId); // copy before decryption changes the buffer
-        if (!space.ReceiveKeys.TryOpen(packet, pnOffset, space.Tracker.LargestReceived, out long pn, out int headerLength, out int payloadLength))
+        if (!receiveKeys.TryOpen(packet, pnOffset, space.Tracker.LargestReceived, out long pn, out int headerLength, out int payloadLength))
         {
             DropPacket(type, packet.Length, Qlog.QlogPacketDropReason.PayloadDecryptError);
             return false;
@@ -208,11 +209,12 @@ public sealed partial class QuicConnectionCore
         }
         if (_phase != ConnectionPhase.Open) return;
         _statPacketsReceived++; // also the packet whose frames close the connection
+        CountReceivedEcn(space); // RFC 9000 §13.4.1 (QuicConnectionCore.Ecn.cs)
         if (_qlog is not null) QlogPacketReceived(level, pn, payload);
         bool ok = ProcessFrames(space, payload, level, out bool ackEliciting);
         if (!ok && _phase != ConnectionPhase.Open) return;
         if (space.IsDiscarded) return;
-        space.Tracker.OnPacketReceived(pn, ackEliciting, _now);
+        space.Tracker.OnPacketReceived(pn, ackEliciting, _now, ReceivedCe);
         ResetIdleTimer(_now);
         _ackElicitingSentSinceReceive = false;
         _lastActivity = _now;
@@ -263,13 +265,16 @@ public sealed partial class QuicConnectionCore
     private void OnVersionNegotiation(ReadOnlySpan<byte> packet)
     {
         if (_peerInitialSourceConnectionId is not null || !VersionNegotiationPacket.TryParse(packet, out var vn)
-            || !vn.DestinationConnectionId.SequenceEqual(LocalConnectionId.Span) || vn.Contains(Version))
+            || !vn.DestinationConnectionId.SequenceEqual(LocalConnectionId.Span) || vn.Contains(_originalVersion))
         {
             DropPacket(PacketType.VersionNegotiation, packet.Length, Qlog.QlogPacketDropReason.UnexpectedPacket);
             return;
         }
+        _versionNegotiationVersions = new uint[vn.VersionCount];
+        for (int i = 0; i < _versionNegotiationVersions.Length; i++) _versionNegotiationVersions[i] = vn.GetVersion(i);
         if (_phase == ConnectionPhase.Open)
-            Emit(new ConnectionEvent { Kind = ConnectionEventKind.Closed, StreamId = -1, CloseSource = ConnectionCloseSource.VersionNegotiation, Reason = "the server does not support QUIC v1" });
+            Emit(new ConnectionEvent { Kind = ConnectionEventKind.Closed, StreamId = -1, CloseSource = ConnectionCloseSource.VersionNegotiation,
+                Reason = $"the server does not support QUIC 0x{_originalVersion:x8}; it offers {string.Join(", ", Array.ConvertAll(_versionNegotiationVersions, v => $"0x{v:x8}"))} (see VersionNegotiationVersions)" });
         Terminate();
     }
 

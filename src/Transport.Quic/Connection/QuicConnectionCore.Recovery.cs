@@ -26,7 +26,7 @@ public sealed partial class QuicConnectionCore
         TimeSpan ackDelay = space.Id == PacketNumberSpace.ApplicationData
             ? ack.GetAckDelay(_peerParameters?.AckDelayExponent ?? Parameters.TransportParameters.DefaultAckDelayExponent)
             : TimeSpan.Zero;
-        long ce = ack.EcnCounts is { } ecn ? (long)ecn.Ce : -1;
+        long ce = EcnCeForRecovery(ack); // QuicConnectionCore.Ecn.cs
         AckOutcome outcome = _recovery.OnAckReceived(space.Id, _ackRanges.AsSpan(0, n), ackDelay, _now, ce);
         if (!outcome.IsSuccess)
         {
@@ -36,6 +36,8 @@ public sealed partial class QuicConnectionCore
             return false;
         }
         if (_qlog is not null) QlogRecovery(outcome.Lost, outcome.IsPersistentCongestion, outcome.IsEcnCongestion);
+        ValidateEcn(space, ack, outcome); // RFC 9000 §13.4.2 (QuicConnectionCore.Ecn.cs)
+        EcnOnLost(outcome.Lost);
         foreach (ref readonly var p in outcome.NewlyAcknowledged)
         {
             if (p.Payload is SentPacketInfo info)
@@ -215,6 +217,7 @@ public sealed partial class QuicConnectionCore
     {
         TimeoutOutcome outcome = _recovery.OnLossDetectionTimeout(_now);
         if (_qlog is not null) QlogRecovery(outcome.Lost, outcome.IsPersistentCongestion, false);
+        EcnOnLost(outcome.Lost);
         switch (outcome.Kind)
         {
             case LossDetectionTimeoutKind.LossTime:

@@ -61,6 +61,7 @@ public sealed partial class QuicConnectionCore
             }
             if (budget < limit) limit = (int)budget;
         }
+        byte ecn = PrepareEcnMarking(); // QuicConnectionCore.Ecn.cs
         Instant earliest = now;
         int n;
         try
@@ -76,7 +77,7 @@ public sealed partial class QuicConnectionCore
         {
             _statBytesSent += n;
             _amplificationBytesSent += n;
-            info = new TransmitInfo(RemoteEndPoint, earliest, 0) { Source = _activePath?.Local };
+            info = new TransmitInfo(RemoteEndPoint, earliest, ecn) { Source = _activePath?.Local };
         }
         ApplyPendingDiscards();
         UpdateAmplificationState();
@@ -128,6 +129,7 @@ public sealed partial class QuicConnectionCore
             int room = limit - used - paddingReserved - headerLength - TagLength;
             if (room < 16) continue;
             var info = _infoPool.Rent(space.Id);
+            info.EcnMarked = _ecnMarking;
             int length = WriteFrames(space, PayloadScratch[si].AsSpan(0, room), allowAckEliciting, info, zeroRtt, out bool ackEliciting);
             if (length == 0)
             {
@@ -135,6 +137,7 @@ public sealed partial class QuicConnectionCore
                 continue;
             }
             space.NextPacketNumber = pn + 1;
+            if (info.EcnMarked) _ecnPacketsMarked++;
             _built[count++] = new BuiltPacket
             {
                 Space = space, Info = info, PacketNumber = pn, PacketNumberLength = pnLength, HeaderLength = headerLength,
@@ -203,7 +206,7 @@ public sealed partial class QuicConnectionCore
             PacketHeaderLayout layout;
             bool isShort = b.Space.Id == PacketNumberSpace.ApplicationData && !b.ZeroRtt;
             if (b.ZeroRtt)
-                LongHeaderBuilder.TryWrite(dest, PacketType.ZeroRtt, Version, dcid.Span, scid.Span, default, (ulong)b.PacketNumber, b.PacketNumberLength, out layout);
+                LongHeaderBuilder.TryWrite(dest, PacketType.ZeroRtt, _originalVersion, /* RFC 9369 §4 */ dcid.Span, scid.Span, default, (ulong)b.PacketNumber, b.PacketNumberLength, out layout);
             else if (isShort)
                 ShortHeaderBuilder.TryWrite(dest, dcid.Span, false, _oneRtt!.SendKeyPhase, (ulong)b.PacketNumber, b.PacketNumberLength, out layout);
             else
@@ -316,9 +319,10 @@ public sealed partial class QuicConnectionCore
         ulong delay = space.Id == PacketNumberSpace.ApplicationData
             ? FrameWriter.EncodeAckDelay(tracker.GetAckDelay(_now), _options.AckDelayExponent) : 0;
         ReadOnlySpan<AckRange> ranges = _ackWriteRanges.AsSpan(0, n);
-        int fit = FrameWriter.GetAckRangesThatFit(ranges, delay, null, w.Remaining);
+        EcnCounts? ecn = EcnCountsToSend(space); // ACK_ECN once anything was counted (RFC 9000 §13.4.1)
+        int fit = FrameWriter.GetAckRangesThatFit(ranges, delay, ecn, w.Remaining);
         if (fit == 0) return false;
-        FrameWriter.TryWriteAck(ref w, ranges.Slice(0, fit), delay);
+        FrameWriter.TryWriteAck(ref w, ranges.Slice(0, fit), delay, ecn);
         info.Add(new SentFrame { Kind = SentFrameKind.Ack, Value = (long)ranges[0].Largest });
         return true; // the caller calls tracker.OnAckSent() once it keeps the packet
     }

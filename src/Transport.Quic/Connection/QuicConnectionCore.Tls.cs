@@ -104,6 +104,7 @@ public sealed partial class QuicConnectionCore
             FailFromTls(TransportErrorCode.TransportParameterError, "initial_source_connection_id is missing or does not match the Source Connection ID (RFC 9000 §7.3).");
             return;
         }
+        if (IsServer ? !NegotiateServerVersion(p) : !ValidateServerVersion(p)) return; // RFC 9368 §4 (QuicConnectionCore.Versions.cs)
         if (!IsServer)
         {
             if (p.OriginalDestinationConnectionId is not { } odcid || !odcid.Equals(_originalDestinationConnectionId))

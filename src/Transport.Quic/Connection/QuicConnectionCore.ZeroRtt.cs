@@ -40,7 +40,7 @@ public sealed partial class QuicConnectionCore
         if (IsServer || _zeroRttSendKeys is not null) return;
         byte[]? remembered = _options.ClientTls?.SessionTicket?.TransportParameters;
         if (remembered is null || !TransportParameters.TryDecode(remembered, sentByServer: true, out var p, out _)) return;
-        _zeroRttSendKeys = PacketProtection.Create(suite, secret, Version);
+        _zeroRttSendKeys = PacketProtection.Create(suite, secret, _originalVersion);
         // RFC 9000 §7.4.1: only these remembered values apply to 0-RTT; the rest waits for the server's real parameters.
         var limits = new TransportParameters
         {
@@ -72,7 +72,7 @@ public sealed partial class QuicConnectionCore
             _pendingZeroRtt.Clear();
             return;
         }
-        _zeroRttReceiveKeys = PacketProtection.Create(suite, secret, Version);
+        _zeroRttReceiveKeys = PacketProtection.Create(suite, secret, _originalVersion);
     }
 
     /// <summary>

@@ -30,7 +30,6 @@ namespace Transport.Quic.Connection;
 /// </remarks>
 public sealed partial class QuicConnectionCore : ITlsHandshakeListener, IDisposable
 {
-    private const uint Version = QuicVersion.Version1;
     private const int TagLength = PacketProtection.TagLength;
 
     private readonly ConnectionOptions _options;
@@ -75,6 +74,7 @@ public sealed partial class QuicConnectionCore : ITlsHandshakeListener, IDisposa
         _spaces[0] = new PacketSpace(PacketNumberSpace.Initial, EncryptionLevel.Initial, TimeSpan.Zero);
         _spaces[1] = new PacketSpace(PacketNumberSpace.Handshake, EncryptionLevel.Handshake, TimeSpan.Zero);
         _spaces[2] = new PacketSpace(PacketNumberSpace.ApplicationData, EncryptionLevel.OneRtt, options.MaxAckDelay);
+        InitializeVersions(options, isServer); // QuicConnectionCore.Versions.cs
         InitialSecrets.CreateProtection(Version, originalDcid.Span, isServer, out var initialSend, out var initialReceive);
         _spaces[0].SendKeys = initialSend;
         _spaces[0].ReceiveKeys = initialReceive;
@@ -220,6 +220,7 @@ public sealed partial class QuicConnectionCore : ITlsHandshakeListener, IDisposa
         _oneRtt?.Dispose();
         _zeroRttSendKeys?.Dispose();
         _zeroRttReceiveKeys?.Dispose();
+        DisposeVersionKeys();
         _tls.Dispose();
         _qlog?.Dispose();
         foreach (var stream in _streams.Values)
@@ -268,6 +269,7 @@ public sealed partial class QuicConnectionCore : ITlsHandshakeListener, IDisposa
             InitialSourceConnectionId = initialLocal.Id,
             MaxDatagramFrameSize = o.MaxDatagramFrameSize is { } d ? (ulong)d : null,
             DisableActiveMigration = o.DisableActiveMigration,
+            VersionInformation = LocalVersionInformation(), // RFC 9368 §3, RFC 9369 §4
         };
         if (IsServer)
         {

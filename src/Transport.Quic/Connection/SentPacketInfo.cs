@@ -21,6 +21,9 @@ internal sealed class SentPacketInfo
     /// <summary>Its contents were already queued again (rejected 0-RTT): a later loss declaration requeues nothing.</summary>
     public bool Abandoned { get; set; }
 
+    /// <summary>Sent in a datagram marked ECT(0) (RFC 9000 §13.4.2).</summary>
+    public bool EcnMarked { get; set; }
+
     public int Count { get; private set; }
 
     public ReadOnlySpan<SentFrame> Frames => _frames.AsSpan(0, Count);
@@ -45,6 +48,7 @@ internal sealed class SentPacketInfoPool
         info.Clear();
         info.ZeroRtt = false;
         info.Abandoned = false;
+        info.EcnMarked = false;
         info.Space = space;
         return info;
     }

@@ -9,7 +9,7 @@ namespace Transport.Quic.Connection;
 /// The pacer's release time (RFC 9002 §7.7): at or after the <c>now</c> passed to PollTransmit, and at most
 /// <see cref="ConnectionOptions.PacingHorizon"/> later. A driver may send at once or hold the datagram until then.
 /// </param>
-/// <param name="Ecn">The ECN codepoint to set on the IP header (0: Not-ECT; ECN is not used yet).</param>
+/// <param name="Ecn">The ECN codepoint to set on the IP header: 2 (ECT(0)) while ECN is tested or validated, else 0 (Not-ECT) (RFC 9000 §13.4.2).</param>
 public readonly record struct TransmitInfo(IPEndPoint Destination, Instant EarliestSendTime, byte Ecn)
 {
     /// <summary>

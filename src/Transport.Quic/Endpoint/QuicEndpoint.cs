@@ -158,7 +158,7 @@ public sealed class QuicEndpoint : IDisposable
         {
             lock (owner._gate)
             {
-                owner._core.HandleDatagram(owner._clock.Now, owner.ToEndPoint(remote), datagram);
+                owner._core.HandleDatagram(owner._clock.Now, owner.ToEndPoint(remote), datagram, (byte)metadata.EcnCodepoint);
             }
         }
 

@@ -157,24 +157,25 @@ public sealed class QuicEndpointCore : IDisposable
 
     /// <summary>
     /// One received datagram. Never throws for its bytes: routed to a connection, answered statelessly, used to create
-    /// a server connection, or dropped (<see cref="DroppedDatagrams"/>).
+    /// a server connection, or dropped (<see cref="DroppedDatagrams"/>). <paramref name="ecn"/> is the ECN codepoint of
+    /// its IP header when the socket reports it (<see cref="Transport.Core.Udp.DatagramMetadata.EcnCodepoint"/>), else 0.
     /// </summary>
-    public void HandleDatagram(Instant now, IPEndPoint remote, ReadOnlySpan<byte> datagram)
+    public void HandleDatagram(Instant now, IPEndPoint remote, ReadOnlySpan<byte> datagram, byte ecn = 0)
     {
         ArgumentNullException.ThrowIfNull(remote);
         if (_disposed) return;
         if (_router.TryRoute(datagram, remote, out Entry entry))
         {
-            entry.Connection.HandleDatagram(now, remote, datagram);
+            entry.Connection.HandleDatagramWithEcn(now, remote, null, datagram, ecn); // RFC 9000 §13.4.1: counted per packet
             DrainEvents(entry);
             return;
         }
         if (datagram.IsEmpty) { DroppedDatagrams++; return; }
-        if ((datagram[0] & 0x80) != 0) HandleUnroutedLongHeader(now, remote, datagram);
+        if ((datagram[0] & 0x80) != 0) HandleUnroutedLongHeader(now, remote, datagram, ecn);
         else HandleUnroutedShortHeader(now, remote, datagram);
     }
 
-    private void HandleUnroutedLongHeader(Instant now, IPEndPoint remote, ReadOnlySpan<byte> datagram)
+    private void HandleUnroutedLongHeader(Instant now, IPEndPoint remote, ReadOnlySpan<byte> datagram, byte ecn)
     {
         // RFC 9000 §6.1: an unsupported version in a datagram >= 1200 bytes gets Version Negotiation.
         byte[] vnBuffer = ArrayPool<byte>.Shared.Rent(_vn.MaximumPacketLength);
@@ -244,7 +245,7 @@ public sealed class QuicEndpointCore : IDisposable
         created.HandshakeCounted = true;
         _admission.OnHandshakeStarted();
         _entries.Add(created);
-        created.Connection.HandleDatagram(now, remote, datagram);
+        created.Connection.HandleDatagramWithEcn(now, remote, null, datagram, ecn);
         DrainEvents(created);
     }
 

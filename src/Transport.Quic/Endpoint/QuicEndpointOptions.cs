@@ -26,8 +26,8 @@ public sealed class QuicEndpointOptions
     /// <summary>Derives stateless reset tokens from connection IDs; null: a random key.</summary>
     public StatelessResetTokenGenerator? StatelessResetTokens { get; set; }
 
-    /// <summary>The versions answered without Version Negotiation (default QUIC v1 only).</summary>
-    public uint[] SupportedVersions { get; set; } = [QuicVersion.Version1];
+    /// <summary>The versions answered without Version Negotiation (default QUIC v1 and QUIC v2, RFC 9369); the server connections choose among them with <see cref="ConnectionOptions.Versions"/>.</summary>
+    public uint[] SupportedVersions { get; set; } = [QuicVersion.Version1, QuicVersion.Version2];
 
     /// <summary>
     /// A directory for qlog traces: each connection of this endpoint whose <see cref="ConnectionOptions.Qlog"/> is null

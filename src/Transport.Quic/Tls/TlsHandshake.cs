@@ -25,7 +25,13 @@ internal abstract class TlsHandshake : IDisposable
 
     protected ITlsHandshakeListener Listener { get; }
 
-    protected byte[] LocalTransportParameters { get; }
+    protected byte[] LocalTransportParameters { get; private set; }
+
+    /// <summary>
+    /// Replaces the encoded transport parameters not yet sent (the server's, when compatible version negotiation changes
+    /// its version_information before EncryptedExtensions, RFC 9368 §2.3).
+    /// </summary>
+    internal void ReplaceLocalTransportParameters(byte[] parameters) => LocalTransportParameters = parameters;
 
     protected Action<string>? KeyLog { get; }
 

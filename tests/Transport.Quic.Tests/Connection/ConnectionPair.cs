@@ -180,7 +180,7 @@ internal sealed class ConnectionPair : IDisposable
                     ServerBytesReceived += d.Payload.Length;
                     long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                     long a0 = GC.GetAllocatedBytesForCurrentThread();
-                    Server.HandleDatagram(Now, d.Source, d.Payload.Span);
+                    Server.HandleDatagramWithEcn(Now, d.Source, null, d.Payload.Span, d.Ecn);
                     ReceiveAllocated += GC.GetAllocatedBytesForCurrentThread() - a0;
                     ReceiveTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
                 }
@@ -188,7 +188,7 @@ internal sealed class ConnectionPair : IDisposable
                 {
                     long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                     long a0 = GC.GetAllocatedBytesForCurrentThread();
-                    Client.HandleDatagramAt(Now, d.Source, d.Destination.Equals(ClientAddress) ? null : d.Destination, d.Payload.Span);
+                    Client.HandleDatagramWithEcn(Now, d.Source, d.Destination.Equals(ClientAddress) ? null : d.Destination, d.Payload.Span, d.Ecn);
                     ReceiveAllocated += GC.GetAllocatedBytesForCurrentThread() - a0;
                     ReceiveTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
                 }
@@ -244,10 +244,10 @@ internal sealed class ConnectionPair : IDisposable
             if (Rewrite is not null)
             {
                 byte[] rewritten = Rewrite(fromClient, payload.ToArray());
-                Simulator.Send(Now, info.Source ?? (fromClient ? ClientAddress : ServerAddress), info.Destination, rewritten);
+                Simulator.Send(Now, info.Source ?? (fromClient ? ClientAddress : ServerAddress), info.Destination, rewritten, info.Ecn);
                 continue;
             }
-            Simulator.Send(Now, info.Source ?? (fromClient ? ClientAddress : ServerAddress), info.Destination, payload);
+            Simulator.Send(Now, info.Source ?? (fromClient ? ClientAddress : ServerAddress), info.Destination, payload, info.Ecn); // the IP header's ECN bits travel too
         }
     }
 
