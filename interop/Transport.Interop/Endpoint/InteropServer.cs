@@ -1,3 +1,4 @@
+using Transport.Quic.Packets;
 using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
@@ -67,6 +68,7 @@ public sealed class InteropServer : IAsyncDisposable
             MaxBidirectionalStreams = 1000,
         };
         if (testCase.LongTimeouts) options.IdleTimeout = TimeSpan.FromSeconds(180);
+        if (testCase.PreferV2) options.Versions = [QuicVersion.Version2, QuicVersion.Version1];
         if (config.QlogDirectory is not null) options.Qlog = new QlogFileFactory(config.QlogDirectory);
         return options;
     }

@@ -14,11 +14,11 @@ public sealed class InteropTestCase
 
     /// <summary>TESTCASE values our server supports.</summary>
     public static readonly IReadOnlyList<string> ServerTestCases =
-        ["handshake", "transfer", "retry", "resumption", "zerortt", "http3", "multiconnect", "chacha20", "keyupdate"];
+        ["handshake", "transfer", "retry", "resumption", "zerortt", "http3", "multiconnect", "chacha20", "keyupdate", "v2"];
 
     /// <summary>TESTCASE values our client supports.</summary>
     public static readonly IReadOnlyList<string> ClientTestCases =
-        ["handshake", "transfer", "retry", "resumption", "zerortt", "http3", "multiconnect", "chacha20", "keyupdate"];
+        ["handshake", "transfer", "retry", "resumption", "zerortt", "http3", "multiconnect", "chacha20", "keyupdate", "v2"];
 
     private InteropTestCase(string name) => Name = name;
 
@@ -33,6 +33,13 @@ public sealed class InteropTestCase
 
     /// <summary>Only TLS_CHACHA20_POLY1305_SHA256 (0x1303) is offered or accepted.</summary>
     public bool ChaCha20Only => Name == "chacha20";
+
+    /// <summary>
+    /// Server: prefer QUIC v2, so a client that starts in v1 and offers v2 in version_information is moved to v2 by
+    /// compatible version negotiation (RFC 9368, RFC 9369). The client needs nothing: it always starts in v1 and
+    /// offers v2.
+    /// </summary>
+    public bool PreferV2 => Name == "v2";
 
     /// <summary>Client: initiate 1-RTT key updates (RFC 9001 §6).</summary>
     public bool KeyUpdate => Name == "keyupdate";

@@ -41,8 +41,9 @@ public static class MatrixCommand
             }
         }
 
-        string output = options.OutputDirectory ?? Path.Combine("results", "interop",
-            DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+        // Absolute: endpoints run with their log folder as working directory, and every path handed to them must hold there.
+        string output = Path.GetFullPath(options.OutputDirectory ?? Path.Combine("results", "interop",
+            DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)));
         Directory.CreateDirectory(output);
         using var cts = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };

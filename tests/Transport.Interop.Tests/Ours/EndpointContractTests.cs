@@ -23,8 +23,6 @@ public sealed class EndpointContractTests
     }
 
     [Theory]
-    [InlineData("client", "v2")]
-    [InlineData("server", "v2")]
     [InlineData("client", "ecn")]
     [InlineData("server", "connectionmigration")]
     public async Task Features_the_stack_lacks_exit_127(string role, string testCase)
