@@ -121,8 +121,11 @@ public sealed class OurClientVsNgtcp2ServerTests(OursFixture fixture)
         (Ngtcp2Log server, string clientLog, _) = await RunAsync("zerortt", fixture.ZeroRtt, "oc-0rtt",
             "simple-p2p --delay=15ms --bandwidth=10Mbps --queue=25");
         Assert.Contains("early data Accepted", clientLog);
-        // The 39 requests of the second connection (HEADERS on request streams) plus control/QPACK stream bytes.
-        Assert.True(server.ReceivedZeroRttStreamFrames >= fixture.ZeroRtt.Count - 1,
+        // The 39 requests of the second connection (HEADERS on request streams) plus control/QPACK stream bytes. All of
+        // them leave in 0-RTT on an idle machine; on a loaded one the handshake (one 30 ms RTT) can complete while the
+        // client is still opening streams, and the rest rightly go in 1-RTT (the runner allows up to 5000 bytes of
+        // client 1-RTT payload, about half the requests; the matrix's zerortt check applies that byte rule).
+        Assert.True(server.ReceivedZeroRttStreamFrames >= (fixture.ZeroRtt.Count - 1) / 2,
             $"gtlsserver decrypted only {server.ReceivedZeroRttStreamFrames} STREAM frames in 0-RTT\n{clientLog}");
     }
 }
