@@ -214,6 +214,33 @@ public sealed class QuicStream : Stream
     }
 
     /// <summary>
+    /// The stream's send urgency, 0 (most urgent) to 7 (RFC 9218 §4.1 levels; default 3): the connection sends data of
+    /// more urgent streams first and shares the path round-robin among streams of equal urgency. Local scheduling only;
+    /// nothing is signalled to the peer.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Outside 0..7.</exception>
+    /// <exception cref="InvalidOperationException">Set on a receive-only stream.</exception>
+    public int Urgency
+    {
+        get => _urgency;
+        set
+        {
+            if (!CanWrite) throw new InvalidOperationException($"Stream {Id} is receive-only: it has no send priority.");
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 7);
+            ThrowIfDisposed();
+            _connection.Pump.Invoke((this, value), static (_, s) =>
+            {
+                s.Item1._connection.Core.TrySetStreamUrgency(s.Item1.Id, s.value); // a released stream has nothing left to send
+                return 0;
+            });
+            _urgency = value;
+        }
+    }
+
+    private int _urgency = Connection.QuicConnectionCore.DefaultStreamUrgency;
+
+    /// <summary>
     /// Aborts the stream: RESET_STREAM on the send side and/or STOP_SENDING on the receive side, with the application
     /// <paramref name="errorCode"/> (RFC 9000 §3.1, §3.5). Later reads or writes on an aborted side throw
     /// <see cref="QuicException"/> (<see cref="QuicError.OperationAborted"/>). Does nothing on a side already finished.

@@ -433,24 +433,31 @@ public sealed partial class QuicConnectionCore
     private void WriteStreams(ref SpanWriter w, SentPacketInfo info)
     {
         // Retransmissions first (RFC 9000 §13.3 leaves the order to us; lost data delays the peer's reads most), then
-        // new data, each pass round-robin: a stream that sent goes to the back of the queue.
+        // new data. Within each pass, urgency levels from the most urgent (SetStreamUrgency), and round-robin within a
+        // level: a stream that sent goes to the back of the queue. Streams of other levels keep their queue order.
+        int levels = 0;
+        foreach (var q in _sendQueue) levels |= 1 << q.Urgency;
         for (int pass = 0; pass < 2; pass++)
         {
-            int n = _sendQueue.Count;
-            for (int i = 0; i < n && w.Remaining > 8; i++)
+            for (int level = 0; level < 8 && w.Remaining > 8; level++)
             {
-                var s = _sendQueue.Dequeue();
-                s.IsScheduled = false;
-                var send = s.Send;
-                if (send is null || s.ResetSent || !_streams.ContainsKey(s.Id) || !send.HasDataToSend) continue;
-                if (pass == 0 && !send.HasRetransmission)
+                if ((levels & (1 << level)) == 0) continue;
+                int n = _sendQueue.Count;
+                for (int i = 0; i < n && w.Remaining > 8; i++)
                 {
-                    Schedule(s);
-                    continue;
+                    var s = _sendQueue.Dequeue();
+                    s.IsScheduled = false;
+                    var send = s.Send;
+                    if (send is null || s.ResetSent || !_streams.ContainsKey(s.Id) || !send.HasDataToSend) continue;
+                    if (s.Urgency != level || pass == 0 && !send.HasRetransmission)
+                    {
+                        Schedule(s);
+                        continue;
+                    }
+                    WriteStreamData(s, ref w, info);
+                    if (send.HasDataToSend && !send.IsReset && (send.HasRetransmission || send.UnsentBytes > 0 && !s.SendCredit!.IsBlocked && !_connectionSendCredit.IsBlocked
+                        || send.IsFinished && !send.IsFinSent)) Schedule(s);
                 }
-                WriteStreamData(s, ref w, info);
-                if (send.HasDataToSend && !send.IsReset && (send.HasRetransmission || send.UnsentBytes > 0 && !s.SendCredit!.IsBlocked && !_connectionSendCredit.IsBlocked
-                    || send.IsFinished && !send.IsFinSent)) Schedule(s);
             }
         }
     }

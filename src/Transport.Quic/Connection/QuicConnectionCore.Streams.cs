@@ -55,6 +55,31 @@ public sealed partial class QuicConnectionCore
         Schedule(stream);
     }
 
+    /// <summary>The urgency a stream gets when opened (RFC 9218 §4.1: 0 is the most urgent, 7 the least).</summary>
+    public const int DefaultStreamUrgency = 3;
+
+    /// <summary>
+    /// Sets a stream's send priority: data of streams with a lower <paramref name="urgency"/> is sent first (retransmissions
+    /// still go before new data), and streams of equal urgency share the path round-robin. The levels follow RFC 9218
+    /// §4.1 (0..7, default 3); they are local scheduling only and are not signalled to the peer.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="urgency"/> is outside 0..7.</exception>
+    /// <exception cref="ArgumentException">No such stream, or one this endpoint cannot send on.</exception>
+    public void SetStreamUrgency(long streamId, int urgency)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(urgency);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(urgency, 7);
+        GetSendStream(streamId).Urgency = urgency;
+    }
+
+    /// <summary>Like <see cref="SetStreamUrgency"/>, but false (nothing to do) when the stream is already released.</summary>
+    internal bool TrySetStreamUrgency(long streamId, int urgency)
+    {
+        if (!_streams.TryGetValue(streamId, out var stream) || stream.Send is null) return false;
+        stream.Urgency = urgency;
+        return true;
+    }
+
     /// <summary>Ends the stream's send side: FIN follows the data written.</summary>
     /// <exception cref="ArgumentException">No such stream, or one this endpoint cannot send on.</exception>
     /// <exception cref="InvalidOperationException">Already finished or reset, or the connection is closed.</exception>

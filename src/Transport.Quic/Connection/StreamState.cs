@@ -43,6 +43,8 @@ internal sealed class StreamState
     public bool WritableReported { get; set; }
     /// <summary>Queued in the connection's round-robin of streams with data to send.</summary>
     public bool IsScheduled { get; set; }
+    /// <summary>Send urgency, 0 (most urgent) to 7, as in RFC 9218 §4.1; default 3. Lower levels send first.</summary>
+    public int Urgency { get; set; } = QuicConnectionCore.DefaultStreamUrgency;
 
     // ---- receive side (null for a send-only stream)
     public ReceiveBuffer? Receive { get; }

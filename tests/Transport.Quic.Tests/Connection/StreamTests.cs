@@ -149,3 +149,71 @@ public class StreamTests
         Assert.Equal(data, received.ToArray());
     }
 }
+
+public class StreamPriorityTests
+{
+    private static long[] Race(int urgencyA, int urgencyB, int size = 200_000)
+    {
+        // A 10 Mbit/s bottleneck keeps both streams' data queued at the sender, so the scheduler decides the order.
+        using var pair = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions(),
+            new LinkConditions { Delay = TimeSpan.FromMilliseconds(5), BandwidthBitsPerSecond = 10_000_000, QueueCapacityPackets = 1000 });
+        Assert.True(pair.CompleteHandshake());
+        Assert.True(pair.Client.TryOpenStream(false, out long a));
+        Assert.True(pair.Client.TryOpenStream(false, out long b));
+        pair.Client.SetStreamUrgency(a, urgencyA);
+        pair.Client.SetStreamUrgency(b, urgencyB);
+        var data = new byte[size];
+        pair.Client.WriteStream(b, data, fin: true); // b is queued first
+        pair.Client.WriteStream(a, data, fin: true);
+        var read = new long[2];
+        var buffer = new byte[65536];
+        bool aDone = false;
+        long bAtADone = -1;
+        Assert.True(pair.RunUntil(() =>
+        {
+            for (int i = 0; i < 2; i++)
+            {
+                long id = i == 0 ? a : b;
+                try
+                {
+                    while (true)
+                    {
+                        int n = pair.Server.ReadStream(id, buffer, out bool fin);
+                        read[i] += n;
+                        if (fin && i == 0 && read[0] == size && !aDone) { aDone = true; bAtADone = read[1]; }
+                        if (n == 0) break;
+                    }
+                }
+                catch (ArgumentException) { } // not open on the server yet
+            }
+            return aDone;
+        }, 200_000));
+        return [read[0], bAtADone];
+    }
+
+    [Fact]
+    public void A_more_urgent_stream_is_sent_before_a_less_urgent_one_queued_earlier()
+    {
+        long[] r = Race(urgencyA: 0, urgencyB: 7);
+        // When the urgent stream finished, the other had received at most a few packets (filling packets' leftovers).
+        Assert.InRange(r[1], 0, 20_000);
+    }
+
+    [Fact]
+    public void Streams_of_equal_urgency_share_the_path_round_robin()
+    {
+        long[] r = Race(urgencyA: 3, urgencyB: 3);
+        // Round-robin: when one finishes, the other has had about as much.
+        Assert.InRange(r[1], 150_000, 200_000);
+    }
+
+    [Fact]
+    public void Urgency_outside_zero_to_seven_is_refused()
+    {
+        using var pair = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions());
+        Assert.True(pair.CompleteHandshake());
+        Assert.True(pair.Client.TryOpenStream(true, out long id));
+        Assert.Throws<ArgumentOutOfRangeException>(() => pair.Client.SetStreamUrgency(id, 8));
+        Assert.Throws<ArgumentOutOfRangeException>(() => pair.Client.SetStreamUrgency(id, -1));
+    }
+}
