@@ -6,6 +6,7 @@ namespace Transport.Quic.Tests.Api;
 /// <summary>
 /// A UDP relay on 127.0.0.1 between one client and a server: client datagrams go through at once, the server's are held
 /// until <see cref="Release"/>. A client connecting through it cannot complete a handshake before the test says so.
+/// With <see cref="DropClientDatagram"/> it also loses chosen client datagrams (by their index, deterministic).
 /// </summary>
 internal sealed class HoldingRelay : IDisposable
 {
@@ -16,18 +17,25 @@ internal sealed class HoldingRelay : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private IPEndPoint? _client;
     private bool _holding = true;
-    private long _clientBytes;
+    private long _clientBytes, _clientDatagrams, _dropped;
     private (long Threshold, TaskCompletionSource Done)? _clientBytesWaiter;
 
-    public HoldingRelay(IPEndPoint server)
+    public HoldingRelay(IPEndPoint server, bool hold = true)
     {
         _server = server;
+        _holding = hold;
         _socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         EndPoint = (IPEndPoint)_socket.LocalEndPoint!;
         _ = Task.Run(Run);
     }
 
     public IPEndPoint EndPoint { get; }
+
+    /// <summary>Given the index of a client datagram (0, 1, ...), true to drop it.</summary>
+    public Func<long, bool>? DropClientDatagram { get; init; }
+
+    /// <summary>Client datagrams dropped.</summary>
+    public long Dropped { get { lock (_gate) return _dropped; } }
 
     /// <summary>Server datagrams held so far.</summary>
     public int HeldCount { get { lock (_gate) return _held.Count; } }
@@ -74,6 +82,11 @@ internal sealed class HoldingRelay : IDisposable
                     else
                     {
                         _client = from;
+                        if (DropClientDatagram?.Invoke(_clientDatagrams++) == true)
+                        {
+                            _dropped++;
+                            continue;
+                        }
                         _socket.SendTo(datagram, _server);
                         _clientBytes += datagram.Length;
                         if (_clientBytesWaiter is { } w && _clientBytes >= w.Threshold)
