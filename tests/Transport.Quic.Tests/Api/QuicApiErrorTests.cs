@@ -63,6 +63,22 @@ public class QuicApiErrorTests
     }
 
     [Fact]
+    public async Task Handshake_UntrustedRoot_IsHandshakeFailed_WithUnknownCaAlert()
+    {
+        using var cts = new CancellationTokenSource(ApiTest.Deadline);
+        await using var listener = await ApiTest.Listen(ct: cts.Token);
+        var ex = await Assert.ThrowsAsync<QuicException>(async () => await ApiTest.Connect(listener, cts.Token, o =>
+        {
+            o.ClientTls!.PinnedCertificateSha256 = [];
+            o.ClientTls.TrustedRoots = [Transport.Quic.Tests.Tls.TestCertificates.OtherEcdsa]; // not the server's issuer
+        }));
+        Assert.Equal(QuicError.HandshakeFailed, ex.Error);
+        Assert.Equal(ConnectionCloseSource.LocalTransportError, ex.CloseSource);
+        Assert.Equal(TlsAlert.UnknownCa, ex.TlsAlert);
+        Assert.Contains("unknown_ca", ex.Message);
+    }
+
+    [Fact]
     public async Task Handshake_WrongAlpn_IsHandshakeFailed_WithPeersNoApplicationProtocolAlert()
     {
         using var cts = new CancellationTokenSource(ApiTest.Deadline);
