@@ -19,6 +19,13 @@ public sealed class QuicEndpoint : IDisposable
     private const int MaxTrainBytes = 64 * 1024;
     private const int MaxDatagramsPerFlush = 64;
 
+    /// <summary>
+    /// A datagram the pacer releases at most this much later is sent now: the driver cannot sleep less than a millisecond
+    /// (a shorter WaitOne returns at once, so it used to spin with both locks held until the time came), and one timer
+    /// granularity (RFC 9002 §6.1.2: kGranularity, 1 ms) of early release is the burst pacing allows for timer slack (§7.7).
+    /// </summary>
+    private static readonly TimeSpan PacingTolerance = TimeSpan.FromMilliseconds(1);
+
     private readonly object _gate = new();
     private readonly object _sendGate = new(); // owns _out, _pending and the socket's send side; taken before _gate, never after
     private Instant _driverWakeAt = Instant.MaxValue; // under _gate: when the driver thread next looks at the timers
@@ -234,6 +241,9 @@ public sealed class QuicEndpoint : IDisposable
                         Instant after = _clock.Now;
                         wait = wakeAt is { } w ? (w > after ? w - after : TimeSpan.Zero) : TimeSpan.FromMilliseconds(100);
                         if (wait > TimeSpan.FromMilliseconds(100)) wait = TimeSpan.FromMilliseconds(100);
+                        // Whole milliseconds, rounded up: WaitOne truncates, and a wait under 1 ms returned at once, so the
+                        // driver spun (both locks held) until a timer was due; a timer may fire up to 1 ms late (kGranularity).
+                        if (wait > TimeSpan.Zero) wait = TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds));
                         _driverWakeAt = count == MaxDatagramsPerFlush ? Instant.Zero : after + wait;
                     }
                     SendCollected(count);
@@ -253,7 +263,7 @@ public sealed class QuicEndpoint : IDisposable
         int count = 0, offset = 0;
         if (_held)
         {
-            if (_heldUntil > now) return 0;
+            if (_heldUntil > now + PacingTolerance) return 0;
             _heldBuffer.AsSpan(0, _heldLength).CopyTo(_out);
             _pending[count++] = (0, _heldLength, _heldDestination!);
             offset = _heldLength;
@@ -265,7 +275,7 @@ public sealed class QuicEndpoint : IDisposable
             var span = _out.AsSpan(offset, 65536);
             int n = _core.PollTransmit(now, span, out IPEndPoint destination, out Instant earliest);
             if (n == 0) break;
-            if (earliest > now)
+            if (earliest > now + PacingTolerance)
             {
                 _heldBuffer ??= new byte[65536]; // once: a new 64 KiB array per pacing hold cost ~7 % of bulk CPU (zeroing, GC)
                 span.Slice(0, n).CopyTo(_heldBuffer);
