@@ -441,6 +441,8 @@ public sealed class QuicConnection : IAsyncDisposable
                 if (_streams.TryGetValue(e.StreamId, out var r)) r.ReadSignal.Set();
                 break;
             case ConnectionEventKind.StreamWritable:
+                if (_streams.TryGetValue(e.StreamId, out var wr)) wr.OnWritable();
+                break;
             case ConnectionEventKind.StreamSendCompleted:
                 if (_streams.TryGetValue(e.StreamId, out var w)) w.WriteSignal.Set();
                 break;

@@ -96,6 +96,32 @@ public sealed class QuicStream : Stream
     /// <summary>Under the lock.</summary>
     internal void OnPeerStopSending(ulong code) { _peerStopSendingCode = code; WriteSignal.Set(); }
 
+    /// <summary>
+    /// Under the lock, on StreamWritable (an ACK advanced the acknowledged prefix): wakes a blocked writer only once a
+    /// whole <see cref="WriteChunk"/> fits again. Waking it for every ACK (a few KiB each) cost a thread-pool hop, the lock
+    /// and a tiny write per ACK; the buffer keeps more than enough queued meanwhile. No wake-up is lost: the event is
+    /// re-armed, so every later advance of the prefix raises it again, down to an empty buffer.
+    /// </summary>
+    internal void OnWritable()
+    {
+        if (!_writesCompleted && !_connection.IsCoreGone && !_connection.Core.IsTerminated)
+        {
+            try
+            {
+                if (MaxBufferedSendBytes - _connection.Core.GetStreamBufferedBytes(Id) < WriteChunk)
+                {
+                    _connection.Core.RearmStreamWritable(Id); // the next ACK that frees room asks again
+                    return;
+                }
+            }
+            catch (ArgumentException)
+            {
+                // The core released the stream: wake the writer to see why.
+            }
+        }
+        WriteSignal.Set();
+    }
+
     /// <summary>Reads up to <paramref name="buffer"/>.Length bytes; 0 once the peer's FIN was read.</summary>
     /// <exception cref="QuicException">The peer reset the stream (<see cref="QuicError.StreamAborted"/> with its code), this side aborted reading, or the connection closed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired (no data is lost: the next read returns it).</exception>

@@ -15,6 +15,8 @@ internal static class QuicPhaseProbe
     {
         if (args.Length > 0 && args[0] == "bulk")
             return BulkAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 256).GetAwaiter().GetResult();
+        if (args.Length > 0 && args[0] == "handshakes")
+            return HandshakesAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100).GetAwaiter().GetResult();
         int count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20;
         return RunAsync(count).GetAwaiter().GetResult();
     }
@@ -102,6 +104,41 @@ internal static class QuicPhaseProbe
         double cpu = (CpuMeter.ProcessCpuTime() - cpu0).TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"bulk: {received / 1e6:F0} MB in {seconds:F2} s: {received * 8 / seconds / 1e9:F2} Gbit/s, {cpu / (received / 1e9):F2} CPU s/GB (process, both ends)"));
+        return 0;
+    }
+
+    /// <summary><c>quicphases handshakes [count]</c>: connect, 1 byte echoed, dispose, one at a time (after 20 for warm-up); median ms and process CPU ms per handshake.</summary>
+    private static async Task<int> HandshakesAsync(int count)
+    {
+        using var contender = new TransportQuicContender();
+        await using var server = await contender.StartServerAsync(static async (s, ct) =>
+        {
+            var buffer = new byte[16];
+            int n = await s.Stream.ReadAsync(buffer, ct).ConfigureAwait(false);
+            await s.Stream.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+            await s.CompleteWritesAsync(ct).ConfigureAwait(false);
+        }, CancellationToken.None).ConfigureAwait(false);
+        var one = new byte[1];
+        var samples = new List<double>();
+        TimeSpan cpu0 = default;
+        long t0 = 0;
+        for (int i = -20; i < count; i++)
+        {
+            if (i == 0) { cpu0 = CpuMeter.ProcessCpuTime(); t0 = Stopwatch.GetTimestamp(); }
+            long t = Stopwatch.GetTimestamp();
+            var connection = await contender.ConnectAsync(server.EndPoint, CancellationToken.None).ConfigureAwait(false);
+            var stream = await connection.OpenStreamAsync(CancellationToken.None).ConfigureAwait(false);
+            await stream.Stream.WriteAsync(one).ConfigureAwait(false);
+            await stream.Stream.ReadExactlyAsync(one).ConfigureAwait(false);
+            if (i >= 0) samples.Add(Lap(ref t));
+            await stream.DisposeAsync().ConfigureAwait(false);
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+        double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        double cpu = (CpuMeter.ProcessCpuTime() - cpu0).TotalMilliseconds;
+        samples.Sort();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"handshakes: {count} in {seconds:F2} s: {count / seconds:F0}/s, connect+1 byte median {samples[count / 2]:F3} ms (min {samples[0]:F3}), {cpu / count:F3} CPU ms per handshake (process, both ends)"));
         return 0;
     }
 

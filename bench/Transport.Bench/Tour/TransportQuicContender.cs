@@ -12,14 +12,15 @@ namespace Transport.Bench.Tour;
 /// <summary>
 /// Transport's own QUIC through its public API (<see cref="QuicListener"/>, <see cref="QuicConnection"/>,
 /// <see cref="QuicStream"/>) on 127.0.0.1. The server is one listener (one UDP socket, GSO/GRO where the kernel has
-/// them); each client connection has a UDP socket of its own, as <see cref="QuicConnection.ConnectAsync"/> makes it.
+/// them); the client connections share one <see cref="QuicClientEndpoint"/> (one UDP socket and one I/O driver for
+/// many connections, told apart by connection ID: how QUIC stacks are used), made with the first connection.
 /// TLS 1.3 with a self-signed ECDSA P-256 certificate made at run time, pinned by the client (like the TCP+TLS
 /// contender); no session tickets are used, so every handshake is a full 1-RTT one. Both sides use
 /// <see cref="MaxDatagramSize"/>-byte datagrams (an Ethernet path's QUIC payload) and the default windows and CUBIC.
 /// Closing a client connection sends CONNECTION_CLOSE at once and leaves the closing period (RFC 9000 §10.2: three
-/// PTOs, about 80 ms here, during which the API keeps the client's socket) to a background task, the way the kernel
-/// finishes a TCP close after <c>close()</c> returned; <see cref="Dispose"/> waits for those tasks. The CPU they use
-/// still counts (same process).
+/// PTOs, about 80 ms here) to the shared client endpoint, the way the kernel finishes a TCP close after <c>close()</c>
+/// returned; <see cref="Dispose"/> disposes the endpoint, which waits for those closes. The CPU they use still counts
+/// (same process).
 /// </summary>
 internal sealed class TransportQuicContender : ITransportContender, IDisposable
 {
@@ -30,6 +31,8 @@ internal sealed class TransportQuicContender : ITransportContender, IDisposable
     private readonly X509Certificate2 _certificate;
     private readonly byte[] _pin;
     private readonly ConcurrentDictionary<Task, bool> _closing = new();
+    private readonly object _clientGate = new();
+    private QuicClientEndpoint? _client;
 
     public TransportQuicContender()
     {
@@ -63,7 +66,7 @@ internal sealed class TransportQuicContender : ITransportContender, IDisposable
 
     public async Task<ITourConnection> ConnectAsync(EndPoint server, CancellationToken cancellationToken)
     {
-        var connection = await QuicConnection.ConnectAsync(new QuicClientConnectionOptions
+        var connection = await ClientEndpoint((IPEndPoint)server).ConnectAsync(new QuicClientConnectionOptions
         {
             RemoteEndPoint = (IPEndPoint)server,
             ConnectionOptions = new ConnectionOptions
@@ -80,9 +83,22 @@ internal sealed class TransportQuicContender : ITransportContender, IDisposable
         return new Connection(this, connection);
     }
 
+    /// <summary>The shared client socket, bound to the server's address family on first use.</summary>
+    private QuicClientEndpoint ClientEndpoint(IPEndPoint server)
+    {
+        lock (_clientGate)
+        {
+            return _client ??= new QuicClientEndpoint(new IPEndPoint(
+                server.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0));
+        }
+    }
+
     public void Dispose()
     {
         try { Task.WhenAll(_closing.Keys).Wait(TimeSpan.FromSeconds(10)); } catch (Exception) { }
+        QuicClientEndpoint? client;
+        lock (_clientGate) (client, _client) = (_client, null);
+        try { client?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(10)); } catch (Exception) { }
         _certificate.Dispose();
     }
 

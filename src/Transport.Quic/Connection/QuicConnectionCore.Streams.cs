@@ -85,6 +85,15 @@ public sealed partial class QuicConnectionCore
     /// <exception cref="InvalidOperationException">Already finished or reset, or the connection is closed.</exception>
     public void FinishStream(long streamId) => WriteStream(streamId, default, fin: true);
 
+    /// <summary>
+    /// Asks for <see cref="ConnectionEventKind.StreamWritable"/> again at the next advance of the acknowledged prefix
+    /// (it is raised once per write otherwise): for an application that waits until more room than that is free.
+    /// </summary>
+    internal void RearmStreamWritable(long streamId)
+    {
+        if (_streams.TryGetValue(streamId, out var stream)) stream.WritableReported = false;
+    }
+
     /// <summary>Bytes written to the stream and not yet acknowledged (for the application's back-pressure).</summary>
     /// <exception cref="ArgumentException">No such stream, or one this endpoint cannot send on.</exception>
     public long GetStreamBufferedBytes(long streamId) => GetSendStream(streamId).Send!.BufferedBytes;

@@ -19,10 +19,16 @@ public sealed class QuicEndpoint : IDisposable
     private const int MaxTrainBytes = 64 * 1024;
     private const int MaxDatagramsPerFlush = 64;
 
-    private static readonly TimeSpan MaxDriverSleep = TimeSpan.FromMilliseconds(100);
+    /// <summary>
+    /// A datagram the pacer releases at most this much later is sent now: the driver cannot sleep less than a millisecond
+    /// (a shorter WaitOne returns at once, so it used to spin with both locks held until the time came), and one timer
+    /// granularity (RFC 9002 §6.1.2: kGranularity, 1 ms) of early release is the burst pacing allows for timer slack (§7.7).
+    /// </summary>
+    private static readonly TimeSpan PacingTolerance = TimeSpan.FromMilliseconds(1);
+
     private readonly object _gate = new();
-    private readonly object _sendGate = new(); // held while collecting and sending (owns _out, _pending, _held); taken before _gate
-    private Instant _driverWakeAt;             // under _gate: when the sleeping driver will look at timers again
+    private readonly object _sendGate = new(); // owns _out, _pending and the socket's send side; taken before _gate, never after
+    private Instant _driverWakeAt = Instant.MaxValue; // under _gate: when the driver thread next looks at the timers
     private readonly QuicEndpointCore _core;
     private readonly UdpDatagramSocket _socket;
     private readonly IClock _clock;
@@ -34,7 +40,8 @@ public sealed class QuicEndpoint : IDisposable
     private readonly Dictionary<IPEndPoint, SocketAddress> _remoteCache = new();
     private readonly byte[] _out = new byte[MaxDatagramsPerFlush * 1500 + 65536];
     private readonly (int Offset, int Length, IPEndPoint Destination)[] _pending = new (int, int, IPEndPoint)[MaxDatagramsPerFlush];
-    private byte[]? _held;          // a datagram the pacer released for later
+    private byte[]? _heldBuffer;    // reused: where a datagram the pacer released for later waits
+    private bool _held;             // _heldBuffer holds such a datagram
     private int _heldLength;
     private IPEndPoint? _heldDestination;
     private Instant _heldUntil;
@@ -96,6 +103,39 @@ public sealed class QuicEndpoint : IDisposable
         }
         FlushFromCaller();
         return result;
+    }
+
+    /// <summary>
+    /// Sends what the core has ready on the calling thread (an application's write, the receive thread after a batch)
+    /// instead of waking the driver thread for it: one thread hop less per datagram. The driver is woken only when a
+    /// timer moved earlier than it planned to look, when a datagram is held for the pacer, or when another thread is
+    /// sending at this moment (never waits for it: this may run under <see cref="_gate"/> inside a callback).
+    /// </summary>
+    private void FlushFromCaller()
+    {
+        if (_disposed) return;
+        if (!Monitor.TryEnter(_sendGate))
+        {
+            _wake.Set();
+            return;
+        }
+        bool wakeDriver;
+        try
+        {
+            int count;
+            lock (_gate)
+            {
+                count = Collect(_clock.Now);
+                if (count > 0) RunActivityCallback();
+                wakeDriver = count == MaxDatagramsPerFlush || _held || (_core.NextTimeout() is { } t && t < _driverWakeAt);
+            }
+            SendCollected(count);
+        }
+        finally
+        {
+            Monitor.Exit(_sendGate);
+        }
+        if (wakeDriver) _wake.Set();
     }
 
     /// <summary>
@@ -168,8 +208,8 @@ public sealed class QuicEndpoint : IDisposable
             {
                 lock (owner._gate) owner.RunActivityCallback();
             }
-            owner.FlushFromCaller(); // ACKs and replies leave from this thread, without waking the driver
             owner._activity.Set();
+            owner.FlushFromCaller(); // ACKs and what they released go out from this thread
         }
     }
 
@@ -181,6 +221,7 @@ public sealed class QuicEndpoint : IDisposable
             {
                 int count;
                 Instant? wakeAt;
+                TimeSpan wait;
                 lock (_sendGate)
                 {
                     lock (_gate)
@@ -196,60 +237,23 @@ public sealed class QuicEndpoint : IDisposable
                         count = Collect(now);
                         if (fired || count > 0) RunActivityCallback();
                         wakeAt = _core.NextTimeout();
-                        if (_held is not null && (wakeAt is null || _heldUntil < wakeAt.Value)) wakeAt = _heldUntil;
-                        Instant cap = now + MaxDriverSleep;
-                        _driverWakeAt = wakeAt is { } p && p < cap ? p : cap;
+                        if (_held && (wakeAt is null || _heldUntil < wakeAt.Value)) wakeAt = _heldUntil;
+                        Instant after = _clock.Now;
+                        wait = wakeAt is { } w ? (w > after ? w - after : TimeSpan.Zero) : TimeSpan.FromMilliseconds(100);
+                        if (wait > TimeSpan.FromMilliseconds(100)) wait = TimeSpan.FromMilliseconds(100);
+                        // Whole milliseconds, rounded up: WaitOne truncates, and a wait under 1 ms returned at once, so the
+                        // driver spun (both locks held) until a timer was due; a timer may fire up to 1 ms late (kGranularity).
+                        if (wait > TimeSpan.Zero) wait = TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds));
+                        _driverWakeAt = count == MaxDatagramsPerFlush ? Instant.Zero : after + wait;
                     }
                     SendCollected(count);
                 }
                 if (count == MaxDatagramsPerFlush) continue; // more may be waiting
-                Instant after = _clock.Now;
-                TimeSpan wait = wakeAt is { } w ? (w > after ? w - after : TimeSpan.Zero) : MaxDriverSleep;
-                if (wait > TimeSpan.Zero) _wake.WaitOne(wait < MaxDriverSleep ? wait : MaxDriverSleep);
+                if (wait > TimeSpan.Zero) _wake.WaitOne(wait);
             }
         }
         catch (ObjectDisposedException) when (_disposed)
         {
-        }
-    }
-
-    /// <summary>
-    /// After an application call or a receive batch, on that thread: sends what is ready at once instead of waking the
-    /// driver thread (one thread hop less per request/response), and wakes the driver only when a timer or a paced
-    /// datagram is now due before the driver's planned wake-up, or more is waiting. When another thread is sending, the
-    /// driver is woken to pick the new datagrams up after it.
-    /// </summary>
-    private void FlushFromCaller()
-    {
-        if (_disposed) return;
-        if (!Monitor.TryEnter(_sendGate))
-        {
-            _wake.Set();
-            return;
-        }
-        try
-        {
-            int count;
-            bool wakeDriver;
-            lock (_gate)
-            {
-                if (_disposed) return;
-                Instant now = _clock.Now;
-                count = Collect(now);
-                if (count > 0) RunActivityCallback();
-                Instant? next = _core.NextTimeout();
-                if (_held is not null && (next is null || _heldUntil < next.Value)) next = _heldUntil;
-                wakeDriver = count == MaxDatagramsPerFlush || (next is { } n && n < _driverWakeAt);
-            }
-            SendCollected(count);
-            if (wakeDriver) _wake.Set();
-        }
-        catch (ObjectDisposedException) when (_disposed)
-        {
-        }
-        finally
-        {
-            Monitor.Exit(_sendGate);
         }
     }
 
@@ -257,23 +261,25 @@ public sealed class QuicEndpoint : IDisposable
     private int Collect(Instant now)
     {
         int count = 0, offset = 0;
-        if (_held is not null)
+        if (_held)
         {
-            if (_heldUntil > now) return 0;
-            _held.AsSpan(0, _heldLength).CopyTo(_out);
+            if (_heldUntil > now + PacingTolerance) return 0;
+            _heldBuffer.AsSpan(0, _heldLength).CopyTo(_out);
             _pending[count++] = (0, _heldLength, _heldDestination!);
             offset = _heldLength;
-            _held = null;
+            _held = false;
+            _heldDestination = null;
         }
         while (count < MaxDatagramsPerFlush && _out.Length - offset >= 65536)
         {
             var span = _out.AsSpan(offset, 65536);
             int n = _core.PollTransmit(now, span, out IPEndPoint destination, out Instant earliest);
             if (n == 0) break;
-            if (earliest > now)
+            if (earliest > now + PacingTolerance)
             {
-                _held ??= new byte[65536];
-                span.Slice(0, n).CopyTo(_held);
+                _heldBuffer ??= new byte[65536]; // once: a new 64 KiB array per pacing hold cost ~7 % of bulk CPU (zeroing, GC)
+                span.Slice(0, n).CopyTo(_heldBuffer);
+                _held = true;
                 _heldLength = n;
                 _heldDestination = destination;
                 _heldUntil = earliest;
