@@ -39,6 +39,11 @@ public sealed partial class QuicConnectionCore
         return t;
     }
 
+    /// <summary>The armed deadlines, for test failure messages.</summary>
+    internal string DescribeTimersForTesting() =>
+        $"idle {_idleDeadline}, loss {_recovery.LossDetectionTimer}, pacing {_pacingWaitUntil}, key discard {_discardPreviousKeysAt}, " +
+        $"ack {string.Join("/", _spaces.Select(s => s.IsDiscarded ? "-" : s.Tracker.AckDeadline?.ToString() ?? "none"))}, paths {_paths.Count}";
+
     /// <summary>Acts on every deadline that passed by <paramref name="now"/>: loss detection and probes, idle timeout, closing and draining periods, key discards, keep-alive.</summary>
     public void HandleTimeout(Instant now)
     {
