@@ -15,7 +15,6 @@ namespace Transport.Bench.Tour;
 /// </summary>
 internal sealed class TcpTlsContender : ITransportContender, IDisposable
 {
-    private static readonly List<SslApplicationProtocol> Alpn = [new SslApplicationProtocol("transport-tour")];
     private readonly TcpStreamMode _mode;
     private readonly X509Certificate2 _certificate;
     private readonly SslStreamCertificateContext _context;
@@ -24,14 +23,7 @@ internal sealed class TcpTlsContender : ITransportContender, IDisposable
     public TcpTlsContender(TcpStreamMode mode)
     {
         _mode = mode;
-        using ECDsa key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddDnsName("localhost");
-        request.CertificateExtensions.Add(san.Build());
-        using X509Certificate2 ephemeral = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(7));
-        // A PKCS#12 round trip gives a certificate whose private key every platform's TLS can use.
-        _certificate = X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);
+        _certificate = TourTls.CreateCertificate();
         _context = SslStreamCertificateContext.Create(_certificate, additionalCertificates: null, offline: true);
         _availability = ContenderAvailability.Available;
     }
@@ -46,52 +38,11 @@ internal sealed class TcpTlsContender : ITransportContender, IDisposable
     public Task<ITourConnection> ConnectAsync(EndPoint server, CancellationToken cancellationToken) =>
         TcpFamilyConnection.ConnectAsync(server, WrapClientAsync, _mode, cancellationToken);
 
-    private async Task<Stream> WrapServerAsync(Socket socket, CancellationToken cancellationToken)
-    {
-        var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
-        try
-        {
-            await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
-            {
-                ServerCertificateContext = _context,
-                EnabledSslProtocols = SslProtocols.Tls13,
-                ApplicationProtocols = Alpn,
-                ClientCertificateRequired = false,
-                AllowTlsResume = false, // every handshake a full one (QUIC is measured without 0-RTT/resumption too)
-            }, cancellationToken).ConfigureAwait(false);
-            return ssl;
-        }
-        catch
-        {
-            await ssl.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
+    private Task<Stream> WrapServerAsync(Socket socket, CancellationToken cancellationToken) =>
+        TourTls.ServerAsync(socket, _context, cancellationToken);
 
-    private async Task<Stream> WrapClientAsync(Socket socket, CancellationToken cancellationToken)
-    {
-        var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
-        try
-        {
-            await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-            {
-                TargetHost = "localhost",
-                EnabledSslProtocols = SslProtocols.Tls13,
-                ApplicationProtocols = Alpn,
-                AllowTlsResume = false,
-                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-                    certificate is not null && certificate.GetCertHashString() == _certificate.GetCertHashString(),
-            }, cancellationToken).ConfigureAwait(false);
-            if (ssl.SslProtocol != SslProtocols.Tls13)
-                throw new InvalidOperationException($"TLS negotiated {ssl.SslProtocol}, not TLS 1.3.");
-            return ssl;
-        }
-        catch
-        {
-            await ssl.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
+    private Task<Stream> WrapClientAsync(Socket socket, CancellationToken cancellationToken) =>
+        TourTls.ClientAsync(socket, _certificate.GetCertHashString(), cancellationToken);
 
     public void Dispose() => _certificate.Dispose();
 }

@@ -18,7 +18,7 @@ namespace Transport.Bench.Tour;
 /// </summary>
 internal sealed class TourPeers : IDisposable
 {
-    public static readonly SslApplicationProtocol Alpn = new("transport-tour");
+    public static readonly SslApplicationProtocol Alpn = TourTls.Alpn[0];
 
     /// <summary>1500-byte MTU minus IPv6 and UDP headers, as in the loopback section's QUIC contender.</summary>
     public const int MaxDatagramSize = 1452;
@@ -30,13 +30,7 @@ internal sealed class TourPeers : IDisposable
 
     public TourPeers()
     {
-        using ECDsa key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddDnsName("localhost");
-        request.CertificateExtensions.Add(san.Build());
-        using X509Certificate2 ephemeral = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(7));
-        _certificate = X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);
+        _certificate = TourTls.CreateCertificate();
         _sslContext = SslStreamCertificateContext.Create(_certificate, additionalCertificates: null, offline: true);
         _pin = TlsClientOptions.ComputeCertificatePin(_certificate);
         _thumbprint = _certificate.GetCertHashString();
@@ -81,50 +75,12 @@ internal sealed class TourPeers : IDisposable
     };
 
     /// <summary>TLS 1.3 server side over an accepted socket (no resumption: every handshake a full one).</summary>
-    public async Task<Stream> TlsServerAsync(Socket socket, CancellationToken cancellationToken)
-    {
-        var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
-        try
-        {
-            await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
-            {
-                ServerCertificateContext = _sslContext,
-                EnabledSslProtocols = SslProtocols.Tls13,
-                ApplicationProtocols = [Alpn],
-                AllowTlsResume = false,
-            }, cancellationToken).ConfigureAwait(false);
-            return ssl;
-        }
-        catch
-        {
-            await ssl.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
+    public Task<Stream> TlsServerAsync(Socket socket, CancellationToken cancellationToken) =>
+        TourTls.ServerAsync(socket, _sslContext, cancellationToken);
 
     /// <summary>TLS 1.3 client side over a connected socket, pinning the certificate.</summary>
-    public async Task<Stream> TlsClientAsync(Socket socket, CancellationToken cancellationToken)
-    {
-        var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
-        try
-        {
-            await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-            {
-                TargetHost = "localhost",
-                EnabledSslProtocols = SslProtocols.Tls13,
-                ApplicationProtocols = [Alpn],
-                AllowTlsResume = false,
-                RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null && certificate.GetCertHashString() == _thumbprint,
-            }, cancellationToken).ConfigureAwait(false);
-            if (ssl.SslProtocol != SslProtocols.Tls13) throw new InvalidOperationException($"TLS negotiated {ssl.SslProtocol}, not TLS 1.3.");
-            return ssl;
-        }
-        catch
-        {
-            await ssl.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
+    public Task<Stream> TlsClientAsync(Socket socket, CancellationToken cancellationToken) =>
+        TourTls.ClientAsync(socket, _thumbprint, cancellationToken);
 
     /// <summary>Copies everything read back to the writer until end of stream (or an error: the peer went away).</summary>
     public static async Task EchoAsync(Stream stream, CancellationToken cancellationToken)
