@@ -232,17 +232,8 @@ internal static class LinkTool
     /// <summary>A kernel TCP bulk transfer from A to B for <paramref name="seconds"/>, with congestion control <paramref name="cc"/>.</summary>
     private static BulkResult TcpBulk(NamespaceLink link, string cc, double seconds)
     {
-        using var listener = link.CreateSocket(LinkSide.B, AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(NamespaceLink.AddressB, Port));
-        listener.Listen(1);
-        using var client = link.CreateSocket(LinkSide.A, AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        client.SetRawSocketOption(6, 13, Encoding.ASCII.GetBytes(cc)); // IPPROTO_TCP, TCP_CONGESTION
-        Span<byte> check = stackalloc byte[16];
-        int len = client.GetRawSocketOption(6, 13, check);
-        string actual = Encoding.ASCII.GetString(check[..len]).TrimEnd('\0');
-        if (actual != cc) throw new InvalidOperationException($"TCP_CONGESTION is '{actual}', not '{cc}'.");
-        client.Connect(new IPEndPoint(NamespaceLink.AddressB, Port));
-        using var server = listener.Accept();
+        using var pair = LinkTcpPair.Connect(link, Port, cc);
+        Socket client = pair.Client, server = pair.Server;
         server.ReceiveTimeout = 5000;
 
         long received = 0;

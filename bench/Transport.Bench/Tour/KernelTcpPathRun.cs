@@ -46,17 +46,8 @@ internal static class KernelTcpPathRun
     public static Result Run(LinkConditions path, string algorithm, TimeSpan warmup, TimeSpan measure)
     {
         using var link = new NamespaceLink(path, path, seed: 7);
-        using var listener = link.CreateSocket(LinkSide.B, AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(NamespaceLink.AddressB, Port));
-        listener.Listen(1);
-        using var client = link.CreateSocket(LinkSide.A, AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        client.SetRawSocketOption(6, 13, Encoding.ASCII.GetBytes(algorithm)); // IPPROTO_TCP, TCP_CONGESTION
-        Span<byte> check = stackalloc byte[16];
-        int len = client.GetRawSocketOption(6, 13, check);
-        string actual = Encoding.ASCII.GetString(check[..len]).TrimEnd('\0');
-        if (actual != algorithm) throw new InvalidOperationException($"TCP_CONGESTION is '{actual}', not '{algorithm}'.");
-        client.Connect(new IPEndPoint(NamespaceLink.AddressB, Port));
-        using var server = listener.Accept();
+        using var pair = LinkTcpPair.Connect(link, Port, algorithm);
+        Socket client = pair.Client, server = pair.Server;
 
         int stop = 0;
         var receiver = new Thread(() =>
