@@ -177,7 +177,9 @@ public sealed partial class QuicConnectionCore
             _datagramPath.BytesReceived += length;
             return true;
         }
-        if (!IsServer) return PathState.SameEndPoint(remote, RemoteEndPoint); // RFC 9000 §9: a client discards packets from unknown server addresses
+        // RFC 9000 §9: a client discards packets from unknown server addresses (after a move to the preferred address,
+        // the original one is still the server's, RFC 9000 §9.6).
+        if (!IsServer) return PathState.SameEndPoint(remote, RemoteEndPoint) || IsHandshakeServerAddress(remote);
         return _handshakeConfirmed; // RFC 9000 §9: before confirmation the server drops packets from a new address
     }
 
@@ -202,6 +204,10 @@ public sealed partial class QuicConnectionCore
     {
         var path = DatagramPath() ?? ActivePath;
         if (path.PendingResponses.Count < 4) path.PendingResponses.Enqueue(f.Data);
+        // Server: a client probing a new path (active migration, a move to the preferred address) gets a PATH_CHALLENGE in
+        // the same datagram as the response, so the path is validated both ways before it carries data (RFC 9000 §8.2, §9.3).
+        if (IsServer && _handshakeConfirmed && path != _activePath && !path.IsValidated && !path.IsValidating)
+            path.StartValidation(_now + PathValidationTimeout());
         return true;
     }
 
@@ -262,6 +268,13 @@ public sealed partial class QuicConnectionCore
         {
             _fallbackPath = null; // back on the last validated path (RFC 9000 §9.3: no need to validate it again)
         }
+        else if (_fallbackPath == old)
+        {
+            // Validated before it carried a non-probing packet (the server's own challenge on the client's probe): done now.
+            CompleteActivePathValidation(path);
+            Emit(ConnectionEventKind.PathMigrated);
+            return;
+        }
         // RFC 9000 §9.3.3: probe the previously active path too, so a forwarded copy cannot take the connection away.
         if (old.IsValidated && !old.IsValidating) old.StartValidation(_now + PathValidationTimeout());
         else if (!old.IsValidated && old.IsValidating) old.StopValidation(); // RFC 9000 §9.3: abandon the other validation
@@ -296,13 +309,7 @@ public sealed partial class QuicConnectionCore
             path.IsValidated = true;
             _addressValidated = true;
             UpdateAmplificationState();
-            if (_fallbackPath is { } previous && previous != path)
-            {
-                if (!OnlyPortChanged(previous, path)) ResetCongestionState(); // RFC 9000 §9.4
-                _fallbackPath = null;
-                RemovePath(previous);
-                QueueNewToken(); // RFC 9000 §9.3: a token for the client's new address
-            }
+            CompleteActivePathValidation(path);
             return;
         }
         path.IsValidated = true;
@@ -316,6 +323,16 @@ public sealed partial class QuicConnectionCore
         old.StopValidation();
         RemovePath(old);
         Emit(ConnectionEventKind.PathMigrated);
+    }
+
+    /// <summary>The active path is validated: forget the previous one (RFC 9000 §9.4: new congestion state unless only the port changed).</summary>
+    private void CompleteActivePathValidation(PathState path)
+    {
+        if (_fallbackPath is not { } previous || previous == path) return;
+        if (!OnlyPortChanged(previous, path)) ResetCongestionState(); // RFC 9000 §9.4
+        _fallbackPath = null;
+        RemovePath(previous);
+        QueueNewToken(); // RFC 9000 §9.3: a token for the client's new address
     }
 
     /// <summary>RFC 9000 §9.4: only the port changed (typical of NAT rebinding): congestion and RTT state may be kept.</summary>
