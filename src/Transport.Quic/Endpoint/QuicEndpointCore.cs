@@ -175,6 +175,29 @@ public sealed class QuicEndpointCore : IDisposable
         else HandleUnroutedShortHeader(now, remote, datagram);
     }
 
+    /// <summary>
+    /// One datagram received on a further local address <paramref name="local"/> of the driver (a server's preferred
+    /// address, RFC 9000 §9.6; null: the default one, as <see cref="HandleDatagram"/>). Only connections already there
+    /// are served: it is routed by connection ID to <see cref="QuicConnectionCore.HandleDatagramAt"/>, else dropped.
+    /// </summary>
+    public void HandleDatagramAt(Instant now, IPEndPoint remote, IPEndPoint? local, ReadOnlySpan<byte> datagram, byte ecn = 0)
+    {
+        if (local is null)
+        {
+            HandleDatagram(now, remote, datagram, ecn);
+            return;
+        }
+        ArgumentNullException.ThrowIfNull(remote);
+        if (_disposed) return;
+        if (_router.TryRoute(datagram, remote, out Entry entry))
+        {
+            entry.Connection.HandleDatagramWithEcn(now, remote, local, datagram, ecn);
+            DrainEvents(entry);
+            return;
+        }
+        DroppedDatagrams++;
+    }
+
     private void HandleUnroutedLongHeader(Instant now, IPEndPoint remote, ReadOnlySpan<byte> datagram, byte ecn)
     {
         // RFC 9000 §6.1: an unsupported version in a datagram >= 1200 bytes gets Version Negotiation.
@@ -324,7 +347,20 @@ public sealed class QuicEndpointCore : IDisposable
     /// </summary>
     public int PollTransmit(Instant now, Span<byte> buffer, out IPEndPoint destination, out Instant earliestSendTime)
     {
-        earliestSendTime = now;
+        int n = PollTransmitInfo(now, buffer, out TransmitInfo info);
+        destination = info.Destination;
+        earliestSendTime = info.EarliestSendTime;
+        return n;
+    }
+
+    /// <summary>
+    /// <see cref="PollTransmit(Instant, Span{byte}, out IPEndPoint, out Instant)"/> with the whole <see cref="TransmitInfo"/>:
+    /// also the local address to send from (<see cref="TransmitInfo.Source"/>, null: the default socket; a server that
+    /// moved to its preferred address sends from there) and the ECN codepoint.
+    /// </summary>
+    public int PollTransmitInfo(Instant now, Span<byte> buffer, out TransmitInfo info)
+    {
+        Instant earliestSendTime = now;
         if (_stateless.TryDequeue(out var packet))
         {
             int length = packet.Length;
@@ -335,7 +371,7 @@ public sealed class QuicEndpointCore : IDisposable
             }
             packet.Buffer.AsSpan(0, length).CopyTo(buffer);
             ArrayPool<byte>.Shared.Return(packet.Buffer);
-            destination = packet.Destination;
+            info = new TransmitInfo(packet.Destination, earliestSendTime, 0);
             return length;
         }
         int count = _entries.Count;
@@ -343,17 +379,12 @@ public sealed class QuicEndpointCore : IDisposable
         {
             if (_roundRobin >= _entries.Count) _roundRobin = 0;
             var entry = _entries[_roundRobin];
-            int n = entry.Connection.PollTransmit(now, buffer, out TransmitInfo info);
+            int n = entry.Connection.PollTransmit(now, buffer, out info);
             DrainEvents(entry);
             if (!entry.Removed) _roundRobin++;
-            if (n > 0)
-            {
-                destination = info.Destination;
-                earliestSendTime = info.EarliestSendTime;
-                return n;
-            }
+            if (n > 0) return n;
         }
-        destination = null!;
+        info = default;
         return 0;
     }
 
