@@ -54,6 +54,9 @@ public sealed record MatrixTestCase
     /// <summary>When set, the test cannot be run on this harness at all (the reason).</summary>
     public string? NotRunnableReason { get; init; }
 
+    /// <summary>Why the cell is not run when the server is not ours (the harness cannot do it with that server), or null.</summary>
+    public string? ForeignServerNotRunnableReason { get; init; }
+
     /// <summary>Whether the check needs a key log (informational; the check itself returns unsupported).</summary>
     public bool NeedsKeyLog { get; init; }
 

@@ -75,10 +75,18 @@ public sealed class OurEndpoint : MatrixEndpoint
             ["CERTS"] = request.Certificates.Directory,
             ["PORT"] = port.ToString(CultureInfo.InvariantCulture),
         };
+        IPEndPoint? preferred = null;
+        if (request.AdvertisedPreferredAddress is { } advertised)
+        {
+            // connectionmigration: bind a second port, advertise the relay's (which forwards to it).
+            preferred = new IPEndPoint(request.Address, UdpPorts.GetFree(request.Address));
+            env["PREFERRED_LISTEN"] = preferred.ToString();
+            env["PREFERRED_ADDRESS"] = advertised.ToString();
+        }
         Directory.CreateDirectory(Path.Combine(request.LogDirectory, "qlog"));
         PeerProcess process = Start("server", env, request.LogDirectory, request.Lifetime);
         var endPoint = new IPEndPoint(request.Address, port);
-        var server = new ProcessServer(process, endPoint, keyLog);
+        var server = new ProcessServer(process, endPoint, keyLog, preferred is null ? [] : [preferred]);
         using var probing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task<bool> probe = VersionNegotiationProbe.WaitAsync(endPoint, StartTimeout, TimeSpan.FromMilliseconds(100), probing.Token);
         Task first = await Task.WhenAny(probe, process.Exited).ConfigureAwait(false);
@@ -132,11 +140,11 @@ public sealed class OurEndpoint : MatrixEndpoint
         return string.Join(" / ", lines.Skip(Math.Max(0, lines.Length - count)));
     }
 
-    private sealed class ProcessServer(PeerProcess process, IPEndPoint endPoint, string keyLog) : IMatrixServer
+    private sealed class ProcessServer(PeerProcess process, IPEndPoint endPoint, string keyLog, IReadOnlyList<IPEndPoint> more) : IMatrixServer
     {
         public IPEndPoint EndPoint => endPoint;
 
-        public IReadOnlyList<IPEndPoint> MoreEndPoints => [];
+        public IReadOnlyList<IPEndPoint> MoreEndPoints => more;
 
         public string? KeyLogPath => keyLog;
 

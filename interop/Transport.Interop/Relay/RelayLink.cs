@@ -13,6 +13,8 @@ internal struct RelayItem
     public NatMapping Mapping;
     /// <summary>Server-to-client only: the upstream binding the datagram arrived on.</summary>
     public UpstreamBinding? Binding;
+    /// <summary>Between the client and the server's preferred address (the relay's second port), not its main one.</summary>
+    public bool Preferred;
 }
 
 /// <summary>What the far end of a link does with an arriving datagram.</summary>

@@ -24,7 +24,6 @@ public sealed class EndpointContractTests
 
     [Theory]
     [InlineData("client", "ecn")]
-    [InlineData("server", "connectionmigration")]
     public async Task Features_the_stack_lacks_exit_127(string role, string testCase)
     {
         int exit = await InteropEndpoint.RunAsync(Parse(("ROLE", role), ("TESTCASE", testCase)), new StringWriter());
