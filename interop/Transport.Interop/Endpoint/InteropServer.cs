@@ -39,6 +39,9 @@ public sealed class InteropServer : IAsyncDisposable
     /// <summary>The bound address (its port is the real one when PORT was 0).</summary>
     public IPEndPoint LocalEndPoint => _listener.LocalEndPoint;
 
+    /// <summary>connectionmigration: the bound preferred address (its socket), else null.</summary>
+    public IPEndPoint? PreferredEndPoint => _listener.PreferredEndPoint;
+
     /// <summary>Connections accepted so far (handshake completed).</summary>
     public int ConnectionsAccepted => Volatile.Read(ref _accepted);
 

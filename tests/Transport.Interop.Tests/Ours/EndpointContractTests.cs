@@ -31,6 +31,19 @@ public sealed class EndpointContractTests
     }
 
     [Fact]
+    public void Connectionmigration_is_a_server_case_with_a_preferred_address_from_the_environment()
+    {
+        Assert.True(InteropTestCase.ForServer("connectionmigration")!.PreferredAddress);
+        Assert.False(InteropTestCase.ForServer("transfer")!.PreferredAddress);
+        Assert.Null(InteropTestCase.ForClient("connectionmigration")); // clients get transfer and follow preferred_address by default
+        EndpointConfig c = Parse(("ROLE", "server"), ("TESTCASE", "connectionmigration"),
+            ("PREFERRED_LISTEN", "127.0.0.1:4433"), ("PREFERRED_ADDRESS", "127.0.0.1:5555"));
+        Assert.Equal(System.Net.IPEndPoint.Parse("127.0.0.1:4433"), c.PreferredListen);
+        Assert.Equal(System.Net.IPEndPoint.Parse("127.0.0.1:5555"), c.PreferredAddress);
+        Assert.Throws<ArgumentException>(() => Parse(("PREFERRED_ADDRESS", "not-an-address")));
+    }
+
+    [Fact]
     public void Defaults_follow_the_contract()
     {
         EndpointConfig c = Parse(("ROLE", "server"), ("TESTCASE", "transfer"));
