@@ -222,4 +222,41 @@ public class PreferredAddressTests(ITestOutputHelper output)
         Assert.Equal(second, pair.Server.RemoteEndPoint);
         Assert.Equal(Preferred, pair.Server.LocalEndPoint);
     }
+
+    [Theory]
+    [InlineData(1, 0.02)]
+    [InlineData(3, 0.10)]
+    [InlineData(4, 0.20)]
+    public void Under_loss_every_byte_arrives_once_and_the_connection_ends_on_a_validated_path(int seed, double loss)
+    {
+        var lossy = Link with { LossRate = loss };
+        using var pair = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions(o => o.PreferredAddressIPv4 = Preferred), lossy, seed);
+        pair.Simulator.SetLink(ConnectionPair.ClientAddress, Preferred, lossy);
+        pair.Simulator.SetLink(Preferred, ConnectionPair.ClientAddress, lossy);
+        pair.ServerAliases.Add(Preferred);
+        Assert.True(pair.CompleteHandshake());
+        var app = new TransferApp(pair, bytesPerStream: 96 << 10);
+        app.OpenStreams(2);
+        Assert.True(pair.RunUntil(() => app.IsComplete || app.Errors.Count > 0));
+        Assert.Empty(app.Errors);
+        bool moved = HasEvent(pair.ClientEvents, ConnectionEventKind.PathMigrated);
+        output.WriteLine($"seed {seed} loss {loss}: moved {moved}, client failures {pair.Client.PathValidationFailureCount}");
+        // Either on the preferred address (and the server followed once it heard from there) or still on the original.
+        if (moved)
+        {
+            Assert.Equal(Preferred, pair.Client.RemoteEndPoint);
+            pair.RunFor(TimeSpan.FromSeconds(2)); // let the server hear a non-probing packet on the new path
+            var keepAlive = new TransferApp(pair, bytesPerStream: 4 << 10);
+            keepAlive.OpenStreams(1);
+            Assert.True(pair.RunUntil(() => keepAlive.IsComplete || keepAlive.Errors.Count > 0));
+            Assert.Empty(keepAlive.Errors);
+            Assert.Equal(Preferred, pair.Server.LocalEndPoint);
+        }
+        else
+        {
+            Assert.Equal(ConnectionPair.ServerAddress, pair.Client.RemoteEndPoint);
+            Assert.Null(pair.Server.LocalEndPoint);
+        }
+        Assert.False(pair.Client.IsActivePathValidating);
+    }
 }
