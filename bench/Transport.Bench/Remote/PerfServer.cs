@@ -50,6 +50,9 @@ internal sealed class PerfServer : IAsyncDisposable
 
     public IPEndPoint TcpEndPoint { get; }
 
+    /// <summary>Raised once per ended connection (any protocol), after its line was logged.</summary>
+    public event Action<PerfConnectionSummary>? ConnectionEnded;
+
     /// <summary>Connections that ended (any protocol), including failed ones.</summary>
     public long ConnectionsServed => Interlocked.Read(ref _connectionsServed);
 
@@ -178,8 +181,7 @@ internal sealed class PerfServer : IAsyncDisposable
         }
         try { await Task.WhenAll(streams).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false); } catch (Exception) { }
         try { await connection.DisposeAsync().ConfigureAwait(false); } catch (Exception) { }
-        Interlocked.Increment(ref _connectionsServed);
-        Log(totals.Line("quic", remote, started.Elapsed, end));
+        Ended("quic", remote, started.Elapsed, end, totals);
     }
 
     private async Task ServeQuicStreamAsync(QuicConnection connection, QuicStream stream, ConnectionTotals totals)
@@ -297,7 +299,9 @@ internal sealed class PerfServer : IAsyncDisposable
     {
         var totals = new ConnectionTotals();
         var started = Stopwatch.StartNew();
-        EndPoint remote = socket.RemoteEndPoint!;
+        EndPoint remote;
+        try { remote = socket.RemoteEndPoint ?? new IPEndPoint(IPAddress.None, 0); }
+        catch (SocketException) { remote = new IPEndPoint(IPAddress.None, 0); }
         string kind = "tcp";
         string end = "closed";
         Stream? stream = null;
@@ -309,12 +313,10 @@ internal sealed class PerfServer : IAsyncDisposable
             int peeked = await socket.ReceiveAsync(first, SocketFlags.Peek, _stop.Token).ConfigureAwait(false);
             if (peeked == 0)
             {
-                Interlocked.Increment(ref _connectionsServed);
                 Failed($"tcp {remote}: closed before sending anything");
-                socket.Dispose();
-                return;
+                end = "closed before sending anything";
             }
-            if (first[0] == PerfFraming.TlsHandshakeRecord)
+            else if (first[0] == PerfFraming.TlsHandshakeRecord)
             {
                 kind = "tls";
                 using var handshake = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
@@ -325,7 +327,7 @@ internal sealed class PerfServer : IAsyncDisposable
             {
                 stream = new NetworkStream(socket, ownsSocket: false);
             }
-            end = await ServeExchangesAsync(socket, stream, kind, remote, totals).ConfigureAwait(false);
+            if (stream is not null) end = await ServeExchangesAsync(socket, stream, kind, remote, totals).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
@@ -341,9 +343,7 @@ internal sealed class PerfServer : IAsyncDisposable
             if (stream is not null) { try { await stream.DisposeAsync().ConfigureAwait(false); } catch (Exception) { } }
             socket.Dispose();
         }
-        Interlocked.Increment(ref _connectionsServed);
-        totals.Streams = Math.Max(totals.Streams, 1);
-        Log(totals.Line(kind, remote, started.Elapsed, end));
+        Ended(kind, remote, started.Elapsed, end, totals);
     }
 
     /// <summary>
@@ -358,7 +358,11 @@ internal sealed class PerfServer : IAsyncDisposable
         {
             int got = await PerfFraming.ReadAtMostAsync(stream, header, _stop.Token).ConfigureAwait(false);
             Interlocked.Add(ref totals.Received, got);
-            if (got == 0 && totals.Streams > 0) return "closed by client";
+            if (got == 0 && totals.Streams > 0)
+            {
+                await CompleteWritesAsync(socket, stream).ConfigureAwait(false);
+                return "closed by client";
+            }
             if (got < PerfFraming.HeaderSize)
             {
                 Failed($"{kind} {remote}: ended after {got} of 8 header bytes; ignored");
@@ -414,6 +418,13 @@ internal sealed class PerfServer : IAsyncDisposable
             Interlocked.Increment(ref _streamsServed);
             return "closed";
         }
+    }
+
+    private void Ended(string kind, EndPoint remote, TimeSpan elapsed, string end, ConnectionTotals totals)
+    {
+        Interlocked.Increment(ref _connectionsServed);
+        Log(totals.Line(kind, remote, elapsed, end));
+        ConnectionEnded?.Invoke(new PerfConnectionSummary(kind, remote, totals.Streams, Interlocked.Read(ref totals.Received), Interlocked.Read(ref totals.Sent), end));
     }
 
     private static async Task CompleteWritesAsync(Socket socket, Stream stream)

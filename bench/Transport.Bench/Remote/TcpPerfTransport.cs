@@ -92,6 +92,18 @@ internal sealed class TcpPerfTransport(IPEndPoint server, string serverName, boo
         public async ValueTask DisposeAsync()
         {
             if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+            if (!_exchangeOpened && _request.Length > 0)
+            {
+                // A request/response connection ends gracefully: our FIN (or close_notify), then the server's (at most 2 s).
+                try
+                {
+                    using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                    if (stream is System.Net.Security.SslStream ssl) await ssl.ShutdownAsync().ConfigureAwait(false);
+                    else socket.Shutdown(SocketShutdown.Send);
+                    while (await stream.ReadAsync(_response, wait.Token).ConfigureAwait(false) > 0) { }
+                }
+                catch (Exception) { }
+            }
             try { socket.LingerState = new LingerOption(true, 0); } catch (Exception) { }
             try { await stream.DisposeAsync().ConfigureAwait(false); } catch (Exception) { }
             socket.Dispose();
