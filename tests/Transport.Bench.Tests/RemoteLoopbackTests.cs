@@ -69,7 +69,7 @@ public class RemoteLoopbackTests
         RemoteClientOptions options = scope.ClientOptions(
             [RemoteProtocol.Quic, RemoteProtocol.Tls, RemoteProtocol.Tcp],
             [RemoteTest.Upload, RemoteTest.Download, RemoteTest.RequestResponse, RemoteTest.Handshakes],
-            bytes: null, seconds: 0.2);
+            bytes: null, seconds: 0.1);
         List<TourTable> tables = await RemoteClient.MeasureAsync(options, scope.EndPoint, null, _ => { }, deadline.Token);
 
         Assert.Equal(["remote-upload", "remote-download", "remote-rr", "remote-handshakes", "remote-ratios"], tables.Select(t => t.Id));

@@ -59,10 +59,10 @@ internal static class RemoteClient
             TourTable table = test switch
             {
                 RemoteTest.Upload => new TourTable(Section, "remote-upload", "Upload (client → server)",
-                    $"Stream payload from the client to {server}, {amount}, {streams}; timed from the first byte to the server's FIN (sent once it drained the upload). CPU: this client process only.",
+                    $"Stream payload from the client to {server}, {amount}, {streams}, after an unmeasured {options.WarmupTime.TotalSeconds:0.##} s transfer; timed from the first byte to the server's FIN (sent once it drained the upload). CPU: this client process only.",
                     [Gbps, CpuPerGb]),
                 RemoteTest.Download => new TourTable(Section, "remote-download", "Download (server → client)",
-                    $"Stream payload from {server} to the client, {amount}, {streams}; {(options.Bytes is null ? "an unlimited response the client stops reading after the time (STOP_SENDING / TCP reset)" : "exactly that many bytes and the server's FIN")}. CPU: this client process only.",
+                    $"Stream payload from {server} to the client, {amount}, {streams}, after an unmeasured {options.WarmupTime.TotalSeconds:0.##} s transfer; {(options.Bytes is null ? "an unlimited response the client stops reading after the time (STOP_SENDING / TCP reset)" : "exactly that many bytes and the server's FIN")}. CPU: this client process only.",
                     [Gbps, CpuPerGb]),
                 RemoteTest.RequestResponse => new TourTable(Section, "remote-rr", $"Request/response, {options.RequestSize} B each way",
                     $"{options.RequestSize}-byte requests answered with {options.RequestSize} bytes, one outstanding per loop, {workers}, {options.Time.TotalSeconds:0.##} s after a {options.WarmupTime.TotalSeconds:0.##} s warm-up. QUIC: a new stream per request (perf protocol); TCP/TLS: the request form on one connection.",
@@ -113,6 +113,9 @@ internal static class RemoteClient
             case RemoteTest.Upload:
             case RemoteTest.Download:
             {
+                // An unmeasured timed transfer first (JIT, first connection, window growth), like iperf3's --omit.
+                if (test == RemoteTest.Upload) await RemoteMeasurements.UploadAsync(transport, options.Streams, null, options.WarmupTime, cancellationToken).ConfigureAwait(false);
+                else await RemoteMeasurements.DownloadAsync(transport, options.Streams, null, options.WarmupTime, cancellationToken).ConfigureAwait(false);
                 RemoteMeasurements.Throughput result = test == RemoteTest.Upload
                     ? await RemoteMeasurements.UploadAsync(transport, options.Streams, options.Bytes, options.Time, cancellationToken).ConfigureAwait(false)
                     : await RemoteMeasurements.DownloadAsync(transport, options.Streams, options.Bytes, options.Time, cancellationToken).ConfigureAwait(false);

@@ -39,7 +39,7 @@ internal sealed class RemoteClientOptions
 
     public string? ResultsDirectory { get; init; }
 
-    /// <summary>Unmeasured warm-up before rr and handshakes (a tenth of --time, at most 1 s).</summary>
+    /// <summary>Unmeasured warm-up before every measurement (a tenth of --time, at most 1 s).</summary>
     public TimeSpan WarmupTime => TimeSpan.FromTicks(Math.Min(Time.Ticks / 10, TimeSpan.TicksPerSecond));
 
     public bool Help { get; init; }

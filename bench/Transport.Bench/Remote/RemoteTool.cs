@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -49,6 +50,12 @@ internal static class RemoteTool
             e.Cancel = true;
             stop.Cancel();
         };
+        // SIGTERM (kill, systemd, a background job that ignores SIGINT) stops it the same way.
+        using PosixSignalRegistration terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        });
         var gate = new object();
         void Log(string line)
         {
@@ -68,7 +75,7 @@ internal static class RemoteTool
         Console.WriteLine($"Transport.Bench server: QUIC (ALPN \"{PerfFraming.Alpn}\", {options.CongestionControl}) on udp {server.QuicEndPoint}, kernel TCP and TCP+TLS 1.3 on tcp {server.TcpEndPoint}");
         Console.WriteLine($"certificate: {(options.CertificatePath is null ? "self-signed, made now" : options.CertificatePath)}, {certificate.Subject}, SHA-256 {fingerprint}");
         Console.WriteLine($"client: dotnet run -c Release --project bench/Transport.Bench -- client --target <this host>:{server.QuicEndPoint.Port} --pin {fingerprint.Replace(":", "", StringComparison.Ordinal)}");
-        Console.WriteLine("Ctrl+C stops.");
+        Console.WriteLine("Ctrl+C (or SIGTERM) stops.");
         try
         {
             Task.Delay(Timeout.Infinite, stop.Token).GetAwaiter().GetResult();
