@@ -158,6 +158,36 @@ public class RemoteLoopbackTests
     }
 
     [Fact]
+    public async Task A_unidirectional_request_is_answered_on_a_new_server_unidirectional_stream()
+    {
+        using CancellationTokenSource deadline = Deadline();
+        await using RemoteServerScope scope = await RemoteServerScope.StartAsync(deadline.Token);
+        await using QuicConnection connection = await QuicConnection.ConnectAsync(new QuicClientConnectionOptions
+        {
+            RemoteEndPoint = scope.EndPoint,
+            ConnectionOptions = new ConnectionOptions
+            {
+                ClientTls = new TlsClientOptions { ServerName = "localhost", ApplicationProtocols = [new SslApplicationProtocol(PerfFraming.Alpn)], PinnedCertificateSha256 = [scope.Pin] },
+            },
+        }, deadline.Token);
+        // draft-banks-quic-performance §2.3.2: the answer comes on a server-initiated unidirectional stream.
+        await using (QuicStream request = await connection.OpenOutboundStreamAsync(bidirectional: false, deadline.Token))
+        {
+            byte[] header = new byte[8 + 10];
+            PerfFraming.WriteHeader(header, 5000);
+            await request.WriteAsync(header, completeWrites: true, deadline.Token);
+        }
+        await using QuicStream answer = await connection.AcceptInboundStreamAsync(deadline.Token);
+        Assert.False(answer.IsBidirectional);
+        byte[] received = new byte[6000];
+        int total = await PerfFraming.ReadAtMostAsync(answer, received, deadline.Token);
+        Assert.Equal(5000, total);
+        // msquic's payload pattern: byte k of the payload is (byte)k.
+        for (int k = 0; k < total; k++) Assert.Equal((byte)k, received[k]);
+        await connection.CloseAsync(0, deadline.Token);
+    }
+
+    [Fact]
     public async Task Bad_tcp_and_tls_clients_end_their_connection_and_the_server_serves_the_next()
     {
         using CancellationTokenSource deadline = Deadline();

@@ -132,7 +132,7 @@ internal static class RemoteClient
                 row.Values[P999Us.Name] = result.Latencies.PercentileMicroseconds(0.999);
                 row.Values[RequestRate.Name] = result.PerSecond;
                 row.Values[CpuPerRequest.Name] = result.CpuMicrosecondsEach;
-                row.Note = $"{result.Count:N0} requests";
+                row.Note = $"{result.Count:N0} requests in {result.Elapsed.TotalSeconds:0.00} s";
                 break;
             }
             default:
@@ -142,7 +142,7 @@ internal static class RemoteClient
                 row.Values[P50Ms.Name] = result.Latencies.PercentileMicroseconds(0.50) / 1000;
                 row.Values[P99Ms.Name] = result.Latencies.PercentileMicroseconds(0.99) / 1000;
                 row.Values[CpuPerHandshake.Name] = result.CpuMicrosecondsEach / 1000;
-                row.Note = $"{result.Count:N0} handshakes";
+                row.Note = $"{result.Count:N0} handshakes in {result.Elapsed.TotalSeconds:0.00} s";
                 break;
             }
         }

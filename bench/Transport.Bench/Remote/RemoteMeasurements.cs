@@ -136,11 +136,9 @@ internal static class RemoteMeasurements
             await using IPerfConnection connection = await transport.ConnectAsync(ct).ConfigureAwait(false);
             while (!phase.Stopped)
             {
-                bool measured = phase.Measuring;
                 long start = Stopwatch.GetTimestamp();
                 await connection.RoundTripAsync(size, size, ct).ConfigureAwait(false);
-                long ticks = Stopwatch.GetTimestamp() - start;
-                if (measured && !phase.Stopped) recorder.Record(ticks);
+                phase.Completed(recorder, Stopwatch.GetTimestamp() - start);
             }
         }, cancellationToken);
 
@@ -156,7 +154,6 @@ internal static class RemoteMeasurements
             byte[] buffer = new byte[16];
             while (!phase.Stopped)
             {
-                bool measured = phase.Measuring;
                 long start = Stopwatch.GetTimestamp();
                 IPerfConnection connection = await transport.ConnectAsync(ct).ConfigureAwait(false);
                 try
@@ -166,8 +163,7 @@ internal static class RemoteMeasurements
                     await exchange.CompleteWritesAsync().ConfigureAwait(false);
                     long got = await PerfFraming.DrainAsync(exchange.Stream, buffer, ct).ConfigureAwait(false);
                     if (got != 1) throw new InvalidDataException($"asked for 1 B, the server sent {got} B");
-                    long ticks = Stopwatch.GetTimestamp() - start;
-                    if (measured && !phase.Stopped) recorder.Record(ticks);
+                    phase.Completed(recorder, Stopwatch.GetTimestamp() - start);
                 }
                 finally
                 {
@@ -176,6 +172,10 @@ internal static class RemoteMeasurements
             }
         }, cancellationToken);
 
+    /// <summary>
+    /// Warm-up, measured window, stopped. An operation counts (rate and latency) when it completes inside the measured
+    /// window, wherever it started.
+    /// </summary>
     private sealed class Phase
     {
         private volatile bool _measuring;
@@ -184,6 +184,16 @@ internal static class RemoteMeasurements
         public bool Measuring { get => _measuring; set => _measuring = value; }
 
         public bool Stopped { get => _stopped; set => _stopped = value; }
+
+        /// <summary>Completes with the first operation counted in the measured window.</summary>
+        public TaskCompletionSource FirstCounted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Completed(SharedRecorder recorder, long ticks)
+        {
+            if (!_measuring || _stopped) return;
+            recorder.Record(ticks);
+            FirstCounted.TrySetResult();
+        }
     }
 
     private sealed class SharedRecorder(int capacity)
@@ -215,6 +225,14 @@ internal static class RemoteMeasurements
             var clock = Stopwatch.StartNew();
             phase.Measuring = true;
             await Task.WhenAny(Task.Delay(time, failed.Token), all).ConfigureAwait(false);
+            // A window too short for even one operation (a slow handshake on a loaded machine) is extended to the first
+            // completion, so the rate is never a meaningless 0 (the row's time says how long it really was).
+            if (!phase.FirstCounted.Task.IsCompleted)
+            {
+                using var extension = CancellationTokenSource.CreateLinkedTokenSource(failed.Token);
+                await Task.WhenAny(phase.FirstCounted.Task, all, Task.Delay(Timeout.Infinite, extension.Token)).ConfigureAwait(false);
+                extension.Cancel();
+            }
             phase.Stopped = true;
             TimeSpan elapsed = clock.Elapsed;
             TimeSpan cpu = CpuMeter.ProcessCpuTime() - cpu0;
