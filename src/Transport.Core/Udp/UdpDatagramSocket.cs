@@ -131,7 +131,7 @@ public sealed class UdpDatagramSocket : IDisposable
     /// <summary>The socket's address family: every <see cref="SocketAddress"/> passed in or handed out is of this family.</summary>
     public AddressFamily AddressFamily { get; }
 
-    /// <summary>Whether <see cref="SendSegments(ReadOnlySpan{byte}, int, SocketAddress)"/> currently uses GSO (it turns false for good if the kernel rejects it).</summary>
+    /// <summary>Whether <see cref="SendSegments"/> currently uses GSO (it turns false for good if the kernel rejects it).</summary>
     public bool IsGsoEnabled => _gso;
 
     /// <summary>Whether receives use UDP GRO (the kernel may coalesce a train into one message, which the batch splits again).</summary>
@@ -139,7 +139,7 @@ public sealed class UdpDatagramSocket : IDisposable
 
     /// <summary>
     /// Whether receives take many datagrams per system call (Linux recvmmsg, with or without GRO) and
-    /// <see cref="SendSegments(ReadOnlySpan{byte}, int, SocketAddress)"/> without GSO sends many per call (sendmmsg); else one datagram per system call.
+    /// <see cref="SendSegments"/> without GSO sends many per call (sendmmsg); else one datagram per system call.
     /// </summary>
     public bool IsBatchingEnabled => _native;
 
@@ -217,7 +217,7 @@ public sealed class UdpDatagramSocket : IDisposable
     /// <exception cref="ArgumentException">The datagram is too large or the address is of another family.</exception>
     /// <exception cref="SocketException">The OS failed the send (other than a stale ICMP report, which is retried once).</exception>
     /// <exception cref="ObjectDisposedException">The socket was disposed.</exception>
-    public void Send(ReadOnlySpan<byte> datagram, SocketAddress remote, int ecn)
+    public void SendWithEcn(ReadOnlySpan<byte> datagram, SocketAddress remote, int ecn)
     {
         ValidateEcn(ecn);
         SendCore(datagram, remote, ecn);
@@ -231,7 +231,7 @@ public sealed class UdpDatagramSocket : IDisposable
         SendPlain(datagram, remote, ecn);
     }
 
-    /// <summary>Sends one datagram asynchronously (same rules as <see cref="Send(ReadOnlySpan{byte}, SocketAddress)"/>).</summary>
+    /// <summary>Sends one datagram asynchronously (same rules as <see cref="Send"/>).</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendAsync(ReadOnlyMemory<byte> datagram, SocketAddress remote, CancellationToken cancellationToken = default)
     {
@@ -261,13 +261,13 @@ public sealed class UdpDatagramSocket : IDisposable
         SendSegmentsCore(train, segmentSize, remote, DefaultEcn);
 
     /// <summary>
-    /// <see cref="SendSegments(ReadOnlySpan{byte}, int, SocketAddress)"/> with every datagram of the train carrying the
-    /// ECN codepoint <paramref name="ecn"/> (see <see cref="Send(ReadOnlySpan{byte}, SocketAddress, int)"/>): one GSO
+    /// <see cref="SendSegments"/> with every datagram of the train carrying the
+    /// ECN codepoint <paramref name="ecn"/> (see <see cref="SendWithEcn"/>): one GSO
     /// send has one IP header template, so a train has one codepoint; split trains where the codepoint changes.
     /// </summary>
     /// <returns>The number of datagrams sent.</returns>
     /// <exception cref="ArgumentOutOfRangeException">The segment size is not 1..<see cref="MaxSendPayload"/>, or <paramref name="ecn"/> is not 0, 1 or 2.</exception>
-    public int SendSegments(ReadOnlySpan<byte> train, int segmentSize, SocketAddress remote, int ecn)
+    public int SendSegmentsWithEcn(ReadOnlySpan<byte> train, int segmentSize, SocketAddress remote, int ecn)
     {
         ValidateEcn(ecn);
         return SendSegmentsCore(train, segmentSize, remote, ecn);

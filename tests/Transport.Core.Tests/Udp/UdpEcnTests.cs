@@ -64,7 +64,7 @@ public class UdpEcnTests
     /// <summary>Sends one datagram with a per-datagram codepoint and returns the codepoint it arrived with.</summary>
     private static int SendWithEcnAndReceive(UdpDatagramSocket sender, UdpDatagramSocket receiver, IPAddress to, int ecn)
     {
-        sender.Send("ecn"u8, AddressOf(sender, to, receiver), ecn);
+        sender.SendWithEcn("ecn"u8, AddressOf(sender, to, receiver), ecn);
         var batch = receiver.CreateBatch();
         Assert.Equal(1, ReceiveBounded(receiver, batch));
         Assert.True(batch[0].Metadata.HasTypeOfService, "the receive path did not report the TOS byte");
@@ -131,7 +131,7 @@ public class UdpEcnTests
         {
             byte[] train = new byte[segments * segmentSize + 100];
             train.AsSpan().Fill((byte)ecn);
-            Assert.Equal(segments + 1, sender.SendSegments(train, segmentSize, to, ecn));
+            Assert.Equal(segments + 1, sender.SendSegmentsWithEcn(train, segmentSize, to, ecn));
             int got = 0;
             while (got < segments + 1)
             {
@@ -151,8 +151,8 @@ public class UdpEcnTests
     {
         using var socket = new UdpDatagramSocket(new UdpSocketOptions { LocalEndPoint = new IPEndPoint(IPAddress.Loopback, 0) });
         var to = socket.CreateRemoteAddress(new IPEndPoint(IPAddress.Loopback, 9));
-        Assert.Throws<ArgumentOutOfRangeException>(() => socket.Send("x"u8, to, 3));
-        Assert.Throws<ArgumentOutOfRangeException>(() => socket.SendSegments(new byte[10], 5, to, -1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => socket.SendWithEcn("x"u8, to, 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => socket.SendSegmentsWithEcn(new byte[10], 5, to, -1));
     }
 
     [Fact]
