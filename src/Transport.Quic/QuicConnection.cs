@@ -72,7 +72,7 @@ public sealed class QuicConnection : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(localEndPoint);
         ThrowIfDisposed();
         if (IsServer) throw new InvalidOperationException("Only a client initiates connection migration (RFC 9000 §9).");
-        IPEndPoint bound = _pump.Endpoint.AddLocalEndPoint(new Transport.Core.Udp.UdpSocketOptions { LocalEndPoint = localEndPoint, DualMode = false });
+        IPEndPoint bound = _pump.Endpoint.AddLocalEndPoint(new Transport.Core.Udp.UdpSocketOptions { LocalEndPoint = localEndPoint, DualMode = false, ReceiveTypeOfService = true });
         var waiter = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         string? refused = _pump.Invoke((this, bound, waiter), static (_, s) =>
         {

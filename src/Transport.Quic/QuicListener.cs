@@ -42,7 +42,7 @@ public sealed class QuicListener : IAsyncDisposable
             try
             {
                 // RFC 9000 §9.6: a second socket; its address goes into every connection's preferred_address.
-                PreferredEndPoint = _pump.Endpoint.AddLocalEndPoint(new UdpSocketOptions { LocalEndPoint = preferred, DualMode = false });
+                PreferredEndPoint = _pump.Endpoint.AddLocalEndPoint(new UdpSocketOptions { LocalEndPoint = preferred, DualMode = false, ReceiveTypeOfService = true });
             }
             catch
             {

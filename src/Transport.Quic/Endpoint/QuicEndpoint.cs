@@ -10,7 +10,7 @@ namespace Transport.Quic.Endpoint;
 /// The I/O driver of a <see cref="QuicEndpointCore"/> over one <see cref="UdpDatagramSocket"/>: a receive-loop thread
 /// hands datagrams to the core under a lock; a driver thread fires timers from <see cref="QuicEndpointCore.NextTimeout"/>,
 /// collects datagrams from <see cref="QuicEndpointCore.PollTransmit"/> and sends them outside the lock (trains of equal
-/// size to one peer through <see cref="UdpDatagramSocket.SendSegments"/>), holding a datagram until its
+/// size and ECN codepoint to one peer through <see cref="UdpDatagramSocket.SendSegmentsWithEcn"/>), holding a datagram until its
 /// <c>earliestSendTime</c>. The core never sleeps. The application touches the core and its connections only inside
 /// <see cref="Invoke{T}(Func{QuicEndpointCore, T})"/> (under the same lock), and waits for progress with <see cref="WaitForActivity"/>.
 /// </summary>
@@ -39,7 +39,7 @@ public sealed class QuicEndpoint : IDisposable
     private readonly Dictionary<SocketAddress, IPEndPoint> _addressCache = new();
     private readonly Dictionary<IPEndPoint, SocketAddress> _remoteCache = new();
     private readonly byte[] _out = new byte[MaxDatagramsPerFlush * 1500 + 65536];
-    private readonly (int Offset, int Length, IPEndPoint Destination)[] _pending = new (int, int, IPEndPoint)[MaxDatagramsPerFlush];
+    private readonly (int Offset, int Length, IPEndPoint Destination, byte Ecn)[] _pending = new (int, int, IPEndPoint, byte)[MaxDatagramsPerFlush];
     private readonly IPEndPoint?[] _pendingSource = new IPEndPoint?[MaxDatagramsPerFlush]; // TransmitInfo.Source of each (null: the default socket)
     private IPEndPoint? _heldSource;
     private volatile LocalSocket[] _moreSockets = [];  // further local addresses (a server's preferred address), copy-on-write
@@ -48,6 +48,7 @@ public sealed class QuicEndpoint : IDisposable
     private int _heldLength;
     private IPEndPoint? _heldDestination;
     private Instant _heldUntil;
+    private byte _heldEcn;
     private volatile bool _disposed;
 
     /// <summary>Binds a socket as <paramref name="socketOptions"/> say and starts the receive and driver threads.</summary>
@@ -305,7 +306,7 @@ public sealed class QuicEndpoint : IDisposable
             if (_heldUntil > now + PacingTolerance) return 0;
             _heldBuffer.AsSpan(0, _heldLength).CopyTo(_out);
             _pendingSource[count] = _heldSource;
-            _pending[count++] = (0, _heldLength, _heldDestination!);
+            _pending[count++] = (0, _heldLength, _heldDestination!, _heldEcn);
             offset = _heldLength;
             _held = false;
             _heldDestination = null;
@@ -317,6 +318,7 @@ public sealed class QuicEndpoint : IDisposable
             if (n == 0) break;
             IPEndPoint destination = info.Destination;
             Instant earliest = info.EarliestSendTime;
+            byte ecn = info.Ecn;
             if (earliest > now + PacingTolerance)
             {
                 _heldBuffer ??= new byte[65536]; // once: a new 64 KiB array per pacing hold cost ~7 % of bulk CPU (zeroing, GC)
@@ -326,10 +328,11 @@ public sealed class QuicEndpoint : IDisposable
                 _heldDestination = destination;
                 _heldSource = info.Source;
                 _heldUntil = earliest;
+                _heldEcn = ecn;
                 break;
             }
             _pendingSource[count] = info.Source;
-            _pending[count++] = (offset, n, destination);
+            _pending[count++] = (offset, n, destination, ecn);
             offset += n;
         }
         return count;
@@ -341,12 +344,13 @@ public sealed class QuicEndpoint : IDisposable
         int i = 0;
         while (i < count)
         {
-            var (offset, length, destination) = _pending[i];
+            var (offset, length, destination, ecn) = _pending[i];
             IPEndPoint? source = _pendingSource[i];
             int j = i + 1;
             int total = length;
-            // A train: same destination, same source, same size, contiguous; the last may be shorter.
-            while (j < count && _pending[j].Destination.Equals(destination) && Equals(_pendingSource[j], source) && _pending[j - 1].Length == length
+            // A train: same destination, same source, same size, same ECN codepoint (one GSO send shares one IP header),
+            // contiguous; the last may be shorter.
+            while (j < count && _pending[j].Destination.Equals(destination) && Equals(_pendingSource[j], source) && _pending[j].Ecn == ecn && _pending[j - 1].Length == length
                    && total + _pending[j].Length <= MaxTrainBytes && _pending[j].Length <= length)
             {
                 total += _pending[j].Length;
@@ -366,8 +370,8 @@ public sealed class QuicEndpoint : IDisposable
                 {
                     lock (_gate) remote = ToSocketAddress(destination);
                 }
-                if (j - i == 1) socket.Send(_out.AsSpan(offset, length), remote);
-                else socket.SendSegments(_out.AsSpan(offset, total), length, remote);
+                if (j - i == 1) socket.SendWithEcn(_out.AsSpan(offset, length), remote, ecn);
+                else socket.SendSegmentsWithEcn(_out.AsSpan(offset, total), length, remote, ecn);
             }
             catch (SocketException)
             {

@@ -345,18 +345,27 @@ public sealed class QuicEndpointCore : IDisposable
     /// release time (the driver may hold the datagram until then; stateless packets: <paramref name="now"/>).
     /// Cost: a scan of up to every connection when they are idle.
     /// </summary>
-    public int PollTransmit(Instant now, Span<byte> buffer, out IPEndPoint destination, out Instant earliestSendTime)
+    public int PollTransmit(Instant now, Span<byte> buffer, out IPEndPoint destination, out Instant earliestSendTime) =>
+        PollTransmitWithEcn(now, buffer, out destination, out earliestSendTime, out _);
+
+    /// <summary>
+    /// <see cref="PollTransmit"/> that also gives the ECN codepoint
+    /// the datagram's IP header must carry (<see cref="TransmitInfo.Ecn"/>: 2 ECT(0) while the connection tests or uses
+    /// ECN, else 0; stateless packets 0), for drivers that can mark per datagram (RFC 9000 §13.4).
+    /// </summary>
+    public int PollTransmitWithEcn(Instant now, Span<byte> buffer, out IPEndPoint destination, out Instant earliestSendTime, out byte ecn)
     {
         int n = PollTransmitInfo(now, buffer, out TransmitInfo info);
         destination = info.Destination;
         earliestSendTime = info.EarliestSendTime;
+        ecn = info.Ecn;
         return n;
     }
 
     /// <summary>
-    /// <see cref="PollTransmit(Instant, Span{byte}, out IPEndPoint, out Instant)"/> with the whole <see cref="TransmitInfo"/>:
-    /// also the local address to send from (<see cref="TransmitInfo.Source"/>, null: the default socket; a server that
-    /// moved to its preferred address sends from there) and the ECN codepoint.
+    /// <see cref="PollTransmitWithEcn"/> with the whole <see cref="TransmitInfo"/>: also the local address to send from
+    /// (<see cref="TransmitInfo.Source"/>, null: the default socket; a server that moved to its preferred address sends
+    /// from there).
     /// </summary>
     public int PollTransmitInfo(Instant now, Span<byte> buffer, out TransmitInfo info)
     {
