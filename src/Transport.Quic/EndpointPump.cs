@@ -28,8 +28,14 @@ internal sealed class EndpointPump : IDisposable
 
     public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
-    /// <summary>Called under the lock when a server connection completed its handshake, before its events are dispatched.</summary>
+    /// <summary>
+    /// Called under the lock when a server connection completed its handshake (or, with
+    /// <see cref="QuicEndpointOptions.AcceptBeforeHandshakeCompletes"/>, sent its first flight), before that event is dispatched.
+    /// </summary>
     public Action<QuicConnectionCore>? HandshakeCompletedHandler { get; set; }
+
+    /// <summary>Server: <see cref="HandshakeCompletedHandler"/> runs at <see cref="ConnectionEventKind.HalfRttReady"/> already (as the endpoint's option of that name).</summary>
+    public bool AcceptBeforeHandshakeCompletes { get; init; }
 
     /// <summary>Runs <paramref name="action"/> under the endpoint's lock; events are dispatched before the lock is released.</summary>
     public T Invoke<T>(Func<QuicEndpointCore, T> action) => Endpoint.Invoke(action);
@@ -69,7 +75,8 @@ internal sealed class EndpointPump : IDisposable
         // Every QuicEndpointCore call (and QuicEndpoint.Invoke) has already moved the connections' events to its queue.
         while (core.PollEvent(out var connection, out var e))
         {
-            if (e.Kind == ConnectionEventKind.HandshakeCompleted && connection.IsServer) HandshakeCompletedHandler?.Invoke(connection);
+            if (connection.IsServer && (e.Kind == ConnectionEventKind.HandshakeCompleted
+                || e.Kind == ConnectionEventKind.HalfRttReady && AcceptBeforeHandshakeCompletes)) HandshakeCompletedHandler?.Invoke(connection);
             if (_connections.TryGetValue(connection, out var api)) api.OnEvent(e);
             else if (connection.IsServer) KeepEarly(connection, e);
         }
