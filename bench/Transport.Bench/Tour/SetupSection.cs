@@ -195,8 +195,8 @@ internal static class SetupSection
         var metrics = new List<TourMetric>();
         foreach (int rtt in RttsMs)
         {
-            metrics.Add(new TourMetric($"RTT {rtt} saved (ms)", "ms", true, 1));
-            metrics.Add(new TourMetric($"RTT {rtt} saved (RTT)", "RTT", true, 2));
+            metrics.Add(new TourMetric($"RTT {rtt}", "ms", true, 1));
+            metrics.Add(new TourMetric($"RTT {rtt} in RTTs", "RTT", true, 2));
         }
         var saving = new TourTable(Name, "setup-zero-rtt-saving", "0-RTT vs 1-RTT: how much sooner the first response byte comes",
             "p50 of Transport QUIC 1-RTT minus p50 of Transport QUIC 0-RTT from the table above, in milliseconds and in round trips. Target: 1 RTT " +
@@ -207,8 +207,8 @@ internal static class SetupSection
             foreach (int rtt in RttsMs)
             {
                 if (!setup.Row(one).Values.TryGetValue($"RTT {rtt} p50", out double a) || !setup.Row(zero).Values.TryGetValue($"RTT {rtt} p50", out double b)) continue;
-                r.Values[$"RTT {rtt} saved (ms)"] = a - b;
-                r.Values[$"RTT {rtt} saved (RTT)"] = (a - b) / rtt;
+                r.Values[$"RTT {rtt}"] = a - b;
+                r.Values[$"RTT {rtt} in RTTs"] = (a - b) / rtt;
             }
             if (r.Values.Count == 0) r.Error = setup.Row(one).Error ?? setup.Row(zero).Error ?? "no figures";
         }
