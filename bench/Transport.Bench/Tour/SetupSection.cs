@@ -39,7 +39,8 @@ internal static class SetupSection
         }
         var table = new TourTable(Name, "setup-first-byte", "Connection setup: time to the first response byte",
             $"Connect, open a stream, write 1 byte, read its echo; {repetitions} repetitions per contender and RTT after one unmeasured warm-up, contender order rotated every repetition; median and p90. " +
-            "TCP+TLS: full TLS 1.3 handshake (no resumption). QUIC 0-RTT: resumption with the session ticket of the previous connection, the request sent as 0-RTT data. " +
+            "TCP+TLS: full TLS 1.3 handshake (no resumption). QUIC 0-RTT: resumption with the session ticket of the previous connection, the request sent as 0-RTT data, " +
+            "the server (QuicListenerOptions.AcceptBeforeHandshakeCompletes) answering it with 0.5-RTT data before its handshake completes. " +
             $"Virtual time: the same QUIC code over NetworkSimulator (no sockets, no load; deterministic). {EmulatedPath.Describe(namespaces)}" +
             (namespaces ? "." : $" (namespaces unusable: {why})."),
             metrics);

@@ -271,4 +271,37 @@ public sealed class HalfRttTests
         Assert.True(firstByte < Rtt * 1.5, $"{firstByte.TotalMilliseconds} ms: the overtaking packet was not kept");
         Assert.Equal(0, pair.Server.GetStatistics().StreamBytesRetransmitted);
     }
+
+    [Fact]
+    public void A_clients_1rtt_request_that_overtakes_its_Finished_is_buffered_by_the_server()
+    {
+        using var pair = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions(), Link);
+        var app = new EchoApp();
+        app.Attach(pair);
+        bool split = false;
+        // The client's datagram with its Finished and the request: the 1-RTT packet goes ahead on its own.
+        pair.Rewrite = (fromClient, bytes) =>
+        {
+            if (!fromClient || split || !PacketHeaderBits.IsLongHeader(bytes[0])) return bytes;
+            int offset = 0;
+            while (offset < bytes.Length && PacketHeaderBits.IsLongHeader(bytes[offset]) && LongHeader.TryParse(bytes.AsSpan(offset), out var h) && h.PacketLength > 0)
+                offset += h.PacketLength;
+            if (offset == 0 || offset >= bytes.Length || !pair.Client.IsHandshakeComplete) return bytes;
+            split = true;
+            pair.Simulator.Send(pair.Now, ConnectionPair.ClientAddress, ConnectionPair.ServerAddress, bytes.AsSpan(offset));
+            return bytes.AsSpan(0, offset).ToArray();
+        };
+        Instant start = pair.Now;
+        long id = -1;
+        Assert.True(pair.RunUntil(() =>
+        {
+            if (id < 0 && pair.Client.IsHandshakeComplete && pair.Client.TryOpenStream(true, out id)) pair.Client.WriteStream(id, Request, fin: true);
+            return id >= 0;
+        }, 100_000));
+        TimeSpan firstByte = UntilFirstResponseByte(pair, start, out _);
+        Assert.True(split, "the client never coalesced its request after its Finished");
+        Assert.True(app.ServerCompleteWhenFirstRead, "the server reads 1-RTT data only once its handshake completed (RFC 9001 §5.7)");
+        Assert.True(firstByte < Rtt * 2.5, $"{firstByte.TotalMilliseconds} ms: the overtaking request was not kept");
+        Assert.Equal(0, pair.Client.GetStatistics().StreamBytesRetransmitted);
+    }
 }
