@@ -304,4 +304,30 @@ public sealed class HalfRttTests
         Assert.True(firstByte < Rtt * 2.5, $"{firstByte.TotalMilliseconds} ms: the overtaking request was not kept");
         Assert.Equal(0, pair.Client.GetStatistics().StreamBytesRetransmitted);
     }
+
+    [Fact]
+    public void Lost_half_rtt_data_is_sent_again()
+    {
+        var keys = new TlsSessionTicketKeys();
+        var ticket = Ticket(keys);
+        using var pair = new ConnectionPair(Resuming(ticket), Server(keys, earlyData: true), Link);
+        var app = new EchoApp();
+        app.Attach(pair);
+        bool dropped = false;
+        // The first server datagram that carries a 1-RTT packet (the 0.5-RTT answer) is lost, with whatever shares it.
+        pair.Rewrite = (fromClient, bytes) =>
+        {
+            if (fromClient || dropped || !PacketTypes(bytes).Contains(PacketType.OneRtt)) return bytes;
+            dropped = true;
+            return [];
+        };
+        Instant start = pair.Now;
+        Assert.True(pair.Client.TryOpenStream(true, out long id));
+        pair.Client.WriteStream(id, Request, fin: true);
+        UntilFirstResponseByte(pair, start, out _);
+        Assert.True(dropped);
+        Assert.False(app.ServerCompleteWhenAnswering);
+        Assert.True(pair.Server.GetStatistics().StreamBytesRetransmitted > 0);
+        Assert.True(pair.CompleteHandshake());
+    }
 }
