@@ -209,6 +209,25 @@ public sealed class QuicEndpoint : IDisposable
 
     private IPEndPoint ToEndPoint(SocketAddress address)
     {
+        // The last sender first: a receive batch is mostly one peer's train (a hash of the address per datagram was 1 %).
+        if (_lastAddress is { } last && last.Size == address.Size
+            && last.Buffer.Span.Slice(0, last.Size).SequenceEqual(address.Buffer.Span.Slice(0, address.Size)))
+            return _lastEndPoint!;
+        IPEndPoint endPoint = LookUpEndPoint(address);
+        _lastAddress ??= new SocketAddress(address.Family, address.Buffer.Length);
+        if (_lastAddress.Buffer.Length < address.Size || _lastAddress.Family != address.Family)
+            _lastAddress = new SocketAddress(address.Family, address.Buffer.Length);
+        address.Buffer.Span.Slice(0, address.Size).CopyTo(_lastAddress.Buffer.Span);
+        _lastAddress.Size = address.Size;
+        _lastEndPoint = endPoint;
+        return endPoint;
+    }
+
+    private SocketAddress? _lastAddress; // under _gate: the last address ToEndPoint converted, and its result
+    private IPEndPoint? _lastEndPoint;
+
+    private IPEndPoint LookUpEndPoint(SocketAddress address)
+    {
         if (_addressCache.TryGetValue(address, out var endPoint)) return endPoint;
         if (_addressCache.Count >= 4096) _addressCache.Clear();
         endPoint = UdpDatagramSocket.ToIPEndPoint(address);
