@@ -18,6 +18,7 @@ public sealed class QuicEndpoint : IDisposable
 {
     private const int MaxTrainBytes = 64 * 1024;
     private const int MaxDatagramsPerFlush = 64;
+    private const int MaxFlushRounds = 8; // collections one FlushFromCaller makes for other threads' requests before it hands over
 
     /// <summary>
     /// A datagram the pacer releases at most this much later is sent now: the driver cannot sleep less than a millisecond
@@ -130,8 +131,13 @@ public sealed class QuicEndpoint : IDisposable
         // application write that met another sender (6 % of bulk CPU on the driver thread).
         Interlocked.Exchange(ref _flushRequested, 1);
         bool wakeDriver = false;
-        while (true)
+        for (int round = 0; ; round++)
         {
+            if (round == MaxFlushRounds)
+            {
+                wakeDriver = true; // others keep asking: the driver takes over, this thread goes back to its caller
+                break;
+            }
             if (!Monitor.TryEnter(_sendGate)) break; // the holder sees the request once it leaves (below, or the driver's loop)
             try
             {
