@@ -253,7 +253,7 @@ public sealed partial class QuicConnectionCore
 
     private bool HasAckElicitingToSend(PacketSpace space)
     {
-        if (space.ProbesPending > 0 || space.CryptoSend.HasDataToSend) return true;
+        if (space.ProbesPending > 0 || space.HasCryptoDataToSend) return true;
         if (space.Id != PacketNumberSpace.ApplicationData) return false;
         return _handshakeDonePending || _maxDataPending || _maxStreamsBidiPending || _maxStreamsUniPending || _streamsBlockedBidiPending
             || _streamsBlockedUniPending || _cids.PendingNew.Count > 0 || _cids.PendingRetire.Count > 0 || _controlQueue.Count > 0
@@ -330,6 +330,7 @@ public sealed partial class QuicConnectionCore
 
     private void WriteCrypto(PacketSpace space, ref SpanWriter w, SentPacketInfo info)
     {
+        if (!space.HasCryptoDataToSend) return;
         var send = space.CryptoSend;
         while (send.HasDataToSend)
         {

@@ -74,7 +74,22 @@ internal static class ObjectGraphSize
             object? value = f.GetValue(root);
             if (value is null || Skipped(value.GetType())) continue;
             long bytes;
-            if (depth > 0 && value is not Array && value is not string && !value.GetType().IsValueType && !seen.Contains(value))
+            if (depth > 0 && value is object?[] items && items.Length <= 8 && seen.Add(value))
+            {
+                // A small array of objects (the packet number spaces): each element on its own line.
+                bytes = Align(24 + 8L * items.Length);
+                var inner = new StringBuilder();
+                for (int i = 0; i < items.Length; i++)
+                {
+                    if (items[i] is not { } item || seen.Contains(item)) continue;
+                    var one = new StringBuilder();
+                    long b = DescribeInto(item, seen, depth - 1, threshold, one, indent + "  ");
+                    bytes += b;
+                    if (b >= threshold) inner.Append(indent).Append("  [").Append(i).Append("] (").Append(item.GetType().Name).Append(") ").Append(b).Append(" B\n").Append(one);
+                }
+                if (bytes >= threshold) sb.Append(indent).Append(f.Name).Append(' ').Append(bytes).Append(" B\n").Append(inner);
+            }
+            else if (depth > 0 && value is not Array && value is not string && !value.GetType().IsValueType && !seen.Contains(value))
             {
                 var inner = new StringBuilder();
                 bytes = DescribeInto(value, seen, depth - 1, threshold, inner, indent + "  ");
