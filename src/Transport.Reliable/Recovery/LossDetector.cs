@@ -19,6 +19,7 @@ namespace Transport.Reliable.Recovery;
 /// </remarks>
 public sealed class LossDetector
 {
+    private const int SentRingFloor = 8; // slots a sent-packet ring keeps (SpaceRecoveryState starts it there)
     private const int NormalProbeCount = 2; // RFC 9002 §6.2.4: "MAY send up to two full-sized datagrams"
 
     private readonly SpaceRecoveryState[] _spaces = [new(), new(), new()];
@@ -388,6 +389,37 @@ public sealed class LossDetector
         PtoCount++;
         SetLossDetectionTimer(now);
         return outcome;
+    }
+
+    /// <summary>
+    /// True when a burst left the sent-packet storage (about 100 bytes a slot) at more than four times what is tracked
+    /// now, beyond a small floor: then <see cref="TrimExcess"/> has something to give back. Cheap (a few comparisons).
+    /// </summary>
+    public bool HasExcessStorage
+    {
+        get
+        {
+            foreach (var s in _spaces)
+            {
+                if (s.Sent.Capacity > SentRingFloor * 8 && s.Sent.Count * 4 <= s.Sent.Capacity) return true;
+                if (s.Lost.Capacity > 16 && s.Lost.Count * 4 <= s.Lost.Capacity) return true;
+            }
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Shrinks the sent-packet storage to twice what is tracked now (see <see cref="HasExcessStorage"/>): for a connection
+    /// that went quiet after a transfer. The next burst grows it again, so call it only after a quiet spell.
+    /// </summary>
+    public void TrimExcess()
+    {
+        foreach (var s in _spaces)
+        {
+            if (s.IsDiscarded) continue;
+            s.Sent.TrimExcess(SentRingFloor);
+            s.Lost.TrimExcess(0);
+        }
     }
 
     /// <summary>

@@ -75,6 +75,23 @@ internal sealed class SentPacketRing
         _slots = [];
     }
 
+    /// <summary>Slots allocated.</summary>
+    public int Capacity => _slots.Length;
+
+    /// <summary>
+    /// Gives back the storage a burst left: shrinks to twice the packets held (a power of two, at least
+    /// <paramref name="minimum"/>; nothing at all when empty and <paramref name="minimum"/> is 0) when that is smaller.
+    /// </summary>
+    public void TrimExcess(int minimum)
+    {
+        int target = _count == 0 && minimum == 0 ? 0 : (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(Math.Max(minimum, 1), _count * 2));
+        if (target >= _slots.Length) return;
+        var smaller = target == 0 ? [] : new SentPacketSlot[target];
+        for (int i = 0; i < _count; i++) smaller[i] = this[i];
+        _slots = smaller;
+        _head = 0;
+    }
+
     /// <summary>The index of the first packet numbered at least <paramref name="packetNumber"/> (Count when none).</summary>
     public int LowerBound(long packetNumber)
     {

@@ -34,6 +34,32 @@ public class IdleFootprintTests(ITestOutputHelper output)
         Assert.True(bytes <= ClientBudgetBytes, $"an idle client connection retains {bytes} B, over its budget of {ClientBudgetBytes} B:\n{breakdown}");
     }
 
+    [Fact]
+    public void Connections_quiet_after_a_transfer_give_back_what_the_burst_grew()
+    {
+        // A transfer puts hundreds of packets in flight: their records (SentPacketInfo, about 300 bytes each) wait in the
+        // connection's free list and its sent-packet rings (about 100 bytes a slot) grow. After a quiet spell of a few
+        // seconds the connection keeps a handful of records and rings sized to what is tracked; then it arms no timer.
+        using var pair = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions());
+        Assert.True(pair.CompleteHandshake());
+        var app = new TransferApp(pair, 1 << 20);
+        app.OpenStreams(1);
+        Assert.True(pair.RunUntil(() => pair.Server.GetStatistics().StreamBytesRead >= 1 << 20));
+        pair.RunFor(TimeSpan.FromSeconds(10));
+        Assert.Empty(app.Errors);
+        Assert.True(pair.Client.GetStatistics().PacketsSent > 500, $"only {pair.Client.GetStatistics().PacketsSent} packets sent");
+        foreach (var c in new[] { pair.Client, pair.Server })
+        {
+            var seen = new HashSet<object>(ReferenceEqualityComparer.Instance);
+            var (bytes, breakdown) = ObjectGraphSize.Describe(c, seen, depth: 1, threshold: 200);
+            output.WriteLine((c.IsServer ? "server " : "client ") + breakdown);
+            long pool = ObjectGraphSize.Measure(typeof(QuicConnectionCore).GetField("_infoPool", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!.GetValue(c), new HashSet<object>(ReferenceEqualityComparer.Instance));
+            Assert.True(pool <= SentPacketInfoPool.LocalCapacity * 512, $"{(c.IsServer ? "server" : "client")} keeps {pool} B of sent-packet records after the transfer");
+            Assert.True(bytes <= 2 * ServerBudgetBytes, $"{(c.IsServer ? "server" : "client")} keeps {bytes} B after the transfer:\n{breakdown}");
+            Assert.False(c.NextTimeout() is { } t && t - pair.Now < TimeSpan.FromSeconds(20), $"a quiet connection still arms a timer: {c.DescribeTimersForTesting()}");
+        }
+    }
+
     private (long Bytes, string Breakdown) MeasureIdle(ConnectionPair pair, QuicConnectionCore connection, ConnectionOptions options)
     {
         Assert.True(pair.CompleteHandshake());
