@@ -190,7 +190,7 @@ public sealed class AckRangeSet
 
     private void Insert(int index, AckRange range)
     {
-        if (_count == _ranges.Length && _count < _maxRanges) Array.Resize(ref _ranges, Math.Min(_maxRanges, _count * 2));
+        if (_count == _ranges.Length && _count < _maxRanges) Array.Resize(ref _ranges, Math.Min(_maxRanges, Math.Max(16, _count * 2)));
         if (_count == _ranges.Length)
         {
             // Full: forget the lowest range first (RFC 9000 §13.2.3 lets a receiver bound the ranges it keeps).

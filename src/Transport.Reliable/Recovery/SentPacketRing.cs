@@ -106,7 +106,7 @@ internal sealed class SentPacketRing
 
     private void Grow()
     {
-        var bigger = new SentPacketSlot[Math.Max(4, _slots.Length * 2)];
+        var bigger = new SentPacketSlot[Math.Max(16, _slots.Length * 2)]; // from empty (or the small start) straight to 16: fewer early growths
         for (int i = 0; i < _count; i++) bigger[i] = this[i];
         _slots = bigger;
         _head = 0;
