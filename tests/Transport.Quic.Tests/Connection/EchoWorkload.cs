@@ -54,26 +54,40 @@ internal sealed class EchoWorkload
 
     public List<string> Errors { get; } = new();
 
-    /// <summary>Runs the open-loop schedule for <paramref name="duration"/>, then waits up to <paramref name="drain"/> for the last echoes.</summary>
-    public void Run(TimeSpan period, TimeSpan duration, TimeSpan drain)
+    /// <summary>Called after every write (for tracing).</summary>
+    public Action<Instant>? OnWrite { get; set; }
+
+    /// <summary>
+    /// Runs the open-loop schedule for <paramref name="duration"/>, then waits up to <paramref name="drain"/> for the last
+    /// echoes. <paramref name="jitter"/> delays each write by a uniform random amount (seeded): a real sender's timers and
+    /// threads do not write on the exact schedule.
+    /// </summary>
+    public void Run(TimeSpan period, TimeSpan duration, TimeSpan drain, TimeSpan jitter = default, int seed = 1)
     {
         int flows = _streams.Length;
         Instant start = _pair.Now;
-        Instant end = start + duration;
-        var message = new byte[_messageSize];
-        long slot = 0;
-        while (true)
+        var random = new Random(seed);
+        var writes = new List<(Instant At, int Flow)>();
+        for (long round = 0; ; round++)
         {
-            // Writes happen at start + k·period + flow·period/flows, in time order.
-            int flow = (int)(slot % flows);
-            long round = slot / flows;
-            Instant at = start + TimeSpan.FromTicks(period.Ticks * round + period.Ticks * flow / flows);
-            if (at >= end) break;
+            Instant roundStart = start + TimeSpan.FromTicks(period.Ticks * round);
+            if (roundStart - start >= duration) break;
+            for (int flow = 0; flow < flows; flow++)
+            {
+                // Writes happen at start + k·period + flow·period/flows (plus jitter).
+                long offset = period.Ticks * flow / flows + (long)(random.NextDouble() * jitter.Ticks);
+                writes.Add((roundStart + TimeSpan.FromTicks(offset), flow));
+            }
+        }
+        writes.Sort((a, b) => a.At.CompareTo(b.At));
+        var message = new byte[_messageSize];
+        foreach ((Instant at, int flow) in writes)
+        {
             if (at > _pair.Now) _pair.RunFor(at - _pair.Now);
             message.AsSpan().Fill((byte)('a' + flow));
             _pending[flow].Enqueue(_pair.Now);
             _pair.Client.WriteStream(_streams[flow], message);
-            slot++;
+            OnWrite?.Invoke(_pair.Now);
         }
         Instant deadline = _pair.Now + drain;
         _pair.RunUntil(() => Outstanding == 0 || _pair.Now >= deadline || _pair.Client.IsClosed);

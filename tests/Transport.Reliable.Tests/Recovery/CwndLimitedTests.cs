@@ -155,7 +155,7 @@ public class CwndLimitedTests
         public double PacingRate => 0;
         public CongestionState State => CongestionState.CongestionAvoidance;
         public void OnPacketSent(Instant now, int bytes, long bytesInFlight) { }
-        public void OnAck(Instant now, in AckEvent ack) => LastAckApplicationLimited = ack.IsApplicationLimited;
+        public void OnAck(Instant now, in AckEvent ack) => LastAckApplicationLimited = ack.IsWindowUnderutilized;
         public void OnCongestionEvent(Instant now, in CongestionEvent congestion) { }
         public void OnSpuriousCongestionEvent(Instant now) { }
         public void OnMaxDatagramSizeChanged(int maxDatagramSize) { }
