@@ -117,7 +117,7 @@ public sealed partial class QuicConnectionCore
             var space = _spaces[si];
             // RFC 9001 §4.6.1: a client sends application data in 0-RTT packets until the handshake completes.
             bool zeroRtt = si == 2 && CanSendEarlyData;
-            if (si < 2 ? !space.HasSendKeys : !zeroRtt && (_oneRtt is null || !_handshakeComplete)) continue;
+            if (si < 2 ? !space.HasSendKeys : !zeroRtt && !CanSendOneRtt) continue; // a server's 1-RTT may start before completion (0.5-RTT)
             long pn = space.NextPacketNumber;
             long largestAcked = _recovery.GetLargestAcknowledged(space.Id);
             int pnLength = PacketNumber.GetEncodedLength((ulong)pn, largestAcked >= 0 ? (ulong)largestAcked : null);

@@ -29,7 +29,7 @@ public sealed partial class QuicConnectionCore
             foreach (var s in _spaces)
             {
                 // 0-RTT packets are acknowledged in 1-RTT (RFC 9000 §12.5): no ACK deadline before 1-RTT can be sent.
-                if (s.Id == Transport.Reliable.PacketNumberSpace.ApplicationData && (_oneRtt is null || !_handshakeComplete)) continue;
+                if (s.Id == Transport.Reliable.PacketNumberSpace.ApplicationData && !CanSendOneRtt) continue;
                 if (!s.IsDiscarded) t = Earliest(t, s.Tracker.AckDeadline);
             }
         t = Earliest(t, _pacingWaitUntil);
