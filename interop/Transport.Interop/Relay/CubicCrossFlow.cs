@@ -9,8 +9,9 @@ namespace Transport.Interop.Relay;
 /// queue and serializer like any datagram, so they take their share of the 10 Mbit/s and are dropped by the same
 /// drop-tail queue. A delivered segment is acknowledged one propagation delay later (the return path's serialization
 /// of the 52-byte ACKs is not modelled); its window follows RFC 9438 (CUBIC: slow start, β = 0.7, C = 0.4, the
-/// Reno-friendly estimate). Simplifications: a drop-tail loss is seen when it happens rather than one round trip later
-/// by duplicate ACKs, and at most one window reduction per round trip, as fast recovery would do; segments are not
+/// Reno-friendly estimate). Simplifications: a dropped segment stays in flight and is noticed one queue-free round trip
+/// after it was sent (as duplicate ACKs would tell), with at most one window reduction per round trip (fast recovery);
+/// the ACK clock ignores the return link; segments are not
 /// written to the captures (the runner's checks look at QUIC only). A real kernel TCP flow cannot be used: a
 /// user-space relay terminates TCP, so its drops would never reach the sender's congestion control.
 /// </summary>
@@ -31,8 +32,9 @@ internal sealed class CubicCrossFlow
     private readonly long _delayTicks;
     private readonly object _lock = new();
     private readonly Queue<long> _acks = new(); // acknowledgment due times (Stopwatch ticks), FIFO
+    private readonly Queue<long> _losses = new(); // when the sender learns of a queue drop (Stopwatch ticks), FIFO
     private double _cwnd = InitialWindow, _ssthresh = double.MaxValue, _wMax, _k, _wEst;
-    private long _epochStart = -1, _recoveryUntil = long.MinValue, _lastSendTicks;
+    private long _epochStart = -1, _recoveryUntil = long.MinValue;
     private long _minRttTicks = long.MaxValue;
     private int _inFlight;
     private long _sent, _delivered, _dropped, _reductions;
@@ -77,20 +79,27 @@ internal sealed class CubicCrossFlow
                     _inFlight--;
                     OnAck(now);
                 }
+                while (_losses.TryPeek(out long seen) && seen <= now)
+                {
+                    // The dropped segment stayed in flight until the sender could tell (duplicate ACKs, a round trip
+                    // later); then the window shrinks and the retransmission goes out as new data.
+                    _losses.Dequeue();
+                    _inFlight--;
+                    OnLoss(now);
+                }
                 while (_inFlight < (int)_cwnd)
                 {
                     var item = new RelayItem { Buffer = [], Length = ItemLength, CrossTraffic = true, SentTicks = now };
                     _sent++;
+                    _inFlight++;
                     if (!_link.Admit(now, ref item))
                     {
                         _dropped++;
-                        OnLoss(now);
-                        break;
+                        _losses.Enqueue(now + RoundTripTicks);
                     }
-                    _inFlight++;
-                    _lastSendTicks = now;
                 }
                 if (_acks.TryPeek(out long first) && first < next) next = first;
+                if (_losses.TryPeek(out long loss) && loss < next) next = loss;
             }
             Thread.Sleep(TimeSpan.FromTicks(Math.Max(0, (long)((next - Stopwatch.GetTimestamp()) * ((double)TimeSpan.TicksPerSecond / Stopwatch.Frequency)))));
         }
@@ -118,6 +127,9 @@ internal sealed class CubicCrossFlow
         if (target > _cwnd) _cwnd += Math.Min(target - _cwnd, 0.5 * _cwnd) / _cwnd;
     }
 
+    // The queue-free round trip: what the sender's loss detection waits at least.
+    private long RoundTripTicks => _minRttTicks == long.MaxValue ? 2 * _delayTicks : _minRttTicks;
+
     private double MinRttSeconds => _minRttTicks == long.MaxValue ? 0 : _minRttTicks / (double)Stopwatch.Frequency;
 
     private void OnLoss(long now)
@@ -129,7 +141,7 @@ internal sealed class CubicCrossFlow
         _ssthresh = _cwnd;
         _k = Math.Cbrt(_wMax * (1 - Beta) / C);
         _epochStart = -1;
-        long rtt = _minRttTicks == long.MaxValue ? 2 * _delayTicks : _minRttTicks;
-        _recoveryUntil = now + rtt;
+        // Losses of the window that was in flight at the reduction are the same congestion event (fast recovery).
+        _recoveryUntil = now + RoundTripTicks + RelayLink.ToStopwatchTicks(TimeSpan.FromMilliseconds(25));
     }
 }
