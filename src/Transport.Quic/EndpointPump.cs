@@ -20,7 +20,14 @@ internal sealed class EndpointPump : IDisposable
 
     public EndpointPump(QuicEndpointOptions options, IPEndPoint localEndPoint)
     {
-        Endpoint = new QuicEndpoint(options, new UdpSocketOptions { LocalEndPoint = localEndPoint, DualMode = localEndPoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 });
+        // The TOS byte of every received datagram reaches the connections (RFC 9000 §13.4.1: ECN counts are reported
+        // whenever they are readable); sends are marked per datagram as the connection asks (ConnectionOptions.EnableEcn).
+        Endpoint = new QuicEndpoint(options, new UdpSocketOptions
+        {
+            LocalEndPoint = localEndPoint,
+            DualMode = localEndPoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6,
+            ReceiveTypeOfService = true,
+        });
         Endpoint.ActivityCallback = Drain;
     }
 

@@ -6,7 +6,7 @@ namespace Transport.Bench.Tour;
 /// The progress line on stderr: rewritten in place (carriage return) on a terminal, one plain line per step when
 /// stderr is redirected (CI logs).
 /// </summary>
-internal sealed class ProgressLine
+internal sealed class ProgressLine(string tool = "tour")
 {
     private readonly bool _interactive = !Console.IsErrorRedirected;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -14,7 +14,7 @@ internal sealed class ProgressLine
 
     public void Report(string text)
     {
-        string line = $"[tour {_clock.Elapsed.TotalSeconds,5:F0} s] {text}";
+        string line = $"[{tool} {_clock.Elapsed.TotalSeconds,5:F0} s] {text}";
         if (_interactive)
         {
             int width = Math.Max(20, SafeWidth() - 1);

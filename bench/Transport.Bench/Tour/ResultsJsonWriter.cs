@@ -23,45 +23,7 @@ internal static class ResultsJsonWriter
                 ["reason"] = c.Availability.Reason,
             });
         }
-        var tableArray = new JsonArray();
-        var figures = new JsonArray();
-        foreach (TourTable table in tables)
-        {
-            var missing = new JsonArray();
-            foreach (TourRow row in table.Rows)
-            {
-                if (row.Unavailable is not null || row.Error is not null)
-                {
-                    missing.Add(new JsonObject { ["contender"] = row.Contender, ["unavailable"] = row.Unavailable, ["error"] = row.Error });
-                }
-                foreach (TourMetric metric in table.Metrics)
-                {
-                    if (!row.Values.TryGetValue(metric.Name, out double value) || !double.IsFinite(value)) continue;
-                    double? ratio = table.Ratio(row, metric, options.Reference);
-                    figures.Add(new JsonObject
-                    {
-                        ["section"] = table.Section,
-                        ["table"] = table.Id,
-                        ["name"] = metric.Name,
-                        ["unit"] = metric.Unit,
-                        ["higherIsBetter"] = metric.HigherIsBetter,
-                        ["contender"] = row.Contender,
-                        ["value"] = value,
-                        ["ratioToReference"] = ratio,
-                    });
-                }
-            }
-            tableArray.Add(new JsonObject
-            {
-                ["section"] = table.Section,
-                ["id"] = table.Id,
-                ["title"] = table.Title,
-                ["description"] = table.Description,
-                ["chart"] = table.Id + ".svg",
-                ["extraCharts"] = new JsonArray([.. table.ExtraCharts.Select(c => (JsonNode?)JsonValue.Create(c.FileName))]),
-                ["notRun"] = missing,
-            });
-        }
+        (JsonArray tableArray, JsonArray figures) = TablesAndFigures(tables, options.Reference);
         var root = new JsonObject
         {
             ["tool"] = "Transport.Bench tour",
@@ -88,5 +50,53 @@ internal static class ResultsJsonWriter
             ["figures"] = figures,
         };
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    }
+
+    /// <summary>
+    /// The "tables" and "figures" arrays of results.json for <paramref name="tables"/>, with ratios to
+    /// <paramref name="reference"/> (shared with the remote client's results.json).
+    /// </summary>
+    internal static (JsonArray Tables, JsonArray Figures) TablesAndFigures(IReadOnlyList<TourTable> tables, string reference)
+    {
+        var tableArray = new JsonArray();
+        var figures = new JsonArray();
+        foreach (TourTable table in tables)
+        {
+            var missing = new JsonArray();
+            foreach (TourRow row in table.Rows)
+            {
+                if (row.Unavailable is not null || row.Error is not null)
+                {
+                    missing.Add(new JsonObject { ["contender"] = row.Contender, ["unavailable"] = row.Unavailable, ["error"] = row.Error });
+                }
+                foreach (TourMetric metric in table.Metrics)
+                {
+                    if (!row.Values.TryGetValue(metric.Name, out double value) || !double.IsFinite(value)) continue;
+                    double? ratio = table.Ratio(row, metric, reference);
+                    figures.Add(new JsonObject
+                    {
+                        ["section"] = table.Section,
+                        ["table"] = table.Id,
+                        ["name"] = metric.Name,
+                        ["unit"] = metric.Unit,
+                        ["higherIsBetter"] = metric.HigherIsBetter,
+                        ["contender"] = row.Contender,
+                        ["value"] = value,
+                        ["ratioToReference"] = ratio,
+                    });
+                }
+            }
+            tableArray.Add(new JsonObject
+            {
+                ["section"] = table.Section,
+                ["id"] = table.Id,
+                ["title"] = table.Title,
+                ["description"] = table.Description,
+                ["chart"] = table.Id + ".svg",
+                ["extraCharts"] = new JsonArray([.. table.ExtraCharts.Select(c => (JsonNode?)JsonValue.Create(c.FileName))]),
+                ["notRun"] = missing,
+            });
+        }
+        return (tableArray, figures);
     }
 }

@@ -115,7 +115,7 @@ internal static class TourRunner
     };
 
     /// <summary>The directory holding Transport.sln above the working directory, or the working directory itself.</summary>
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (DirectoryInfo? dir = new(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
         {

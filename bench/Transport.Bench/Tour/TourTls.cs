@@ -48,6 +48,20 @@ internal static class TourTls
             RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null && certificate.GetCertHashString() == thumbprint,
         }, cancellationToken));
 
+    /// <summary>
+    /// A TLS 1.3 client that accepts the server's certificate when <paramref name="accept"/> says so (the remote
+    /// client pins it by SHA-256, or accepts any with --insecure); <paramref name="targetHost"/> is sent as SNI.
+    /// </summary>
+    public static Task<Stream> ClientAsync(Socket socket, string targetHost, Func<X509Certificate?, bool> accept, CancellationToken cancellationToken) =>
+        AuthenticateAsync(socket, ssl => ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = targetHost,
+            EnabledSslProtocols = SslProtocols.Tls13,
+            ApplicationProtocols = Alpn,
+            AllowTlsResume = false,
+            RemoteCertificateValidationCallback = (_, certificate, _, _) => accept(certificate),
+        }, cancellationToken));
+
     private static async Task<Stream> AuthenticateAsync(Socket socket, Func<SslStream, Task> authenticate)
     {
         var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);

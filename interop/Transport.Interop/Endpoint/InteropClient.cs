@@ -81,6 +81,7 @@ public static class InteropClient
         // ACKs, which our endpoint coalesces per receive batch), and the runner wants Key Phase 1 within the first MB.
         if (testCase.KeyUpdate) options.KeyUpdateIntervalPackets = 8;
         if (testCase.LongTimeouts) options.IdleTimeout = TimeSpan.FromSeconds(180);
+        if (testCase.Ecn) options.EnableEcn = true;
         if (config.QlogDirectory is not null) options.Qlog = new QlogFileFactory(config.QlogDirectory);
         return options;
     }
@@ -146,7 +147,8 @@ public static class InteropClient
             log.WriteLine($"client: {r.Url} failed: {r.Error}");
         }
         log.WriteLine($"client: {results.Count(r => r.Success)}/{results.Length} file(s) in {started.Elapsed.TotalMilliseconds:F0} ms"
-            + (ticket is not null && testCase.EarlyData ? $", early data {connection.EarlyDataStatus}" : ""));
+            + (ticket is not null && testCase.EarlyData ? $", early data {connection.EarlyDataStatus}" : "")
+            + (testCase.Ecn ? $", ECN {connection.GetStatistics().EcnState}" : ""));
         return ok ? new Fetched(waitForTicket ? ticket : null) : null;
     }
 

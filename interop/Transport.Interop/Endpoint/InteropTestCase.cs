@@ -14,11 +14,11 @@ public sealed class InteropTestCase
 
     /// <summary>TESTCASE values our server supports.</summary>
     public static readonly IReadOnlyList<string> ServerTestCases =
-        ["handshake", "transfer", "retry", "resumption", "zerortt", "http3", "multiconnect", "chacha20", "keyupdate", "v2"];
+        ["handshake", "transfer", "retry", "resumption", "zerortt", "http3", "multiconnect", "chacha20", "keyupdate", "v2", "ecn"];
 
     /// <summary>TESTCASE values our client supports.</summary>
     public static readonly IReadOnlyList<string> ClientTestCases =
-        ["handshake", "transfer", "retry", "resumption", "zerortt", "http3", "multiconnect", "chacha20", "keyupdate", "v2"];
+        ["handshake", "transfer", "retry", "resumption", "zerortt", "http3", "multiconnect", "chacha20", "keyupdate", "v2", "ecn"];
 
     private InteropTestCase(string name) => Name = name;
 
@@ -40,6 +40,13 @@ public sealed class InteropTestCase
     /// offers v2.
     /// </summary>
     public bool PreferV2 => Name == "v2";
+
+    /// <summary>
+    /// ECN (RFC 9000 §13.4) on: a transfer whose packets go out ECT(0) while ECN is tested and after it validated, and
+    /// whose ACKs carry ECN counts. <see cref="Transport.Quic.Connection.ConnectionOptions.EnableEcn"/> is on by default,
+    /// so this only makes it explicit (and logs the validation outcome).
+    /// </summary>
+    public bool Ecn => Name == "ecn";
 
     /// <summary>Client: initiate 1-RTT key updates (RFC 9001 §6).</summary>
     public bool KeyUpdate => Name == "keyupdate";

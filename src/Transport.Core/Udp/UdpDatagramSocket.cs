@@ -62,6 +62,7 @@ public sealed class UdpDatagramSocket : IDisposable
             if (OperatingSystem.IsLinux() && LinuxUdpNative.IsAvailable && !options.PortableSystemCalls)
             {
                 _native = true;
+                _perDatagramEcn = true;
                 if (options.EnableGso) _gso = ProbeGso(socket);
                 if (options.EnableGro) _gro = TrySetInt(socket, SOL_UDP, UDP_GRO, 1);
                 _receiveControl = _gro;
@@ -204,12 +205,30 @@ public sealed class UdpDatagramSocket : IDisposable
     /// <exception cref="ArgumentException">The datagram is too large or the address is of another family.</exception>
     /// <exception cref="SocketException">The OS failed the send (other than a stale ICMP report, which is retried once).</exception>
     /// <exception cref="ObjectDisposedException">The socket was disposed.</exception>
-    public void Send(ReadOnlySpan<byte> datagram, SocketAddress remote)
+    public void Send(ReadOnlySpan<byte> datagram, SocketAddress remote) => SendCore(datagram, remote, DefaultEcn);
+
+    /// <summary>
+    /// Sends one datagram to <paramref name="remote"/> carrying the ECN codepoint <paramref name="ecn"/> (0 Not-ECT,
+    /// 1 ECT(1), 2 ECT(0)) in its IP TOS / IPv6 traffic class byte, whatever the socket-wide
+    /// <see cref="SendEcnCodepoint"/> says: an IP_TOS (IPv4 and IPv4-mapped destinations) or IPV6_TCLASS control
+    /// message where <see cref="IsPerDatagramEcnEnabled"/>, else the datagram goes out with the socket's codepoint.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="ecn"/> is not 0, 1 or 2.</exception>
+    /// <exception cref="ArgumentException">The datagram is too large or the address is of another family.</exception>
+    /// <exception cref="SocketException">The OS failed the send (other than a stale ICMP report, which is retried once).</exception>
+    /// <exception cref="ObjectDisposedException">The socket was disposed.</exception>
+    public void SendWithEcn(ReadOnlySpan<byte> datagram, SocketAddress remote, int ecn)
+    {
+        ValidateEcn(ecn);
+        SendCore(datagram, remote, ecn);
+    }
+
+    private void SendCore(ReadOnlySpan<byte> datagram, SocketAddress remote, int ecn)
     {
         ValidateRemote(remote);
         if (datagram.Length > MaxSendPayload)
             throw new ArgumentException($"A datagram carries at most {MaxSendPayload} bytes, not {datagram.Length}.", nameof(datagram));
-        SendPlain(datagram, remote);
+        SendPlain(datagram, remote, ecn);
     }
 
     /// <summary>Sends one datagram asynchronously (same rules as <see cref="Send"/>).</summary>
@@ -238,7 +257,23 @@ public sealed class UdpDatagramSocket : IDisposable
     /// <returns>The number of datagrams sent.</returns>
     /// <remarks>Without GSO, on Linux, the datagrams go out up to 64 per system call (sendmmsg).</remarks>
     /// <exception cref="ArgumentOutOfRangeException">The segment size is not 1..<see cref="MaxSendPayload"/>.</exception>
-    public int SendSegments(ReadOnlySpan<byte> train, int segmentSize, SocketAddress remote)
+    public int SendSegments(ReadOnlySpan<byte> train, int segmentSize, SocketAddress remote) =>
+        SendSegmentsCore(train, segmentSize, remote, DefaultEcn);
+
+    /// <summary>
+    /// <see cref="SendSegments"/> with every datagram of the train carrying the
+    /// ECN codepoint <paramref name="ecn"/> (see <see cref="SendWithEcn"/>): one GSO
+    /// send has one IP header template, so a train has one codepoint; split trains where the codepoint changes.
+    /// </summary>
+    /// <returns>The number of datagrams sent.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The segment size is not 1..<see cref="MaxSendPayload"/>, or <paramref name="ecn"/> is not 0, 1 or 2.</exception>
+    public int SendSegmentsWithEcn(ReadOnlySpan<byte> train, int segmentSize, SocketAddress remote, int ecn)
+    {
+        ValidateEcn(ecn);
+        return SendSegmentsCore(train, segmentSize, remote, ecn);
+    }
+
+    private int SendSegmentsCore(ReadOnlySpan<byte> train, int segmentSize, SocketAddress remote, int ecn)
     {
         if (segmentSize is < 1 or > MaxSendPayload)
             throw new ArgumentOutOfRangeException(nameof(segmentSize), segmentSize, $"The segment size must be 1..{MaxSendPayload} bytes.");
@@ -252,31 +287,32 @@ public sealed class UdpDatagramSocket : IDisposable
             while (!train.IsEmpty)
             {
                 int chunk = Math.Min(segmentsPerCall * segmentSize, train.Length);
-                if (chunk <= segmentSize) SendPlain(train[..chunk], remote);
-                else if (!TrySendGso(train[..chunk], segmentSize, remote)) break; // GSO just turned off: send the rest plainly
+                if (chunk <= segmentSize) SendPlain(train[..chunk], remote, ecn);
+                else if (!TrySendGso(train[..chunk], segmentSize, remote, ecn)) break; // GSO just turned off: send the rest plainly
                 train = train[chunk..];
             }
         }
 
         if (_native && train.Length > segmentSize)
         {
-            SendTrainNative(train, segmentSize, remote);
+            SendTrainNative(train, segmentSize, remote, ecn);
             return datagrams;
         }
         while (!train.IsEmpty)
         {
             int length = Math.Min(segmentSize, train.Length);
-            SendPlain(train[..length], remote);
+            SendPlain(train[..length], remote, ecn);
             train = train[length..];
         }
         return datagrams;
     }
 
-    private void SendPlain(ReadOnlySpan<byte> datagram, SocketAddress remote)
+    private void SendPlain(ReadOnlySpan<byte> datagram, SocketAddress remote, int ecn)
     {
         if (_native)
         {
-            SendToNative(datagram, remote);
+            if (NeedsEcnControl(ecn)) SendMsgNative(datagram, remote, ecn);
+            else SendToNative(datagram, remote);
             return;
         }
         try
@@ -313,14 +349,121 @@ public sealed class UdpDatagramSocket : IDisposable
         }
     }
 
+    // ------------------------------------------------------------------ per-datagram ECN (RFC 3168 §5, RFC 9000 §13.4)
+
+    /// <summary>What the overloads without a codepoint pass: the socket-wide codepoint, no control message.</summary>
+    private const int DefaultEcn = -1;
+
+    private volatile bool _perDatagramEcn; // set in the constructor on Linux; off for good if the kernel refuses the control message
+
+    /// <summary>
+    /// Whether the sends that take an ECN codepoint set it per datagram (an IP_TOS / IPV6_TCLASS control message on
+    /// Linux). False on other systems (they send with the socket-wide <see cref="SendEcnCodepoint"/>), and after the
+    /// kernel refused such a control message.
+    /// </summary>
+    public bool IsPerDatagramEcnEnabled => _perDatagramEcn;
+
+    private static void ValidateEcn(int ecn)
+    {
+        if (ecn is < 0 or > 2)
+            throw new ArgumentOutOfRangeException(nameof(ecn), ecn, "The ECN codepoint to send must be 0 (Not-ECT), 1 (ECT(1)) or 2 (ECT(0)).");
+    }
+
+    /// <summary>A control message is needed when a codepoint was asked that differs from what the socket sets anyway.</summary>
+    private bool NeedsEcnControl(int ecn) => ecn >= 0 && ecn != _sendEcn && _perDatagramEcn;
+
+    /// <summary>Room for one IP_TOS / IPV6_TCLASS control message (an int).</summary>
+    private static int EcnControlSpace => CmsgSpace(sizeof(int));
+
+    /// <summary>
+    /// Writes the IP_TOS or IPV6_TCLASS control message for <paramref name="ecn"/> at <paramref name="control"/>: the
+    /// level follows the destination, since Linux sends an IPv4-mapped destination of an IPv6 socket through its IPv4
+    /// path, which reads IP_TOS and ignores IPV6_TCLASS. Returns the bytes written (CMSG_SPACE).
+    /// </summary>
+    private unsafe int WriteEcnControl(byte* control, SocketAddress remote, int ecn)
+    {
+        new Span<byte>(control, EcnControlSpace).Clear();
+        CmsgHdr* c = (CmsgHdr*)control;
+        c->Length = (nuint)CmsgLen(sizeof(int));
+        if (IsIPv4Destination(remote))
+        {
+            c->Level = IPPROTO_IP;
+            c->Type = IP_TOS;
+        }
+        else
+        {
+            c->Level = IPPROTO_IPV6;
+            c->Type = IPV6_TCLASS;
+        }
+        *(int*)(control + CmsgHeaderSize) = ecn; // DSCP 0, the codepoint in the two low bits
+        return EcnControlSpace;
+    }
+
+    /// <summary>IPv4, or IPv4-mapped IPv6 (<c>::ffff:a.b.c.d</c>, bytes 8..23 of a native sockaddr_in6).</summary>
+    private bool IsIPv4Destination(SocketAddress remote)
+    {
+        if (AddressFamily == AddressFamily.InterNetwork) return true;
+        ReadOnlySpan<byte> address = remote.Buffer.Span.Slice(8, 16);
+        return address[..10].IndexOfAnyExcept((byte)0) < 0 && address[10] == 0xff && address[11] == 0xff;
+    }
+
+    /// <summary>The kernel refused the ECN control message (EINVAL): send without it from now on.</summary>
+    private void DisablePerDatagramEcn() => _perDatagramEcn = false;
+
+    /// <summary>One sendmsg with an IP_TOS / IPV6_TCLASS control message.</summary>
+    private unsafe void SendMsgNative(ReadOnlySpan<byte> datagram, SocketAddress remote, int ecn)
+    {
+        byte* control = stackalloc byte[EcnControlSpace];
+        int controlLength = WriteEcnControl(control, remote, ecn);
+        bool addedRef = false;
+        try
+        {
+            _handle.DangerousAddRef(ref addedRef);
+            int fd = (int)_handle.DangerousGetHandle();
+            bool retriedIcmp = false;
+            fixed (byte* data = datagram)
+            fixed (byte* name = remote.Buffer.Span)
+            {
+                IoVec iov = new() { Base = data, Length = (nuint)datagram.Length };
+                MsgHdr msg = new()
+                {
+                    Name = name,
+                    NameLength = (uint)remote.Size,
+                    Iov = &iov,
+                    IovLength = 1,
+                    Control = control,
+                    ControlLength = (nuint)controlLength,
+                };
+                while (sendmsg(fd, &msg, 0) < 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == EINVAL && msg.Control != null)
+                    {
+                        DisablePerDatagramEcn(); // no TOS control messages here: send unmarked
+                        msg.Control = null;
+                        msg.ControlLength = 0;
+                        continue;
+                    }
+                    OnSendError(fd, errno, ref retriedIcmp);
+                }
+            }
+        }
+        finally
+        {
+            if (addedRef) _handle.DangerousRelease();
+        }
+    }
+
     /// <summary>Most messages per sendmmsg call (the vector lives on the stack).</summary>
     private const int MaxMessagesPerSendmmsg = 64;
 
     /// <summary>Sends a train as separate datagrams of <paramref name="segmentSize"/> bytes, up to 64 per sendmmsg call.</summary>
-    private unsafe void SendTrainNative(ReadOnlySpan<byte> train, int segmentSize, SocketAddress remote)
+    private unsafe void SendTrainNative(ReadOnlySpan<byte> train, int segmentSize, SocketAddress remote, int ecn)
     {
         MMsgHdr* headers = stackalloc MMsgHdr[MaxMessagesPerSendmmsg];
         IoVec* iovecs = stackalloc IoVec[MaxMessagesPerSendmmsg];
+        byte* control = stackalloc byte[EcnControlSpace]; // one control message shared by every datagram of the train
+        int controlLength = NeedsEcnControl(ecn) ? WriteEcnControl(control, remote, ecn) : 0;
         bool addedRef = false;
         try
         {
@@ -340,11 +483,23 @@ public sealed class UdpDatagramSocket : IDisposable
                     {
                         iovecs[n] = new IoVec { Base = data + at, Length = (nuint)Math.Min(segmentSize, total - at) };
                         headers[n] = new MMsgHdr { Header = new MsgHdr { Name = name, NameLength = nameLength, Iov = iovecs + n, IovLength = 1 } };
+                        if (controlLength > 0)
+                        {
+                            headers[n].Header.Control = control;
+                            headers[n].Header.ControlLength = (nuint)controlLength;
+                        }
                     }
                     int sent = sendmmsg(fd, headers, (uint)n, 0);
                     if (sent < 0)
                     {
-                        OnSendError(fd, Marshal.GetLastPInvokeError(), ref retriedIcmp);
+                        int errno = Marshal.GetLastPInvokeError();
+                        if (errno == EINVAL && controlLength > 0)
+                        {
+                            DisablePerDatagramEcn(); // no TOS control messages here: send unmarked
+                            controlLength = 0;
+                            continue;
+                        }
+                        OnSendError(fd, errno, ref retriedIcmp);
                         continue;
                     }
                     if (sent > 0) retriedIcmp = false;
@@ -380,16 +535,19 @@ public sealed class UdpDatagramSocket : IDisposable
     }
 
     /// <summary>One sendmsg with a UDP_SEGMENT control message; false if the kernel refused GSO (now disabled).</summary>
-    private unsafe bool TrySendGso(ReadOnlySpan<byte> chunk, int segmentSize, SocketAddress remote)
+    private unsafe bool TrySendGso(ReadOnlySpan<byte> chunk, int segmentSize, SocketAddress remote, int ecn)
     {
-        int controlSpace = CmsgSpace(sizeof(ushort));
-        byte* control = stackalloc byte[controlSpace];
-        new Span<byte>(control, controlSpace).Clear();
+        int segmentSpace = CmsgSpace(sizeof(ushort));
+        byte* control = stackalloc byte[segmentSpace + EcnControlSpace];
+        new Span<byte>(control, segmentSpace).Clear();
         CmsgHdr* c = (CmsgHdr*)control;
         c->Length = (nuint)CmsgLen(sizeof(ushort));
         c->Level = SOL_UDP;
         c->Type = UDP_SEGMENT;
         *(ushort*)(control + CmsgHeaderSize) = (ushort)segmentSize;
+        // Every segment of one GSO send is cut from the same IP header: the train has one codepoint.
+        int controlSpace = segmentSpace + (NeedsEcnControl(ecn) ? WriteEcnControl(control + segmentSpace, remote, ecn) : 0);
+        bool droppedEcn = false;
 
         bool retriedIcmp = false;
         bool addedRef = false;
@@ -413,7 +571,11 @@ public sealed class UdpDatagramSocket : IDisposable
                 while (true)
                 {
                     nint sent = sendmsg(fd, &msg, 0);
-                    if (sent >= 0) return true;
+                    if (sent >= 0)
+                    {
+                        if (droppedEcn) DisablePerDatagramEcn(); // GSO works without it: the kernel refused the TOS message
+                        return true;
+                    }
                     int errno = Marshal.GetLastPInvokeError();
                     switch (errno)
                     {
@@ -421,6 +583,12 @@ public sealed class UdpDatagramSocket : IDisposable
                             continue;
                         case EAGAIN:
                             WaitFor(fd, POLLOUT);
+                            continue;
+                        case EINVAL when controlSpace > segmentSpace:
+                            // Maybe the TOS control message: try once more without it before blaming GSO.
+                            droppedEcn = true;
+                            controlSpace = segmentSpace;
+                            msg.ControlLength = (nuint)controlSpace;
                             continue;
                         case EINVAL or ENOPROTOOPT or EIO or EOPNOTSUPP:
                             // No GSO here (old kernel, or a device without checksum offload): fall back for good.

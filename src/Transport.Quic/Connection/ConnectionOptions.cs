@@ -96,7 +96,10 @@ public sealed class ConnectionOptions
     /// Use ECN (RFC 9000 §13.4): count the codepoints of received datagrams (passed with
     /// <see cref="QuicConnectionCore.HandleDatagramWithEcn"/>)
     /// and echo them in ACK_ECN frames; ask for ECT(0) on sent datagrams (<see cref="TransmitInfo.Ecn"/>) while the path is
-    /// being tested or validated, and stop when validation fails (<see cref="QuicConnectionCore.EcnState"/>). Default true.
+    /// being tested or validated, and stop when validation fails (<see cref="QuicConnectionCore.EcnState"/>). Default true,
+    /// as in ngtcp2, quinn and quic-go (msquic defaults off): a path that bleaches or drops the marks costs at most the 10
+    /// testing packets before marking stops for good (RFC 9000 §13.4.2); the counts of received marks are echoed either
+    /// way (§13.4.1). The public API's sockets mark per datagram and read the TOS byte on Linux only.
     /// </summary>
     public bool EnableEcn { get; set; } = true;
 

@@ -69,4 +69,16 @@ public readonly record struct ConnectionStatistics
     public long ZeroRttPacketsDropped { get; init; }
     /// <summary>0-RTT packets whose contents were queued again for 1-RTT because the server rejected early data (client).</summary>
     public long ZeroRttPacketsRequeued { get; init; }
+    /// <summary>
+    /// Where ECN validation stands (RFC 9000 §13.4.2): <see cref="EcnValidationState.Capable"/> once the peer's ACK_ECN
+    /// counts matched the marked packets; <see cref="EcnValidationState.Failed"/> when the path bleached or dropped the
+    /// marks, or ECN is off (<see cref="ConnectionOptions.EnableEcn"/>).
+    /// </summary>
+    public EcnValidationState EcnState { get; init; }
+    /// <summary>Packets sent marked ECT(0) (RFC 9000 §13.4.2).</summary>
+    public long EcnMarkedPacketsSent { get; init; }
+    /// <summary>Packets received in datagrams whose IP header carried ECT(0), ECT(1) or CE, all spaces (what ACK_ECN echoes, RFC 9000 §13.4.1).</summary>
+    public long EcnMarkedPacketsReceived { get; init; }
+    /// <summary>Acknowledgments whose ECN-CE count rose: congestion signals without loss (RFC 9002 §7.1).</summary>
+    public long EcnCongestionEvents { get; init; }
 }

@@ -61,6 +61,17 @@ public sealed partial class QuicConnectionCore
 
     private bool ReceivedCe => _receivedEcn == EcnCe;
 
+    /// <summary>Every count of <see cref="_ecnReceived"/>: packets received in ECT- or CE-marked datagrams.</summary>
+    private long EcnMarkedPacketsReceived
+    {
+        get
+        {
+            long sum = 0;
+            foreach (long n in _ecnReceived) sum += n;
+            return sum;
+        }
+    }
+
     /// <summary>The counts to put in an ACK_ECN frame for <paramref name="space"/>; null (a plain ACK) while all are zero.</summary>
     private EcnCounts? EcnCountsToSend(PacketSpace space)
     {

@@ -53,6 +53,10 @@ public sealed partial class QuicConnectionCore
             ZeroRttPacketsReceived = _statZeroRttPacketsReceived,
             ZeroRttPacketsDropped = _statZeroRttPacketsDropped,
             ZeroRttPacketsRequeued = _statZeroRttPacketsRequeued,
+            EcnState = EcnState,
+            EcnMarkedPacketsSent = _ecnPacketsMarked,
+            EcnMarkedPacketsReceived = EcnMarkedPacketsReceived,
+            EcnCongestionEvents = _statEcnCongestionEvents,
         };
     }
 }

@@ -10,7 +10,7 @@ namespace Transport.Quic.Endpoint;
 /// The I/O driver of a <see cref="QuicEndpointCore"/> over one <see cref="UdpDatagramSocket"/>: a receive-loop thread
 /// hands datagrams to the core under a lock; a driver thread fires timers from <see cref="QuicEndpointCore.NextTimeout"/>,
 /// collects datagrams from <see cref="QuicEndpointCore.PollTransmit"/> and sends them outside the lock (trains of equal
-/// size to one peer through <see cref="UdpDatagramSocket.SendSegments"/>), holding a datagram until its
+/// size and ECN codepoint to one peer through <see cref="UdpDatagramSocket.SendSegmentsWithEcn"/>), holding a datagram until its
 /// <c>earliestSendTime</c>. The core never sleeps. The application touches the core and its connections only inside
 /// <see cref="Invoke{T}(Func{QuicEndpointCore, T})"/> (under the same lock), and waits for progress with <see cref="WaitForActivity"/>.
 /// </summary>
@@ -39,12 +39,13 @@ public sealed class QuicEndpoint : IDisposable
     private readonly Dictionary<SocketAddress, IPEndPoint> _addressCache = new();
     private readonly Dictionary<IPEndPoint, SocketAddress> _remoteCache = new();
     private readonly byte[] _out = new byte[MaxDatagramsPerFlush * 1500 + 65536];
-    private readonly (int Offset, int Length, IPEndPoint Destination)[] _pending = new (int, int, IPEndPoint)[MaxDatagramsPerFlush];
+    private readonly (int Offset, int Length, IPEndPoint Destination, byte Ecn)[] _pending = new (int, int, IPEndPoint, byte)[MaxDatagramsPerFlush];
     private byte[]? _heldBuffer;    // reused: where a datagram the pacer released for later waits
     private bool _held;             // _heldBuffer holds such a datagram
     private int _heldLength;
     private IPEndPoint? _heldDestination;
     private Instant _heldUntil;
+    private byte _heldEcn;
     private volatile bool _disposed;
 
     /// <summary>Binds a socket as <paramref name="socketOptions"/> say and starts the receive and driver threads.</summary>
@@ -265,7 +266,7 @@ public sealed class QuicEndpoint : IDisposable
         {
             if (_heldUntil > now + PacingTolerance) return 0;
             _heldBuffer.AsSpan(0, _heldLength).CopyTo(_out);
-            _pending[count++] = (0, _heldLength, _heldDestination!);
+            _pending[count++] = (0, _heldLength, _heldDestination!, _heldEcn);
             offset = _heldLength;
             _held = false;
             _heldDestination = null;
@@ -273,7 +274,7 @@ public sealed class QuicEndpoint : IDisposable
         while (count < MaxDatagramsPerFlush && _out.Length - offset >= 65536)
         {
             var span = _out.AsSpan(offset, 65536);
-            int n = _core.PollTransmit(now, span, out IPEndPoint destination, out Instant earliest);
+            int n = _core.PollTransmitWithEcn(now, span, out IPEndPoint destination, out Instant earliest, out byte ecn);
             if (n == 0) break;
             if (earliest > now + PacingTolerance)
             {
@@ -283,9 +284,10 @@ public sealed class QuicEndpoint : IDisposable
                 _heldLength = n;
                 _heldDestination = destination;
                 _heldUntil = earliest;
+                _heldEcn = ecn;
                 break;
             }
-            _pending[count++] = (offset, n, destination);
+            _pending[count++] = (offset, n, destination, ecn);
             offset += n;
         }
         return count;
@@ -297,11 +299,12 @@ public sealed class QuicEndpoint : IDisposable
         int i = 0;
         while (i < count)
         {
-            var (offset, length, destination) = _pending[i];
+            var (offset, length, destination, ecn) = _pending[i];
             int j = i + 1;
             int total = length;
-            // A train: same destination, same size, contiguous; the last may be shorter.
-            while (j < count && _pending[j].Destination.Equals(destination) && _pending[j - 1].Length == length
+            // A train: same destination, same size, same ECN codepoint (one GSO send shares one IP header), contiguous;
+            // the last may be shorter.
+            while (j < count && _pending[j].Destination.Equals(destination) && _pending[j].Ecn == ecn && _pending[j - 1].Length == length
                    && total + _pending[j].Length <= MaxTrainBytes && _pending[j].Length <= length)
             {
                 total += _pending[j].Length;
@@ -312,8 +315,8 @@ public sealed class QuicEndpoint : IDisposable
             {
                 SocketAddress remote;
                 lock (_gate) remote = ToSocketAddress(destination);
-                if (j - i == 1) _socket.Send(_out.AsSpan(offset, length), remote);
-                else _socket.SendSegments(_out.AsSpan(offset, total), length, remote);
+                if (j - i == 1) _socket.SendWithEcn(_out.AsSpan(offset, length), remote, ecn);
+                else _socket.SendSegmentsWithEcn(_out.AsSpan(offset, total), length, remote, ecn);
             }
             catch (SocketException)
             {

@@ -337,9 +337,18 @@ public sealed class QuicEndpointCore : IDisposable
     /// release time (the driver may hold the datagram until then; stateless packets: <paramref name="now"/>).
     /// Cost: a scan of up to every connection when they are idle.
     /// </summary>
-    public int PollTransmit(Instant now, Span<byte> buffer, out IPEndPoint destination, out Instant earliestSendTime)
+    public int PollTransmit(Instant now, Span<byte> buffer, out IPEndPoint destination, out Instant earliestSendTime) =>
+        PollTransmitWithEcn(now, buffer, out destination, out earliestSendTime, out _);
+
+    /// <summary>
+    /// <see cref="PollTransmit"/> that also gives the ECN codepoint
+    /// the datagram's IP header must carry (<see cref="TransmitInfo.Ecn"/>: 2 ECT(0) while the connection tests or uses
+    /// ECN, else 0; stateless packets 0), for drivers that can mark per datagram (RFC 9000 §13.4).
+    /// </summary>
+    public int PollTransmitWithEcn(Instant now, Span<byte> buffer, out IPEndPoint destination, out Instant earliestSendTime, out byte ecn)
     {
         earliestSendTime = now;
+        ecn = 0;
         if (_stateless.TryDequeue(out var packet))
         {
             int length = packet.Length;
@@ -365,6 +374,7 @@ public sealed class QuicEndpointCore : IDisposable
             {
                 destination = info.Destination;
                 earliestSendTime = info.EarliestSendTime;
+                ecn = info.Ecn;
                 return n;
             }
         }

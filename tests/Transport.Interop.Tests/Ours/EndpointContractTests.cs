@@ -23,12 +23,21 @@ public sealed class EndpointContractTests
     }
 
     [Theory]
-    [InlineData("client", "ecn")]
     [InlineData("server", "connectionmigration")]
     public async Task Features_the_stack_lacks_exit_127(string role, string testCase)
     {
         int exit = await InteropEndpoint.RunAsync(Parse(("ROLE", role), ("TESTCASE", testCase)), new StringWriter());
         Assert.Equal(InteropEndpoint.Unsupported, exit);
+    }
+
+    [Theory]
+    [InlineData("ecn", true)]
+    [InlineData("transfer", false)]
+    public void Ecn_is_supported_in_both_roles(string testCase, bool ecn)
+    {
+        Assert.Equal(ecn, InteropTestCase.ForClient(testCase)!.Ecn);
+        Assert.Equal(ecn, InteropTestCase.ForServer(testCase)!.Ecn);
+        Assert.Equal(InteropTestCase.HqInterop, InteropTestCase.ForClient(testCase)!.Alpn);
     }
 
     [Fact]
