@@ -31,6 +31,8 @@ public static class Program
                 return Tour.TourRunner.Run(args[1..]);
             case "connpair":
                 return Quic.ConnectionPairTool.Run(args[1..]);
+            case "setupprobe":
+                return Tour.SetupProbe.Run(args[1..]);
             case "quicphases":
                 return Tour.QuicPhaseProbe.Run(args[1..]);
             case "server":

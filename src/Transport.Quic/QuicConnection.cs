@@ -79,6 +79,13 @@ public sealed class QuicConnection : IAsyncDisposable
     public TlsEarlyDataStatus EarlyDataStatus => Read(static c => c.EarlyDataStatus);
 
     /// <summary>
+    /// Whether the TLS handshake completed. False on a client still sending 0-RTT, and on a server connection handed out
+    /// early (<see cref="QuicListenerOptions.AcceptBeforeHandshakeCompletes"/>) until the client's Finished arrived: stream
+    /// data read until then may be 0-RTT data, which can be a replay (RFC 8446 §8).
+    /// </summary>
+    public bool IsHandshakeComplete => Read(static c => c.IsHandshakeComplete);
+
+    /// <summary>
     /// Completes when the handshake did: true when the server accepted this client's early data (0-RTT), false when it
     /// refused it (stream data sent early is then sent again in 1-RTT by the connection itself; early datagrams are lost)
     /// or none was offered, or the connection closed first. On a server: whether it accepted the client's early data.
@@ -172,10 +179,10 @@ public sealed class QuicConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Under the lock: a server connection the listener created at handshake completion.</summary>
-    internal void MarkConnected()
+    /// <summary>Under the lock: a server connection the listener created at handshake completion (or, accepted early, after its first flight).</summary>
+    internal void MarkConnected(bool handshakeCompleted)
     {
-        _handshakeCompleted = true;
+        _handshakeCompleted |= handshakeCompleted;
         _connected.TrySetResult();
     }
 

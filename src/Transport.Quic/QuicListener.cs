@@ -33,7 +33,8 @@ public sealed class QuicListener : IAsyncDisposable
             LocalConnectionIdLength = options.ServerConnectionOptions.ConnectionIdLength,
             Admission = new HandshakeAdmissionOptions { AcceptBacklog = options.AcceptBacklog, RetryMode = options.RetryMode },
             TokenProtector = _tokens,
-        }, options.ListenEndPoint);
+            AcceptBeforeHandshakeCompletes = options.AcceptBeforeHandshakeCompletes,
+        }, options.ListenEndPoint) { AcceptBeforeHandshakeCompletes = options.AcceptBeforeHandshakeCompletes };
         _pump.HandshakeCompletedHandler = OnHandshakeCompleted;
         LocalEndPoint = _pump.Endpoint.LocalEndPoint;
     }
@@ -62,7 +63,8 @@ public sealed class QuicListener : IAsyncDisposable
     }
 
     /// <summary>
-    /// Waits for the next connection whose handshake completed. Connections wait in the accept backlog
+    /// Waits for the next connection whose handshake completed (with <see cref="QuicListenerOptions.AcceptBeforeHandshakeCompletes"/>:
+    /// whose first flight is out, see there). Connections wait in the accept backlog
     /// (<see cref="QuicListenerOptions.AcceptBacklog"/>) until taken; their streams and datagrams are already buffered.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The listener was disposed (also while waiting).</exception>
@@ -86,13 +88,13 @@ public sealed class QuicListener : IAsyncDisposable
         }
     }
 
-    /// <summary>Under the lock: the API object exists from handshake completion, so no event of the connection is lost before it is accepted.</summary>
+    /// <summary>Under the lock: the API object exists from handshake completion (or the first flight), so no event of the connection is lost before it is accepted.</summary>
     private void OnHandshakeCompleted(QuicConnectionCore core)
     {
         if (_pump.TryGetConnection(core, out _)) return;
         var connection = new QuicConnection(_pump, core, ownsPump: false, _datagramReceiveQueueCapacity);
         _pump.Register(core, connection);
-        connection.MarkConnected();
+        connection.MarkConnected(core.IsHandshakeComplete);
         if (_stopped) core.Close(0, "server shutting down");
         _acceptable.Set();
     }

@@ -33,6 +33,25 @@ public sealed class QuicListenerOptions
     /// </summary>
     public bool IssueNewTokens { get; set; }
 
+    /// <summary>
+    /// Hand out connections (<see cref="QuicListener.AcceptConnectionAsync"/>) as soon as the server's first flight is out
+    /// (ServerHello ... Finished), one round trip before the handshake completes, instead of at completion. The
+    /// application can then read the client's 0-RTT stream data and answer at once: the answer leaves in 1-RTT packets
+    /// right behind the first flight (0.5-RTT data, RFC 9001 §4.1.1), so a resuming client has its first response byte
+    /// after one round trip instead of two. Default false.
+    /// <para>
+    /// Opt-in because of what such a connection may deliver before <see cref="QuicConnection.IsHandshakeComplete"/>:
+    /// 0-RTT data is not protected against replay (RFC 8446 §8, RFC 9001 §9.2): an attacker can capture a client's first
+    /// flight and send it again, and the server's anti-replay (<see cref="Tls.TlsServerOptions.ReplayCache"/>, ticket age)
+    /// only narrows that. Act on early requests only when they are idempotent (safe to run twice); the server cannot yet
+    /// know that the client holds the handshake keys (it has not seen its Finished); 0.5-RTT data goes to a client whose
+    /// address is not yet validated (it counts against the 3x anti-amplification limit, RFC 9000 §8.1). Data of rejected
+    /// 0-RTT never reaches the application (the client sends it again in 1-RTT after the handshake). A connection whose
+    /// handshake then fails closes with <see cref="QuicError.HandshakeFailed"/>.
+    /// </para>
+    /// </summary>
+    public bool AcceptBeforeHandshakeCompletes { get; set; }
+
     /// <summary>Received datagrams (RFC 9221) each accepted connection queues for <see cref="QuicConnection.ReceiveDatagramAsync"/> before dropping the oldest. Default 256.</summary>
     public int DatagramReceiveQueueCapacity { get; set; } = 256;
 }

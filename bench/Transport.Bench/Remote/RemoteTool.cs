@@ -148,7 +148,7 @@ internal static class RemoteTool
             string text = table.Id == "remote-ratios" ? RemoteClient.RenderRatios(table) + "\n" : MarkdownTableWriter.Render(table, RemoteClient.Reference) + "\n";
             Console.Write(text);
             markdown.Append(text);
-            if (table.Id != "remote-ratios") await File.WriteAllTextAsync(Path.Combine(directory, table.Id + ".svg"), SvgBarChart.Render(table, RemoteClient.Reference)).ConfigureAwait(false);
+            await File.WriteAllTextAsync(Path.Combine(directory, table.Id + ".svg"), SvgBarChart.Render(table, RemoteClient.Reference)).ConfigureAwait(false);
         }
         await File.WriteAllTextAsync(Path.Combine(directory, "tables.md"), markdown.ToString()).ConfigureAwait(false);
         await File.WriteAllTextAsync(Path.Combine(directory, "results.json"), RemoteClient.RenderJson(machine, options, server, tables)).ConfigureAwait(false);

@@ -83,7 +83,11 @@ internal static class ConnectionFootprint
             var innerSeen = new HashSet<object>(ReferenceEqualityComparer.Instance) { server, inner };
             Walk(serverOptions, innerSeen);
             var parts = new List<(string, long)>();
-            for (Type? t = inner.GetType(); t is not null; t = t.BaseType)
+            if (inner is object?[] items) // the packet number spaces: one part per element
+            {
+                for (int i = 0; i < items.Length; i++) parts.Add(($"[{i}]", Walk(items[i], innerSeen)));
+            }
+            else for (Type? t = inner.GetType(); t is not null; t = t.BaseType)
             {
                 foreach (FieldInfo f in t.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
                 {

@@ -81,12 +81,13 @@ internal sealed class EmulatedPath : IDisposable
         return socket;
     }
 
-    public QuicListener CreateQuicListener(ConnectionOptions serverOptions)
+    public QuicListener CreateQuicListener(ConnectionOptions serverOptions, bool acceptBeforeHandshakeCompletes = false)
     {
         QuicListener Listen(IPAddress address) => QuicListener.ListenAsync(new QuicListenerOptions
         {
             ListenEndPoint = new IPEndPoint(address, 0),
             ServerConnectionOptions = serverOptions,
+            AcceptBeforeHandshakeCompletes = acceptBeforeHandshakeCompletes,
         }).AsTask().GetAwaiter().GetResult();
         return _link is null ? Listen(IPAddress.Loopback) : _link.Run(LinkSide.B, () => Listen(NamespaceLink.AddressB));
     }

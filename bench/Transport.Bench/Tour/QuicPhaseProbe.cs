@@ -104,6 +104,12 @@ internal static class QuicPhaseProbe
         double cpu = (CpuMeter.ProcessCpuTime() - cpu0).TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"bulk: {received / 1e6:F0} MB in {seconds:F2} s: {received * 8 / seconds / 1e9:F2} Gbit/s, {cpu / (received / 1e9):F2} CPU s/GB (process, both ends)"));
+        var quic = ((TransportQuicContender.Connection)connection).Quic;
+        var st = quic.GetStatistics();
+        var (rb, rd) = quic.Pump.Endpoint.ReceiveCounters;
+        var (sc, sd) = quic.Pump.Endpoint.SendCounters;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  client: {st.PacketsSent} packets sent, {st.PacketsReceived} received (ACKs), {st.PacketsLost} lost, {st.CongestionEvents} congestion events, cwnd {st.CongestionWindow}, srtt {st.SmoothedRtt.TotalMicroseconds:F0} us; endpoint: {sd} datagrams in {sc} send calls, {rd} datagrams in {rb} receive calls"));
         return 0;
     }
 

@@ -26,10 +26,12 @@ internal static class ScaleSection
         int[] counts = Environment.GetEnvironmentVariable("TOUR_SCALE_CONNECTIONS") is { } only // e.g. "10,1000": other counts, by hand
             ? Array.ConvertAll(only.Split(','), x => int.Parse(x, CultureInfo.InvariantCulture))
             : quick ? [1000] : [1000, 10_000];
-        TimeSpan idleWindow = TimeSpan.FromSeconds(quick ? 1 : 5);
+        TimeSpan idleWindow = TimeSpan.FromSeconds(Environment.GetEnvironmentVariable("TOUR_SCALE_IDLE_SECONDS") is { } idleSeconds // longer, by hand (to profile)
+            ? double.Parse(idleSeconds, CultureInfo.InvariantCulture) : quick ? 1 : 5);
         var rate = new TourTable(Name, "scale-handshakes", "Many connections: handshake rate and idle CPU",
             $"One server endpoint (a child process), all client connections on one client socket, {InFlight} handshakes in flight, loopback. CPU is both processes. " +
-            $"Idle CPU: both processes over {idleWindow.TotalSeconds:0} s with every connection open and idle (idle timeout {IdleTimeout.TotalMinutes:0} min, no keep-alive), per 1,000 connections.",
+            $"Idle CPU: both processes over {idleWindow.TotalSeconds:0} s with every connection open and idle (idle timeout {IdleTimeout.TotalMinutes:0} min, no keep-alive), per 1,000 connections, " +
+            $"measured {IdleSettle(quick).TotalSeconds:0} s after the memory figures, without the CPU of the runtime's background tier-1 JIT thread (shown in the note; it recompiles the handshake path long after the handshakes on a loaded machine).",
             [new TourMetric("handshakes", "per s", true, 0), new TourMetric("CPU per handshake", "CPU ms", false, 2), new TourMetric("idle CPU", "CPU ms/s per 1k conns", false, 2)]);
         string breakdown;
         try
@@ -145,16 +147,26 @@ internal static class ScaleSection
         Fill(idleRow, server0, serverIdle, client0Managed, client0Ws, clientIdleManaged, clientIdleWs, ok);
         idleRow.Note = $"server sees {serverIdle.Connections:N0} connections" + failures;
 
+        // Settle before the idle window: right after the handshakes the runtime still recompiles the handshake path at
+        // tier 1 on a background thread (perf: about half of a 1 s window's samples were in libclrjit, three quarters
+        // 10-20 s later), which is not what an idle connection costs; what the JIT thread still burns is subtracted.
+        await Task.Delay(IdleSettle(context.Options.Quick), ct).ConfigureAwait(false);
         context.Progress.Report($"{Name}: {n:N0} idle connections · CPU for {idleWindow.TotalSeconds:0} s");
         Stats idleStart = await server.StatsAsync(ct, collect: false).ConfigureAwait(false);
-        TimeSpan idleCpu0 = CpuMeter.ProcessCpuTime();
+        TimeSpan idleCpu0 = CpuMeter.ProcessCpuTime(), idleJit0 = TieredJitCpuTime();
         long i0 = Stopwatch.GetTimestamp();
         await Task.Delay(idleWindow, ct).ConfigureAwait(false);
-        TimeSpan idleClientCpu = CpuMeter.ProcessCpuTime() - idleCpu0;
+        TimeSpan idleClientCpu = CpuMeter.ProcessCpuTime() - idleCpu0, idleClientJit = TieredJitCpuTime() - idleJit0;
         TimeSpan idleElapsed = Stopwatch.GetElapsedTime(i0);
         Stats idleEnd = await server.StatsAsync(ct, collect: false).ConfigureAwait(false);
-        rateRow.Values["idle CPU"] = (idleClientCpu + idleEnd.Cpu - idleStart.Cpu).TotalMilliseconds / idleElapsed.TotalSeconds / (ok / 1000.0);
-        rateRow.Note += $"; idle: client {idleClientCpu.TotalMilliseconds:0} ms, server {(idleEnd.Cpu - idleStart.Cpu).TotalMilliseconds:0} ms CPU in {idleElapsed.TotalSeconds:0.0} s";
+        // The runtime's background tier-1 JIT (it went on for tens of seconds after the handshakes on a loaded machine:
+        // three quarters of the idle window's perf samples) is the runtime's, not the connections': left out, and shown.
+        TimeSpan idleServerCpu = idleEnd.Cpu - idleStart.Cpu, idleServerJit = idleEnd.Jit - idleStart.Jit;
+        TimeSpan idleCpu = idleClientCpu - idleClientJit + idleServerCpu - idleServerJit;
+        if (idleCpu < TimeSpan.Zero) idleCpu = TimeSpan.Zero;
+        rateRow.Values["idle CPU"] = idleCpu.TotalMilliseconds / idleElapsed.TotalSeconds / (ok / 1000.0);
+        rateRow.Note += $"; idle: client {idleClientCpu.TotalMilliseconds:0} ms (tier-1 JIT thread {idleClientJit.TotalMilliseconds:0} ms), " +
+            $"server {idleServerCpu.TotalMilliseconds:0} ms (JIT {idleServerJit.TotalMilliseconds:0} ms) CPU in {idleElapsed.TotalSeconds:0.0} s";
 
         context.Progress.Report($"{Name}: {n:N0} connections · one stream each");
         using (var gate = new SemaphoreSlim(InFlight))
@@ -192,6 +204,8 @@ internal static class ScaleSection
         GC.KeepAlive(connections);
     }
 
+    private static TimeSpan IdleSettle(bool quick) => TimeSpan.FromSeconds(quick ? 3 : 5);
+
     private static void Fill(TourRow row, Stats server0, Stats server1, long client0Managed, long client0Ws, long client1Managed, long client1Ws, int n)
     {
         row.Values["server managed"] = (server1.Managed - server0.Managed) / 1024.0 / n;
@@ -224,7 +238,40 @@ internal static class ScaleSection
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
     }
 
-    private readonly record struct Stats(long Managed, long WorkingSet, TimeSpan Cpu, int Connections);
+    private readonly record struct Stats(long Managed, long WorkingSet, TimeSpan Cpu, int Connections, TimeSpan Jit);
+
+    /// <summary>
+    /// CPU time of the runtime's tiered-compilation background thread (Linux: /proc/self/task/*/comm ".NET Tiered Com…",
+    /// utime + stime from its stat); zero elsewhere or when it is not running. A thread that exits takes its time with it,
+    /// so a difference can only understate the JIT's share.
+    /// </summary>
+    private static TimeSpan TieredJitCpuTime()
+    {
+        long ticks = 0;
+        try
+        {
+            foreach (string task in Directory.EnumerateDirectories("/proc/self/task"))
+            {
+                string comm;
+                string stat;
+                try
+                {
+                    comm = File.ReadAllText(Path.Combine(task, "comm"));
+                    if (!comm.StartsWith(".NET Tiered", StringComparison.Ordinal)) continue;
+                    stat = File.ReadAllText(Path.Combine(task, "stat"));
+                }
+                catch (IOException) { continue; }
+                // Fields after the parenthesised name: state is field 3, utime 14 and stime 15 (clock ticks of 1/100 s).
+                string[] f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                ticks += long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return TimeSpan.Zero;
+        }
+        return TimeSpan.FromMilliseconds(ticks * 10);
+    }
 
     /// <summary>The server child: <c>tour --scale-server</c>. Answers "stats" / "cpu" lines on stdin; "quit" ends it.</summary>
     public static async Task<int> RunServerChildAsync()
@@ -244,7 +291,7 @@ internal static class ScaleSection
             if (line == "stats") FullCollect();
             using Process self = Process.GetCurrentProcess();
             long managed = line == "stats" ? GC.GetTotalMemory(forceFullCollection: true) : GC.GetTotalMemory(false);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"stats {managed} {self.WorkingSet64} {CpuMeter.ProcessCpuTime().Ticks} {server.ConnectionCount}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"stats {managed} {self.WorkingSet64} {CpuMeter.ProcessCpuTime().Ticks} {server.ConnectionCount} {TieredJitCpuTime().Ticks}"));
         }
         try { await server.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false); } catch (Exception) { }
         return 0;
@@ -293,7 +340,7 @@ internal static class ScaleSection
             }
         }
 
-        /// <summary>The child's memory (after a full GC when <paramref name="collect"/>), CPU time and connection count.</summary>
+        /// <summary>The child's memory (after a full GC when <paramref name="collect"/>), CPU time, connection count and tier-1 JIT thread CPU.</summary>
         public async Task<Stats> StatsAsync(CancellationToken ct, bool collect = true)
         {
             await _lock.WaitAsync(ct).ConfigureAwait(false);
@@ -303,9 +350,10 @@ internal static class ScaleSection
                 await _process.StandardInput.FlushAsync(ct).ConfigureAwait(false);
                 string? line = await _process.StandardOutput.ReadLineAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(60), ct).ConfigureAwait(false);
                 string[] p = line?.Split(' ') ?? [];
-                if (p.Length != 5 || p[0] != "stats") throw new InvalidOperationException($"the server process said '{line}'");
+                if (p.Length != 6 || p[0] != "stats") throw new InvalidOperationException($"the server process said '{line}'");
                 return new Stats(long.Parse(p[1], CultureInfo.InvariantCulture), long.Parse(p[2], CultureInfo.InvariantCulture),
-                    TimeSpan.FromTicks(long.Parse(p[3], CultureInfo.InvariantCulture)), int.Parse(p[4], CultureInfo.InvariantCulture));
+                    TimeSpan.FromTicks(long.Parse(p[3], CultureInfo.InvariantCulture)), int.Parse(p[4], CultureInfo.InvariantCulture),
+                    TimeSpan.FromTicks(long.Parse(p[5], CultureInfo.InvariantCulture)));
             }
             finally
             {

@@ -207,8 +207,11 @@ internal sealed class TransportQuicContender : ITransportContender, IDisposable
         }
     }
 
-    private sealed class Connection(TransportQuicContender owner, QuicConnection connection) : ITourConnection
+    internal sealed class Connection(TransportQuicContender owner, QuicConnection connection) : ITourConnection
     {
+        /// <summary>The API connection (diagnostics: statistics, its endpoint's counters).</summary>
+        public QuicConnection Quic => connection;
+
         public async ValueTask<ITourStream> OpenStreamAsync(CancellationToken cancellationToken) =>
             new QuicTourStream(await connection.OpenOutboundStreamAsync(bidirectional: true, cancellationToken).ConfigureAwait(false));
 

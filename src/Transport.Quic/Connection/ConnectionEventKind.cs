@@ -52,4 +52,11 @@ public enum ConnectionEventKind
     PathMigrated,
     /// <summary>Path validation failed (RFC 9000 §8.2.4): a client's migration attempt was abandoned, or the server went back to the last validated address.</summary>
     PathValidationFailed,
+    /// <summary>
+    /// Server, once: the first flight (ServerHello ... Finished) is queued and the 1-RTT write key installed, before the
+    /// handshake completes. Streams can be written now: their data leaves in 1-RTT packets right after the first flight
+    /// (0.5-RTT data, RFC 9001 §4.1.1), and accepted 0-RTT stream data can already be read. The client is not yet
+    /// authenticated to the server, and 0-RTT data can be replayed (RFC 8446 §8, RFC 9001 §9.2).
+    /// </summary>
+    HalfRttReady,
 }

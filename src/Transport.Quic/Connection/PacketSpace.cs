@@ -33,9 +33,17 @@ internal sealed class PacketSpace : IDisposable
 
     public long NextPacketNumber { get; set; }
 
-    public SendBuffer CryptoSend { get; } = new(1024);
+    // The CRYPTO stream buffers (about 0.8 KiB a space) exist from first use: the application space of most connections
+    // carries one NewSessionTicket or none, and a discarded space gives them back.
+    private SendBuffer? _cryptoSend;
+    private ReceiveBuffer? _cryptoReceive;
 
-    public ReceiveBuffer CryptoReceive { get; } = new(1024);
+    public SendBuffer CryptoSend => _cryptoSend ??= new(1024);
+
+    public ReceiveBuffer CryptoReceive => _cryptoReceive ??= new(1024);
+
+    /// <summary>CRYPTO data waits to be sent (without creating the buffer to ask).</summary>
+    public bool HasCryptoDataToSend => _cryptoSend is { HasDataToSend: true };
 
     public bool IsDiscarded { get; private set; }
 
@@ -53,8 +61,10 @@ internal sealed class PacketSpace : IDisposable
         ReceiveKeys?.Dispose();
         SendKeys = null;
         ReceiveKeys = null;
-        CryptoSend.Dispose();
-        CryptoReceive.Dispose();
+        _cryptoSend?.Dispose();
+        _cryptoReceive?.Dispose();
+        _cryptoSend = null; // a discarded space sends and receives nothing more (callers check IsDiscarded)
+        _cryptoReceive = null;
         Tracker.OnAckSent();
     }
 

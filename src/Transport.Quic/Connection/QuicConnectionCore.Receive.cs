@@ -91,6 +91,7 @@ public sealed partial class QuicConnectionCore
             OnStatelessReset();
 
         if (IsServer) ProcessPendingZeroRtt();
+        if (_pendingOneRtt.Count > 0 && _oneRtt is { CanReceive: true }) ProcessPendingOneRtt();
         ApplyPendingDiscards();
         UpdateAmplificationState();
     }
@@ -156,9 +157,16 @@ public sealed partial class QuicConnectionCore
     private bool ProcessShortPacket(Span<byte> packet)
     {
         _receivedPacketLength = packet.Length;
-        if (_oneRtt is null)
+        if (_oneRtt is null || !_oneRtt.CanReceive)
         {
-            DropPacket(PacketType.OneRtt, packet.Length, Qlog.QlogPacketDropReason.KeyUnavailable);
+            // A client's 1-RTT keys come with the server's Finished, a server's at handshake completion (RFC 9001 §5.7):
+            // a 1-RTT packet that overtook them (0.5-RTT data, or the client's first request) waits (RFC 9001 §5.7).
+            if (_pendingOneRtt.Count < MaxPendingOneRttPackets && _phase == ConnectionPhase.Open)
+            {
+                _pendingOneRtt.Add(packet.ToArray());
+                _qlog?.PacketBuffered(_now, PacketType.OneRtt, packet.Length);
+            }
+            else DropPacket(PacketType.OneRtt, packet.Length, Qlog.QlogPacketDropReason.KeyUnavailable);
             return false;
         }
         int pnOffset = 1 + LocalConnectionId.Length;
@@ -193,6 +201,21 @@ public sealed partial class QuicConnectionCore
         ProcessPayload(app, pn, packet.Slice(headerLength, payloadLength));
         if (fresh) AfterOneRttPacket(pn); // RFC 9000 §9.3: may move the path
         return true;
+    }
+
+    private readonly List<byte[]> _pendingOneRtt = new();
+    private const int MaxPendingOneRttPackets = 8;
+
+    /// <summary>1-RTT packets that arrived before the keys to read them, once the keys are there.</summary>
+    private void ProcessPendingOneRtt()
+    {
+        var pending = _pendingOneRtt.ToArray();
+        _pendingOneRtt.Clear();
+        foreach (byte[] packet in pending)
+        {
+            if (_phase == ConnectionPhase.Terminated) break;
+            ProcessShortPacket(packet);
+        }
     }
 
     private void ProcessPayload(PacketSpace space, long pn, ReadOnlySpan<byte> payload) => ProcessPayload(space, pn, payload, space.Level);

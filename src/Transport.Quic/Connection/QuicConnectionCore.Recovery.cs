@@ -9,25 +9,28 @@ namespace Transport.Quic.Connection;
 public sealed partial class QuicConnectionCore
 {
     private const int MaxAckRangesProcessed = 256;
-    private ReliableAckRange[] _ackRanges = new ReliableAckRange[32];
-    private readonly SentPacket[] _outstanding = new SentPacket[4];
+    // Scratch that does not outlive one call: one set per thread, not per connection (idle connections' memory).
+    [ThreadStatic] private static ReliableAckRange[]? t_ackRanges;
+    [ThreadStatic] private static SentPacket[]? t_outstanding;
     private bool _currentKeyPhaseAcked;
     private Transport.Core.Time.Instant _currentKeyPhaseAckedAt; // when the first packet of the current send key phase was acknowledged
 
     private bool OnAckFrame(PacketSpace space, AckFrame ack, ulong frameType)
     {
         int n = 0;
+        var ackRanges = t_ackRanges ??= new ReliableAckRange[32];
         foreach (var r in ack.Ranges)
         {
             if (n == MaxAckRangesProcessed) break; // lower ranges are simply not used (they were probably acknowledged before)
-            if (n == _ackRanges.Length) Array.Resize(ref _ackRanges, n * 2);
-            _ackRanges[n++] = new ReliableAckRange((long)r.Smallest, (long)r.Largest);
+            if (n == ackRanges.Length) Array.Resize(ref ackRanges, n * 2);
+            ackRanges[n++] = new ReliableAckRange((long)r.Smallest, (long)r.Largest);
         }
+        t_ackRanges = ackRanges;
         TimeSpan ackDelay = space.Id == PacketNumberSpace.ApplicationData
             ? ack.GetAckDelay(_peerParameters?.AckDelayExponent ?? Parameters.TransportParameters.DefaultAckDelayExponent)
             : TimeSpan.Zero;
         long ce = EcnCeForRecovery(ack); // QuicConnectionCore.Ecn.cs
-        AckOutcome outcome = _recovery.OnAckReceived(space.Id, _ackRanges.AsSpan(0, n), ackDelay, _now, ce);
+        AckOutcome outcome = _recovery.OnAckReceived(space.Id, ackRanges.AsSpan(0, n), ackDelay, _now, ce);
         if (!outcome.IsSuccess)
         {
             var code = outcome.Error is ReliableError.AckRangeUnderflow or ReliableError.MalformedAckRanges
@@ -239,12 +242,13 @@ public sealed partial class QuicConnectionCore
                 space.ProbesPending = Math.Max(space.ProbesPending, outcome.ProbeCount);
                 // RFC 9002 §6.2.4: a probe should carry data; resend the oldest outstanding packets' contents (all of the
                 // handshake data in Initial and Handshake, so the handshake completes even under heavy loss).
-                int limit = outcome.Space == PacketNumberSpace.ApplicationData ? outcome.ProbeCount : _outstanding.Length;
-                int count = _recovery.CopyOutstandingPackets(outcome.Space, _outstanding.AsSpan(0, Math.Min(limit, _outstanding.Length)));
+                var outstanding = t_outstanding ??= new SentPacket[4];
+                int limit = outcome.Space == PacketNumberSpace.ApplicationData ? outcome.ProbeCount : outstanding.Length;
+                int count = _recovery.CopyOutstandingPackets(outcome.Space, outstanding.AsSpan(0, Math.Min(limit, outstanding.Length)));
                 for (int i = 0; i < count; i++)
                 {
-                    if (_outstanding[i].IsAckEliciting && _outstanding[i].Payload is SentPacketInfo info) RequeueContents(info);
-                    _outstanding[i] = default;
+                    if (outstanding[i].IsAckEliciting && outstanding[i].Payload is SentPacketInfo info) RequeueContents(info);
+                    outstanding[i] = default;
                 }
                 if (outcome.Space != PacketNumberSpace.ApplicationData && !space.CryptoSend.HasDataToSend)
                 {

@@ -30,7 +30,7 @@ public sealed partial class QuicConnectionCore
 
     private static byte[][] PayloadScratch => t_payloadScratch ??= [new byte[65536], new byte[65536], new byte[65536]];
     private readonly BuiltPacket[] _built = new BuiltPacket[3];
-    private readonly AckRange[] _ackWriteRanges = new AckRange[64];
+    [ThreadStatic] private static AckRange[]? t_ackWriteRanges; // within one WriteAck: per thread, not per connection
     private long _amplificationBytesSent;
     private bool _ackElicitingSentSinceReceive;
     private Instant? _pacingWaitUntil;
@@ -117,7 +117,7 @@ public sealed partial class QuicConnectionCore
             var space = _spaces[si];
             // RFC 9001 §4.6.1: a client sends application data in 0-RTT packets until the handshake completes.
             bool zeroRtt = si == 2 && CanSendEarlyData;
-            if (si < 2 ? !space.HasSendKeys : !zeroRtt && (_oneRtt is null || !_handshakeComplete)) continue;
+            if (si < 2 ? !space.HasSendKeys : !zeroRtt && !CanSendOneRtt) continue; // a server's 1-RTT may start before completion (0.5-RTT)
             long pn = space.NextPacketNumber;
             long largestAcked = _recovery.GetLargestAcknowledged(space.Id);
             int pnLength = PacketNumber.GetEncodedLength((ulong)pn, largestAcked >= 0 ? (ulong)largestAcked : null);
@@ -253,7 +253,7 @@ public sealed partial class QuicConnectionCore
 
     private bool HasAckElicitingToSend(PacketSpace space)
     {
-        if (space.ProbesPending > 0 || space.CryptoSend.HasDataToSend) return true;
+        if (space.ProbesPending > 0 || space.HasCryptoDataToSend) return true;
         if (space.Id != PacketNumberSpace.ApplicationData) return false;
         return _handshakeDonePending || _maxDataPending || _maxStreamsBidiPending || _maxStreamsUniPending || _streamsBlockedBidiPending
             || _streamsBlockedUniPending || _cids.PendingNew.Count > 0 || _cids.PendingRetire.Count > 0 || _controlQueue.Count > 0
@@ -310,15 +310,16 @@ public sealed partial class QuicConnectionCore
     {
         var tracker = space.Tracker;
         int n = 0;
+        var ackWriteRanges = t_ackWriteRanges ??= new AckRange[64];
         foreach (var r in tracker.Ranges)
         {
-            if (n == _ackWriteRanges.Length) break;
-            _ackWriteRanges[n++] = new AckRange((ulong)r.Smallest, (ulong)r.Largest);
+            if (n == ackWriteRanges.Length) break;
+            ackWriteRanges[n++] = new AckRange((ulong)r.Smallest, (ulong)r.Largest);
         }
         if (n == 0) return false;
         ulong delay = space.Id == PacketNumberSpace.ApplicationData
             ? FrameWriter.EncodeAckDelay(tracker.GetAckDelay(_now), _options.AckDelayExponent) : 0;
-        ReadOnlySpan<AckRange> ranges = _ackWriteRanges.AsSpan(0, n);
+        ReadOnlySpan<AckRange> ranges = ackWriteRanges.AsSpan(0, n);
         EcnCounts? ecn = EcnCountsToSend(space); // ACK_ECN once anything was counted (RFC 9000 §13.4.1)
         int fit = FrameWriter.GetAckRangesThatFit(ranges, delay, ecn, w.Remaining);
         if (fit == 0) return false;
@@ -329,6 +330,7 @@ public sealed partial class QuicConnectionCore
 
     private void WriteCrypto(PacketSpace space, ref SpanWriter w, SentPacketInfo info)
     {
+        if (!space.HasCryptoDataToSend) return;
         var send = space.CryptoSend;
         while (send.HasDataToSend)
         {

@@ -21,13 +21,13 @@ public sealed partial class QuicConnectionCore
     /// When the limit is reached, returns false and tells the peer with STREAMS_BLOCKED; a
     /// <see cref="ConnectionEventKind.StreamsAvailable"/> event follows when it raises the limit.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The handshake has not completed, or the connection is closed.</exception>
+    /// <exception cref="InvalidOperationException">The handshake has not completed (client without early data; server before <see cref="ConnectionEventKind.HalfRttReady"/>), or the connection is closed.</exception>
     public bool TryOpenStream(bool bidirectional, out long streamId)
     {
         streamId = -1;
         ThrowIfClosed();
-        if (!(_handshakeComplete || CanSendEarlyData) || _peerParameters is null)
-            throw new InvalidOperationException("Streams can be opened once the handshake has completed (or, on a client, while early data may be sent).");
+        if (!(_handshakeComplete || CanSendEarlyData || IsServer && CanSendOneRtt) || _peerParameters is null)
+            throw new InvalidOperationException("Streams can be opened once the handshake has completed (or, on a client, while early data may be sent; on a server, after its first flight).");
         ref long next = ref bidirectional ? ref _nextLocalBidiIndex : ref _nextLocalUniIndex;
         long max = bidirectional ? _peerMaxStreamsBidi : _peerMaxStreamsUni;
         if (next >= max)

@@ -10,6 +10,14 @@ public sealed partial class QuicConnectionCore
     private bool _keepAlivePending;
 
     /// <summary>
+    /// A connection quiet this long after a burst gives back the sent-packet storage the burst grew (ring slots of about
+    /// 100 bytes, free SentPacketInfo records of about 300): one wake-up per quiet spell, armed only while there is
+    /// excess (an idle connection after its handshake has none, so it arms no timer). During a transfer nothing is
+    /// trimmed, so the steady state allocates nothing.
+    /// </summary>
+    private static readonly TimeSpan StorageTrimDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// When <see cref="HandleTimeout"/> must be called next (an instant at or before now means at once), or null when
     /// no timer is armed. Recompute after every call into the connection.
     /// </summary>
@@ -29,13 +37,14 @@ public sealed partial class QuicConnectionCore
             foreach (var s in _spaces)
             {
                 // 0-RTT packets are acknowledged in 1-RTT (RFC 9000 §12.5): no ACK deadline before 1-RTT can be sent.
-                if (s.Id == Transport.Reliable.PacketNumberSpace.ApplicationData && (_oneRtt is null || !_handshakeComplete)) continue;
+                if (s.Id == Transport.Reliable.PacketNumberSpace.ApplicationData && !CanSendOneRtt) continue;
                 if (!s.IsDiscarded) t = Earliest(t, s.Tracker.AckDeadline);
             }
         t = Earliest(t, _pacingWaitUntil);
         t = Earliest(t, _discardPreviousKeysAt);
         if (_paths.Count > 0) t = Earliest(t, NextPathTimeout());
         if (_options.KeepAliveInterval is { } k && _handshakeComplete && !_keepAlivePending) t = Earliest(t, _lastActivity + k);
+        if (_recovery.HasExcessStorage || _infoPool.HasExcess) t = Earliest(t, _lastActivity + StorageTrimDelay);
         return t;
     }
 
@@ -44,7 +53,7 @@ public sealed partial class QuicConnectionCore
         $"idle {_idleDeadline}, loss {_recovery.LossDetectionTimer}, pacing {_pacingWaitUntil}, key discard {_discardPreviousKeysAt}, " +
         $"ack {string.Join("/", _spaces.Select(s => s.IsDiscarded ? "-" : s.Tracker.AckDeadline?.ToString() ?? "none"))}, paths {_paths.Count}";
 
-    /// <summary>Acts on every deadline that passed by <paramref name="now"/>: loss detection and probes, idle timeout, closing and draining periods, key discards, keep-alive.</summary>
+    /// <summary>Acts on every deadline that passed by <paramref name="now"/>: loss detection and probes, idle timeout, closing and draining periods, key discards, keep-alive, storage trimming after a quiet spell.</summary>
     public void HandleTimeout(Instant now)
     {
         try
@@ -78,6 +87,11 @@ public sealed partial class QuicConnectionCore
         {
             _discardPreviousKeysAt = null;
             _oneRtt?.DiscardPreviousKeys(); // RFC 9001 §6.5
+        }
+        if (now >= _lastActivity + StorageTrimDelay)
+        {
+            if (_recovery.HasExcessStorage) _recovery.TrimExcess();
+            if (_infoPool.HasExcess) _infoPool.TrimExcess();
         }
         if (_options.KeepAliveInterval is { } k && _handshakeComplete && now >= _lastActivity + k)
         {

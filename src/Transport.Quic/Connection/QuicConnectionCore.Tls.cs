@@ -84,12 +84,35 @@ public sealed partial class QuicConnectionCore
 
     private void TryCreateOneRttKeys()
     {
+        if (_oneRtt is null && IsServer && _oneRttSendSecret is not null && _oneRttReceiveSecret is null)
+        {
+            // RFC 9001 §4.1.1: right after its first flight the server may send 1-RTT (0.5-RTT) data; it reads 1-RTT only
+            // once the handshake completes (§5.7), when TLS gives the client's secret.
+            _oneRtt = OneRttKeys.CreateSendOnly(_oneRttSuite, _oneRttSendSecret, Version);
+            CryptographicOperations.ZeroMemory(_oneRttSendSecret);
+            _oneRttSendSecret = null;
+            Emit(ConnectionEventKind.HalfRttReady);
+            return;
+        }
+        if (_oneRtt is not null && !_oneRtt.CanReceive && _oneRttReceiveSecret is not null)
+        {
+            _oneRtt.InstallReceiveSecret(_oneRttReceiveSecret, Version);
+            CryptographicOperations.ZeroMemory(_oneRttReceiveSecret);
+            _oneRttReceiveSecret = null;
+            return;
+        }
         if (_oneRtt is not null || _oneRttSendSecret is null || _oneRttReceiveSecret is null) return;
         _oneRtt = OneRttKeys.Create(_oneRttSuite, _oneRttSendSecret, _oneRttReceiveSecret, Version);
         CryptographicOperations.ZeroMemory(_oneRttSendSecret);
         CryptographicOperations.ZeroMemory(_oneRttReceiveSecret);
         _oneRttSendSecret = _oneRttReceiveSecret = null;
     }
+
+    /// <summary>
+    /// 1-RTT packets may be sent: a client once its handshake completed; a server once it has the 1-RTT write key, right
+    /// after its first flight (0.5-RTT data, RFC 9001 §4.1.1; ACKs of 0-RTT packets, stream data, datagrams).
+    /// </summary>
+    private bool CanSendOneRtt => _oneRtt is not null && (_handshakeComplete || IsServer);
 
     void ITlsHandshakeListener.OnPeerTransportParameters(ReadOnlySpan<byte> parameters)
     {

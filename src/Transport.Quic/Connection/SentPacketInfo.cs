@@ -37,10 +37,23 @@ internal sealed class SentPacketInfo
     public void Clear() => Count = 0;
 }
 
-/// <summary>A small free list of <see cref="SentPacketInfo"/> so steady traffic allocates no records.</summary>
+/// <summary>
+/// A free list of <see cref="SentPacketInfo"/> so steady traffic allocates no records. A transfer leaves as many records
+/// (about 300 bytes each) as it had packets in flight; after a quiet spell the connection calls <see cref="TrimExcess"/>
+/// to keep only <see cref="LocalCapacity"/> (the next burst allocates again, once).
+/// </summary>
 internal sealed class SentPacketInfoPool
 {
+    /// <summary>Records kept through a quiet spell.</summary>
+    public const int LocalCapacity = 8;
+
     private readonly Stack<SentPacketInfo> _free = new();
+
+    /// <summary>Records held free.</summary>
+    public int Count => _free.Count;
+
+    /// <summary>More records than <see cref="LocalCapacity"/> are held.</summary>
+    public bool HasExcess => _free.Count > LocalCapacity;
 
     public SentPacketInfo Rent(PacketNumberSpace space)
     {
@@ -56,5 +69,12 @@ internal sealed class SentPacketInfoPool
     public void Return(SentPacketInfo info)
     {
         if (_free.Count < 4096) _free.Push(info);
+    }
+
+    /// <summary>Drops the free records beyond <see cref="LocalCapacity"/> (and the stack's storage for them).</summary>
+    public void TrimExcess()
+    {
+        while (_free.Count > LocalCapacity) _free.Pop();
+        _free.TrimExcess();
     }
 }

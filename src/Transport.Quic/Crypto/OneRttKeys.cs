@@ -22,7 +22,7 @@ public sealed class OneRttKeys : IDisposable
     public const byte KeyPhaseBit = 0x04;
 
     private readonly HeaderProtection _sendHeader;
-    private readonly HeaderProtection _receiveHeader;
+    private HeaderProtection _receiveHeader;
     private PayloadProtection _send;
     private PayloadProtection? _receivePrevious;
     private PayloadProtection _receiveCurrent;
@@ -30,6 +30,8 @@ public sealed class OneRttKeys : IDisposable
     // The lowest packet number authenticated with the current receive keys since they became current (RFC 9001 §6.5).
     private long _receiveCurrentLowestPacketNumber;
     private bool _disposed;
+    // False while only the send direction is known: a server's 0.5-RTT keys (RFC 9001 §4.1.1, §5.7).
+    private bool _canReceive = true;
 
     private OneRttKeys(HeaderProtection sendHeader, HeaderProtection receiveHeader, PayloadProtection send, PayloadProtection receive)
     {
@@ -60,6 +62,48 @@ public sealed class OneRttKeys : IDisposable
         CryptographicOperations.ZeroMemory(hp);
         return new OneRttKeys(sendHeader, receiveHeader,
             PayloadProtection.Create(suite, parameters, sendSecret), PayloadProtection.Create(suite, parameters, receiveSecret));
+    }
+
+    /// <summary>
+    /// Send-only 1-RTT keys: a server has its own application traffic secret right after its first flight and may send
+    /// 0.5-RTT data with it (RFC 9001 §4.1.1) while it must not process 1-RTT packets yet (RFC 9001 §5.7).
+    /// <see cref="TryOpen"/> fails until <see cref="InstallReceiveSecret"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">Unknown suite or version, or a secret of the wrong length.</exception>
+    internal static OneRttKeys CreateSendOnly(CipherSuite suite, ReadOnlySpan<byte> sendSecret, uint version = QuicVersionParameters.Version1)
+    {
+        // The receive slots hold keys derived from the send secret until the peer's secret arrives; they open nothing
+        // because _canReceive is false.
+        var keys = Create(suite, sendSecret, sendSecret, version);
+        keys._canReceive = false;
+        return keys;
+    }
+
+    /// <summary>Whether packets can be opened (false for <see cref="CreateSendOnly"/> keys until <see cref="InstallReceiveSecret"/>).</summary>
+    internal bool CanReceive => _canReceive;
+
+    /// <summary>Completes <see cref="CreateSendOnly"/> keys with the peer's application traffic secret (generation 0).</summary>
+    /// <exception cref="InvalidOperationException">The receive keys are already installed.</exception>
+    /// <exception cref="ArgumentException">A secret of the wrong length.</exception>
+    internal void InstallReceiveSecret(ReadOnlySpan<byte> receiveSecret, uint version = QuicVersionParameters.Version1)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_canReceive) throw new InvalidOperationException("The 1-RTT receive keys are already installed.");
+        var suite = _send.CipherSuite;
+        var parameters = QuicVersionParameters.Get(version);
+        KeySchedule.ValidateSecret(suite, receiveSecret, nameof(receiveSecret));
+        Span<byte> hp = stackalloc byte[KeySchedule.MaxKeyLength];
+        hp = hp.Slice(0, KeySchedule.KeyLength(suite));
+        KeySchedule.DeriveHeaderProtectionKey(suite, parameters, receiveSecret, hp);
+        var receiveHeader = HeaderProtection.Create(suite, hp);
+        CryptographicOperations.ZeroMemory(hp);
+        _receiveHeader.Dispose();
+        _receiveCurrent.Dispose();
+        _receiveNext.Dispose();
+        _receiveHeader = receiveHeader;
+        _receiveCurrent = PayloadProtection.Create(suite, parameters, receiveSecret);
+        _receiveNext = _receiveCurrent.DeriveNext();
+        _canReceive = true;
     }
 
     /// <summary>The negotiated cipher suite.</summary>
@@ -137,7 +181,7 @@ public sealed class OneRttKeys : IDisposable
         packetNumber = 0;
         headerLength = 0;
         payloadLength = 0;
-        if (packet.IsEmpty || (packet[0] & 0x80) != 0) return false;
+        if (!_canReceive || packet.IsEmpty || (packet[0] & 0x80) != 0) return false;
         if (!_receiveHeader.TryRemove(packet, packetNumberOffset, out int pnLength, out long truncated)) return false;
         headerLength = packetNumberOffset + pnLength;
         packetNumber = (long)PacketNumber.Decode(largestReceivedPacketNumber < 0 ? null : (ulong)largestReceivedPacketNumber, (ulong)truncated, pnLength);

@@ -451,7 +451,9 @@ public sealed class QuicEndpointCore : IDisposable
                 case ConnectionEventKind.ConnectionIdRetired:
                     if (entry.LocalIds.Remove(e.ConnectionId)) _router.Remove(e.ConnectionId);
                     break;
+                case ConnectionEventKind.HalfRttReady when _options.AcceptBeforeHandshakeCompletes:
                 case ConnectionEventKind.HandshakeCompleted:
+                    // With AcceptBeforeHandshakeCompletes the connection counts as accepted-able after its first flight.
                     if (connection.IsServer && entry.HandshakeCounted)
                     {
                         entry.HandshakeCounted = false;

@@ -47,4 +47,12 @@ public sealed class QuicEndpointOptions
 
     /// <summary>At most this many stateless packets (Retry, Version Negotiation, stateless reset) wait to be sent; more are dropped.</summary>
     public int MaxQueuedStatelessPackets { get; set; } = 256;
+
+    /// <summary>
+    /// Server: queue a connection for <see cref="QuicEndpointCore.TryAccept"/> as soon as its first flight is out
+    /// (<see cref="ConnectionEventKind.HalfRttReady"/>) instead of at handshake completion, so the application can read
+    /// accepted 0-RTT data and answer with 0.5-RTT data one round trip earlier. Early data can be replayed (RFC 8446 §8);
+    /// see <see cref="QuicListenerOptions.AcceptBeforeHandshakeCompletes"/>. Default false.
+    /// </summary>
+    public bool AcceptBeforeHandshakeCompletes { get; set; }
 }

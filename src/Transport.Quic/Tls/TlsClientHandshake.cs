@@ -469,6 +469,11 @@ internal sealed class TlsClientHandshake : TlsHandshake
         Send(EncryptionLevel.Handshake, w.WrittenSpan);
 
         _resumptionMasterSecret = Schedule.DeriveSecret(Schedule.MasterSecret!, "res master", TranscriptHash());
+        ReleaseHandshakeState(); // the schedule stays: session tickets (later, in 1-RTT) derive their PSK from it
+        _clientHandshakeSecret = null;
+        _serverHandshakeSecret = null;
+        _keyShare?.Dispose(); // the ECDHE private key (native memory) is done with
+        _keyShare = null;
         _state = State.Connected;
         IsHandshakeComplete = true;
         NotifyHandshakeComplete();

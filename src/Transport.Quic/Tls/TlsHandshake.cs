@@ -12,7 +12,7 @@ namespace Transport.Quic.Tls;
 /// </summary>
 internal abstract class TlsHandshake : IDisposable
 {
-    private readonly byte[][] _inbound = new byte[4][];
+    private readonly byte[]?[] _inbound = new byte[4][];
     private readonly int[] _inboundLength = new int[4];
     private TlsResult _error;
 
@@ -36,7 +36,7 @@ internal abstract class TlsHandshake : IDisposable
     protected Action<string>? KeyLog { get; }
 
     /// <summary>Every handshake message so far, for Transcript-Hash (RFC 8446 §4.4.1).</summary>
-    protected TlsWriter Transcript { get; } = new(4096);
+    protected TlsWriter Transcript { get; private set; } = new(4096);
 
     /// <summary>The key schedule, once the hash (and PSK) is known.</summary>
     protected TlsKeySchedule? Schedule { get; set; }
@@ -193,6 +193,20 @@ internal abstract class TlsHandshake : IDisposable
             throw new TlsAlertException(TlsAlert.UnexpectedMessage, $"Handshake data at the {level} level follows the message that ends that level.");
     }
 
+    /// <summary>
+    /// The handshake is over (both Finished messages processed and every secret derived from the transcript): gives back
+    /// what only the handshake needed, the transcript (4 KiB) and the Initial and Handshake reassembly buffers, so an
+    /// idle connection does not keep them.
+    /// </summary>
+    protected void ReleaseHandshakeState()
+    {
+        Transcript = new TlsWriter(0);
+        foreach (var level in (ReadOnlySpan<EncryptionLevel>)[EncryptionLevel.Initial, EncryptionLevel.Handshake])
+        {
+            if (_inboundLength[(int)level] == 0) _inbound[(int)level] = null;
+        }
+    }
+
     protected byte[] TranscriptHash() => TlsConstants.Hash(Schedule!.Hash, Transcript.WrittenSpan);
 
     protected void AddToTranscript(ReadOnlySpan<byte> message) => Transcript.WriteBytes(message);
@@ -279,7 +293,7 @@ internal abstract class TlsHandshake : IDisposable
         if (length + data.Length > buffer.Length)
         {
             Array.Resize(ref _inbound[level], Math.Max(buffer.Length * 2, length + data.Length));
-            buffer = _inbound[level];
+            buffer = _inbound[level]!;
         }
         data.CopyTo(buffer.AsSpan(length));
         _inboundLength[level] = length + data.Length;
@@ -290,7 +304,7 @@ internal abstract class TlsHandshake : IDisposable
         message = [];
         int length = _inboundLength[level];
         if (length < 4) return false;
-        byte[] buffer = _inbound[level];
+        byte[] buffer = _inbound[level]!;
         int bodyLength = (buffer[1] << 16) | (buffer[2] << 8) | buffer[3];
         if (bodyLength > TlsConstants.MaxMessageSize)
         {

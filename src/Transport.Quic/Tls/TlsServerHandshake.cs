@@ -367,6 +367,11 @@ internal sealed class TlsServerHandshake : TlsHandshake
         ThrowIfAborted();
         NotifyHandshakeComplete();
         if (_options.SessionTicketKeys is not null && _clientTakesTickets) SendNewSessionTicket(resumptionMasterSecret);
+        // The only ticket is sent: nothing derives from the schedule or the handshake secrets any more.
+        ReleaseHandshakeState();
+        Schedule = null;
+        _clientHandshakeSecret = null;
+        _clientApplicationSecret = null;
     }
 
     private void SendNewSessionTicket(byte[] resumptionMasterSecret)

@@ -6,7 +6,8 @@ namespace Transport.Reliable.Ack;
 /// The number of ranges is bounded; when an insertion would exceed the bound, the lowest range is forgotten and
 /// <see cref="Floor"/> rises above it (RFC 9000 §13.2.3: "Maintaining a minimum packet number that increases as ranges are
 /// discarded"). Inserting in order, the common case, costs O(1); otherwise O(log n) to find the place plus a shift of at
-/// most the bound. Allocates only at construction.
+/// most the bound. Storage starts at a few ranges and doubles up to the bound (an idle connection's spaces hold one or
+/// two ranges); it allocates only while growing.
 /// </summary>
 public sealed class AckRangeSet
 {
@@ -14,7 +15,8 @@ public sealed class AckRangeSet
     public const int DefaultMaxRanges = 64;
 
     // Ascending: _ranges[0] is the lowest range, _ranges[_count - 1] the highest.
-    private readonly AckRange[] _ranges;
+    private AckRange[] _ranges;
+    private readonly int _maxRanges;
     private int _count;
 
     /// <summary>Creates an empty set holding at most <paramref name="maxRanges"/> ranges.</summary>
@@ -22,11 +24,12 @@ public sealed class AckRangeSet
     public AckRangeSet(int maxRanges = DefaultMaxRanges)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxRanges, 1);
-        _ranges = new AckRange[maxRanges];
+        _maxRanges = maxRanges;
+        _ranges = new AckRange[Math.Min(maxRanges, 4)];
     }
 
     /// <summary>The bound on the number of ranges.</summary>
-    public int MaxRanges => _ranges.Length;
+    public int MaxRanges => _maxRanges;
 
     /// <summary>The number of ranges held.</summary>
     public int Count => _count;
@@ -187,6 +190,7 @@ public sealed class AckRangeSet
 
     private void Insert(int index, AckRange range)
     {
+        if (_count == _ranges.Length && _count < _maxRanges) Array.Resize(ref _ranges, Math.Min(_maxRanges, Math.Max(16, _count * 2)));
         if (_count == _ranges.Length)
         {
             // Full: forget the lowest range first (RFC 9000 §13.2.3 lets a receiver bound the ranges it keeps).

@@ -32,9 +32,10 @@ internal sealed class SentPacketRing
     private int _head;
     private int _count;
 
-    public SentPacketRing(int capacity = 64)
+    /// <summary>An empty ring; <paramref name="capacity"/> slots (rounded up to a power of two; 0: none until the first packet).</summary>
+    public SentPacketRing(int capacity = 8)
     {
-        _slots = new SentPacketSlot[Math.Max(4, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)capacity))];
+        _slots = capacity <= 0 ? [] : new SentPacketSlot[(int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)capacity)];
     }
 
     public int Count => _count;
@@ -67,11 +68,28 @@ internal sealed class SentPacketRing
         _head = 0;
     }
 
-    /// <summary>Empties the ring and gives its storage back, down to the minimum (for a discarded packet number space, whose ring is never used again).</summary>
+    /// <summary>Empties the ring and gives its storage back (for a discarded packet number space, whose ring is never used again).</summary>
     public void ClearAndShrink()
     {
         Clear();
-        if (_slots.Length > 4) _slots = new SentPacketSlot[4];
+        _slots = [];
+    }
+
+    /// <summary>Slots allocated.</summary>
+    public int Capacity => _slots.Length;
+
+    /// <summary>
+    /// Gives back the storage a burst left: shrinks to twice the packets held (a power of two, at least
+    /// <paramref name="minimum"/>; nothing at all when empty and <paramref name="minimum"/> is 0) when that is smaller.
+    /// </summary>
+    public void TrimExcess(int minimum)
+    {
+        int target = _count == 0 && minimum == 0 ? 0 : (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(Math.Max(minimum, 1), _count * 2));
+        if (target >= _slots.Length) return;
+        var smaller = target == 0 ? [] : new SentPacketSlot[target];
+        for (int i = 0; i < _count; i++) smaller[i] = this[i];
+        _slots = smaller;
+        _head = 0;
     }
 
     /// <summary>The index of the first packet numbered at least <paramref name="packetNumber"/> (Count when none).</summary>
@@ -88,7 +106,7 @@ internal sealed class SentPacketRing
 
     private void Grow()
     {
-        var bigger = new SentPacketSlot[_slots.Length * 2];
+        var bigger = new SentPacketSlot[Math.Max(16, _slots.Length * 2)]; // from empty (or the small start) straight to 16: fewer early growths
         for (int i = 0; i < _count; i++) bigger[i] = this[i];
         _slots = bigger;
         _head = 0;
