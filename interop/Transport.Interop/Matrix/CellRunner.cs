@@ -138,10 +138,12 @@ public sealed class CellRunner
                     RealTimePriority = true,
                     PreferredListenEndPoint = relayPreferred is not null && moreServer.Count > 0 ? relayPreferred : null,
                     PreferredServerEndPoint = relayPreferred is not null && moreServer.Count > 0 ? moreServer[0] : null,
+                    TcpCubicCrossTraffic = test.CrossTraffic,
                 });
                 relayEndPoint = relay.ListenEndPoint;
                 run = await _client.RunClientAsync(Request(relayEndPoint), cancellationToken).ConfigureAwait(false);
-                File.WriteAllText(Path.Combine(sim, "relay.txt"), relay.Statistics.ToString());
+                File.WriteAllText(Path.Combine(sim, "relay.txt"), relay.Statistics.ToString() + (relay.CrossTraffic is { } x
+                    ? $"\ncross traffic (TCP Cubic, to client): segments sent {x.Sent}, delivered {x.Delivered}, dropped {x.Dropped}, window reductions {x.Reductions}" : ""));
             }
             if (server.ExitCode == 127) return (CellOutcome.Unsupported, "server exited 127", null);
         }

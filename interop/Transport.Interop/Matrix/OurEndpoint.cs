@@ -19,13 +19,19 @@ public sealed class OurEndpoint : MatrixEndpoint
     /// <inheritdoc />
     public override string? UnavailableReason => AssemblyPath is null ? "Transport.Interop.dll not found next to the matrix command" : DotnetHost is null ? "dotnet host not found" : null;
 
-    /// <summary>Path of Transport.Interop.dll (this assembly).</summary>
+    /// <summary>
+    /// Path of Transport.Interop.dll: the ReadyToRun copy a Release build publishes to <c>r2r/</c> next to this assembly
+    /// (Transport.Interop.csproj) when it is at least as new as this one, else this assembly. Precompiled code spares
+    /// every fresh endpoint process the JIT of the QUIC and TLS path before its first packet.
+    /// </summary>
     public static string? AssemblyPath
     {
         get
         {
             string p = typeof(OurEndpoint).Assembly.Location;
-            return p.Length > 0 && File.Exists(p) ? p : null;
+            if (p.Length == 0 || !File.Exists(p)) return null;
+            string r2r = Path.Combine(Path.GetDirectoryName(p)!, "r2r", Path.GetFileName(p));
+            return File.Exists(r2r) && File.GetLastWriteTimeUtc(r2r) >= File.GetLastWriteTimeUtc(p) ? r2r : p;
         }
     }
 

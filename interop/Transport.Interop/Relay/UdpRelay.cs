@@ -57,6 +57,7 @@ public sealed class UdpRelay : IDisposable
     private int _listenTrafficClass;
 
     private bool _stop;
+    private readonly CubicCrossFlow? _cross;
     private int _disposed;
 
     /// <summary>Opens the sockets and pcaps and starts forwarding. The scenario's clock (blackhole, rebinding) starts now.</summary>
@@ -136,6 +137,11 @@ public sealed class UdpRelay : IDisposable
             new Thread(() => ForwardLoop(toServer: true)) { IsBackground = true, Name = "relay-to-server" },
             new Thread(() => ForwardLoop(toServer: false)) { IsBackground = true, Name = "relay-to-client" },
         ];
+        if (options.TcpCubicCrossTraffic)
+        {
+            _cross = new CubicCrossFlow(_toClient, _scenario.Delay);
+            _threads = [.. _threads, new Thread(CrossTrafficLoop) { IsBackground = true, Name = "relay-cross-traffic" }];
+        }
         _runningThreads = _threads.Length;
         foreach (var t in _threads) t.Start();
     }
@@ -413,6 +419,23 @@ public sealed class UdpRelay : IDisposable
         return binding;
     }
 
+    // The modelled iperf TCP flow (UdpRelayOptions.TcpCubicCrossTraffic).
+    private void CrossTrafficLoop()
+    {
+        ThreadStarted();
+        try
+        {
+            _cross!.Run(() => ShouldStop(Stopwatch.GetTimestamp()));
+        }
+        finally
+        {
+            ThreadEnded();
+        }
+    }
+
+    /// <summary>The modelled TCP cross flow's counters (segments sent, delivered, dropped; window reductions); null without one.</summary>
+    public (long Sent, long Delivered, long Dropped, long Reductions)? CrossTraffic => _cross?.Counters;
+
     private void ForwardLoop(bool toServer)
     {
         RelayLink link = toServer ? _toServer : _toClient;
@@ -432,6 +455,11 @@ public sealed class UdpRelay : IDisposable
                 long now = Stopwatch.GetTimestamp();
                 if (ShouldStop(now)) break;
                 link.Dequeue();
+                if (item.CrossTraffic)
+                {
+                    _cross!.OnDelivered(now, item.SentTicks); // the cross flow's segment reached the client side
+                    continue;
+                }
                 stats.AddLateness((long)((now - item.DueTicks) * ((double)TimeSpan.TicksPerSecond / Stopwatch.Frequency)));
                 try
                 {

@@ -61,4 +61,10 @@ public sealed class UdpRelayOptions
 
     /// <summary>Optional log of notable events (rebinding, stale drops), one line each. Default none.</summary>
     public TextWriter? Log { get; set; }
+
+    /// <summary>
+    /// The crosstraffic test's iperf3 TCP Cubic flow from the server side to the client side, modelled on the to-client
+    /// bottleneck (<see cref="CubicCrossFlow"/>) for the relay's whole lifetime.
+    /// </summary>
+    public bool TcpCubicCrossTraffic { get; set; }
 }

@@ -29,6 +29,8 @@ public sealed partial class QuicConnectionCore
     private int _pathValidationFailures;
     private int _pathCongestionResets;
     private int _pathChallengesSent;
+    private bool _datagramFromNewHandshakeAddress; // server, handshake not confirmed: the datagram came from another client address
+    private int _handshakeAddressChanges;
 
     /// <summary>
     /// Processes one UDP datagram that arrived from <paramref name="remote"/> at the local address <paramref name="local"/>
@@ -85,6 +87,7 @@ public sealed partial class QuicConnectionCore
     internal int PathValidationFailureCount => _pathValidationFailures;
     internal int PathCongestionResetCount => _pathCongestionResets;
     internal int PathChallengesSentCount => _pathChallengesSent;
+    internal int HandshakeAddressChangeCount => _handshakeAddressChanges;
     internal bool IsActivePathValidating => _activePath?.IsValidating ?? false;
 
     private PathState ActivePath
@@ -160,6 +163,7 @@ public sealed partial class QuicConnectionCore
         _datagramRemote = remote;
         _datagramLocal = local;
         _datagramLength = length;
+        _datagramFromNewHandshakeAddress = false;
         if (_activePath is null && PathState.SameEndPoint(remote, RemoteEndPoint) && local is null)
         {
             _datagramPath = null; // the handshake path, not materialized yet
@@ -180,7 +184,32 @@ public sealed partial class QuicConnectionCore
         // RFC 9000 §9: a client discards packets from unknown server addresses (after a move to the preferred address,
         // the original one is still the server's, RFC 9000 §9.6).
         if (!IsServer) return PathState.SameEndPoint(remote, RemoteEndPoint) || IsHandshakeServerAddress(remote);
-        return _handshakeConfirmed; // RFC 9000 §9: before confirmation the server drops packets from a new address
+        if (_handshakeConfirmed) return true;
+        // Before confirmation there is no migration (RFC 9000 §9), but a NAT may still rebind the client (RFC 9000 §9:
+        // "not all changes of peer address are intentional"): the datagram is opened, and an authenticated packet newer
+        // than any before moves the handshake to that address (FollowHandshakeAddress). Its bytes count only then.
+        if (_activePath is not null || local is not null) return false;
+        _datagramFromNewHandshakeAddress = true;
+        return true;
+    }
+
+    /// <summary>
+    /// Server, handshake not confirmed: a packet of a datagram from a new client address authenticated. When its packet
+    /// number is above every one received before in its space (not a late copy from the old address), the handshake
+    /// follows the client there: the new address starts unvalidated, with the anti-amplification limit counting from
+    /// this datagram (RFC 9000 §8.1; a Handshake packet from it validates it as usual). Without this a NAT rebinding
+    /// during the handshake left the server answering a mapping the NAT had dropped until the handshake timed out.
+    /// </summary>
+    private void FollowHandshakeAddress(long packetNumber, long largestBefore)
+    {
+        if (!_datagramFromNewHandshakeAddress || packetNumber <= largestBefore || _datagramRemote is null) return;
+        _datagramFromNewHandshakeAddress = false;
+        RemoteEndPoint = _datagramRemote;
+        _addressValidated = false;
+        _amplificationBytesReceived = _datagramLength;
+        _amplificationBytesSent = 0;
+        _handshakeAddressChanges++;
+        UpdateAmplificationState();
     }
 
     /// <summary>The path of the datagram being processed, created (and credited with the datagram's bytes) on first need.</summary>

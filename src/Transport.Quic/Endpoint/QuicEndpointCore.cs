@@ -41,6 +41,8 @@ public sealed class QuicEndpointCore : IDisposable
     private readonly StatelessResetResponder _resetResponder;
     private readonly VersionNegotiationResponder _vn;
     private readonly List<Entry> _entries = new();
+    // The client-chosen DCIDs of handshakes in progress, whatever address they came from (see HandleUnroutedLongHeader).
+    private readonly Dictionary<ConnectionId, Entry> _initialByDcid = new();
     private readonly Queue<Entry> _acceptQueue = new();
     private readonly Queue<(byte[] Buffer, int Length, IPEndPoint Destination)> _stateless = new();
     private readonly Queue<(QuicConnectionCore Connection, ConnectionEvent Event)> _events = new();
@@ -211,6 +213,18 @@ public sealed class QuicEndpointCore : IDisposable
         ArrayPool<byte>.Shared.Return(vnBuffer);
         if (outcome != VersionNegotiationOutcome.Supported) { DroppedDatagrams++; return; }
 
+        // The client's Initial with the DCID of a handshake in progress, from another address: a NAT rebound the client
+        // before it learnt our connection ID. It belongs to that connection (which follows the client when the packet
+        // authenticates, QuicConnectionCore.FollowHandshakeAddress), never to a second handshake with the same client.
+        if (_initialByDcid.Count > 0 && LongHeader.TryParse(datagram, out LongHeader retransmitted) && retransmitted.Type == PacketType.Initial
+            && retransmitted.DestinationConnectionId.Length <= ConnectionId.MaxLength
+            && _initialByDcid.TryGetValue(new ConnectionId(retransmitted.DestinationConnectionId), out Entry? existing))
+        {
+            existing.Connection.HandleDatagramWithEcn(now, remote, null, datagram, ecn);
+            DrainEvents(existing);
+            return;
+        }
+
         var serverOptions = _options.ServerConnectionOptions;
         // RFC 9000 §14.1: a server drops an Initial in a datagram under 1200 bytes.
         if (serverOptions is null || _shuttingDown || datagram.Length < 1200
@@ -264,6 +278,7 @@ public sealed class QuicEndpointCore : IDisposable
             created.HasInitialRoute = true;
             created.InitialRemote = remote;
             created.InitialDcid = dcid;
+            _initialByDcid.TryAdd(dcid, created);
         }
         created.HandshakeCounted = true;
         _admission.OnHandshakeStarted();
@@ -493,6 +508,7 @@ public sealed class QuicEndpointCore : IDisposable
         if (!entry.HasInitialRoute) return;
         entry.HasInitialRoute = false;
         _router.RemoveInitial(entry.InitialRemote!, entry.InitialDcid);
+        if (_initialByDcid.TryGetValue(entry.InitialDcid, out Entry? owner) && owner == entry) _initialByDcid.Remove(entry.InitialDcid);
     }
 
     private void Remove(Entry entry)
