@@ -195,7 +195,7 @@ public sealed class QuicConnection : IAsyncDisposable
         {
             ThrowIfDisposed();
             cancellationToken.ThrowIfCancellationRequested();
-            (QuicStream? stream, Task wait) = _pump.Invoke((this, bidirectional), static (_, s) =>
+            (QuicStream? stream, Task wait) = _pump.Invoke(_core, (this, bidirectional), static (_, s) =>
             {
                 var self = s.Item1;
                 self.ThrowIfClosed();
@@ -239,7 +239,7 @@ public sealed class QuicConnection : IAsyncDisposable
     public void SendDatagram(ReadOnlySpan<byte> datagram)
     {
         ThrowIfDisposed();
-        _pump.Invoke(new DatagramSend(this, datagram), static (_, s) =>
+        _pump.Invoke(_core, new DatagramSend(this, datagram), static (_, s) =>
         {
             s.Connection.ThrowIfClosed();
             var core = s.Connection._core;
@@ -295,7 +295,7 @@ public sealed class QuicConnection : IAsyncDisposable
     {
         try
         {
-            return _pump.Invoke(this, static (_, self) => self._coreReleased ? self._finalStatistics : self._core.GetStatistics());
+            return _pump.Invoke(_core, this, static (_, self) => self._coreReleased ? self._finalStatistics : self._core.GetStatistics());
         }
         catch (ObjectDisposedException)
         {
@@ -316,7 +316,7 @@ public sealed class QuicConnection : IAsyncDisposable
         if (Volatile.Read(ref _disposed) != 0 && _coreReleased) return ValueTask.CompletedTask;
         try
         {
-            _pump.Invoke((this, errorCode), static (_, s) =>
+            _pump.Invoke(_core, (this, errorCode), static (_, s) =>
             {
                 if (!s.Item1._coreReleased) s.Item1._core.Close(s.errorCode);
                 return 0;
@@ -339,7 +339,7 @@ public sealed class QuicConnection : IAsyncDisposable
         await CloseAsync(0).ConfigureAwait(false);
         try
         {
-            _pump.Invoke(this, static (_, self) =>
+            _pump.Invoke(_core, this, static (_, self) =>
             {
                 if (!self._coreReleased) self._finalStatistics = self._core.GetStatistics();
                 if (self._terminated) self.ReleaseCore();
@@ -382,7 +382,7 @@ public sealed class QuicConnection : IAsyncDisposable
     private T Read<T>(Func<QuicConnectionCore, T> read)
     {
         ThrowIfDisposed();
-        return _pump.Invoke((this, read), static (_, s) =>
+        return _pump.Invoke(_core, (this, read), static (_, s) =>
         {
             if (s.Item1._coreReleased) throw new ObjectDisposedException(nameof(QuicConnection));
             return s.read(s.Item1._core);

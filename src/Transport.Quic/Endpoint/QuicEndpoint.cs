@@ -100,7 +100,27 @@ public sealed class QuicEndpoint : IDisposable
     /// <see cref="Invoke{T}(Func{QuicEndpointCore, T})"/> with a <paramref name="state"/> argument, so a static lambda
     /// needs no closure and may take a span.
     /// </summary>
+    /// <remarks>
+    /// The action may drive any connection, so afterwards every connection is drained and asked to send
+    /// (<see cref="QuicEndpointCore.DrainAllEvents"/>, a scan): the library's own API uses an O(1) form that names the
+    /// connection it drove.
+    /// </remarks>
     public T Invoke<TState, T>(TState state, Func<QuicEndpointCore, TState, T> action)
+        where TState : allows ref struct =>
+        InvokeCore(AllConnections, state, action);
+
+    /// <summary>
+    /// <see cref="Invoke{TState, T}(TState, Func{QuicEndpointCore, TState, T})"/> for an action that drives at most
+    /// <paramref name="target"/> (null: no connection; connections it creates mark themselves): only that connection is
+    /// drained and asked to send afterwards (<see cref="QuicEndpointCore.MarkActive"/>), not every idle one.
+    /// </summary>
+    internal T Invoke<TState, T>(QuicConnectionCore? target, TState state, Func<QuicEndpointCore, TState, T> action)
+        where TState : allows ref struct =>
+        InvokeCore(target ?? NoConnection, state, action);
+
+    private static readonly object AllConnections = new(), NoConnection = new();
+
+    private T InvokeCore<TState, T>(object target, TState state, Func<QuicEndpointCore, TState, T> action)
         where TState : allows ref struct
     {
         ArgumentNullException.ThrowIfNull(action);
@@ -117,7 +137,8 @@ public sealed class QuicEndpoint : IDisposable
             }
             finally
             {
-                _core.DrainAllEvents();
+                if (ReferenceEquals(target, AllConnections)) _core.DrainAllEvents();
+                else if (target is QuicConnectionCore connection) _core.MarkActive(connection);
                 RunActivityCallback();
             }
         }
