@@ -1,7 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using Transport.Quic;
+using Transport.Quic.Connection;
+using Transport.Reliable.Congestion;
 
 namespace Transport.Bench.Tour;
 
@@ -24,7 +28,13 @@ internal static class HolSection
     private static readonly TimeSpan Rtt = TimeSpan.FromMilliseconds(20);
     private static readonly double[] LossPercents = [0, 1, 2, 5];
 
-    private const string TlsMux = "TCP+TLS 1.3, 16 flows on 1 connection", TlsSeparate = "TCP+TLS 1.3, 16 connections", Quic = "Transport QUIC, 16 streams on 1 connection";
+    // Every contender runs a named congestion controller: the kernel's default (bbr on this machine's kernel, inherited by
+    // the namespaces) against our default (CUBIC) compared a loss-blind controller with a loss-based one, not
+    // head-of-line blocking. Each transport runs with CUBIC and with BBR.
+    private const string TlsMuxCubic = "TCP+TLS 1.3 (cubic), 16 flows on 1 connection", TlsMuxBbr = "TCP+TLS 1.3 (bbr), 16 flows on 1 connection";
+    private const string TlsSeparate = "TCP+TLS 1.3 (cubic), 16 connections";
+    private const string QuicCubic = "Transport QUIC (CUBIC), 16 streams on 1 connection", QuicBbr = "Transport QUIC (BBR), 16 streams on 1 connection";
+    private static readonly string[] Contenders = [TlsMuxCubic, TlsMuxBbr, QuicCubic, QuicBbr, TlsSeparate];
 
     private delegate Task<(Stream[] Flows, Func<ValueTask> Close, Func<string?> Describe)> Opener(CancellationToken ct);
 
@@ -40,6 +50,7 @@ internal static class HolSection
             $"{Flows} flows, each sending a {MessageSize}-byte message every {Period.TotalMilliseconds:0} ms (open loop, flows staggered) and reading its echo; latency from the write to the end of the echo; " +
             $"{measure.TotalSeconds:0.#} s measured after {warmup.TotalSeconds:0.#} s warm-up, per contender and loss rate (plus one unmeasured 0.5 s run of each contender before the first); RTT {Rtt.TotalMilliseconds:0} ms, random loss both ways. " +
             "On one TCP connection a lost segment holds back every flow behind it; QUIC streams hold back only the stream whose data was lost; 16 separate TCP connections are the baseline without shared blocking. " +
+            "The kernel TCP runs cubic or bbr (TCP_CONGESTION on both ends), our QUIC CUBIC or BBR (ConnectionOptions.CongestionControl on both ends): at 5 % random loss a loss-based controller (cubic) cannot carry much more than about 5 full datagrams per RTT (Mathis), a loss-blind one (kernel bbr, BBRv1) ignores the loss. " +
             $"Messages still unanswered 10 s after the last write count as 10 s. {EmulatedPath.Describe(namespaces)}" + (namespaces ? "." : $" (namespaces unusable: {why})."),
             [new TourMetric("p50", "ms", false, 1), new TourMetric("p99", "ms", false, 1), new TourMetric("p99.9", "ms", false, 1), new TourMetric("max", "ms", false, 1)]);
 
@@ -48,9 +59,9 @@ internal static class HolSection
         foreach (double lossPercent in LossPercents)
         {
             string suffix = $" · {lossPercent:0.#} % loss";
-            foreach (string name in new[] { TlsMux, Quic, TlsSeparate })
+            foreach (string name in Contenders)
             {
-                if (!namespaces && name != Quic) table.Row(name + suffix).Unavailable = EmulatedPath.TcpNeedsRoot;
+                if (!namespaces && name is not (QuicCubic or QuicBbr)) table.Row(name + suffix).Unavailable = EmulatedPath.TcpNeedsRoot;
                 else if (name == TlsSeparate && context.Options.Quick) table.Row(name + suffix).Unavailable = "full run only (not in --quick)";
             }
             context.Progress.Report($"{Name}: building the path, {lossPercent} % loss");
@@ -61,27 +72,31 @@ internal static class HolSection
             }
             catch (Exception e)
             {
-                foreach (string name in new[] { TlsMux, Quic, TlsSeparate }) table.Row(name + suffix).Error ??= $"path: {e.GetType().Name}: {e.Message}";
+                foreach (string name in Contenders) table.Row(name + suffix).Error ??= $"path: {e.GetType().Name}: {e.Message}";
                 continue;
             }
             using (path)
             {
-                TcpEchoServer? mux = null, separate = null;
-                QuicEchoServer? quic = null;
+                TcpEchoServer? muxCubic = null, muxBbr = null, separate = null;
+                QuicEchoServer? quicCubic = null, quicBbr = null;
                 QuicClientEndpoint? client = null;
                 try
                 {
                     var runs = new List<(string Name, Opener Open, bool Prefix)>();
                     if (path.IsNamespaceLink)
                     {
-                        mux = new TcpEchoServer(path.CreateTcpListener(), peers, tls: true, multiplexed: true);
-                        separate = new TcpEchoServer(path.CreateTcpListener(), peers, tls: true, multiplexed: false);
-                        runs.Add((TlsMux, ct => OpenMuxAsync(path, peers, mux.EndPoint, ct), true));
+                        muxCubic = new TcpEchoServer(Listener(path, "cubic"), peers, tls: true, multiplexed: true);
+                        muxBbr = new TcpEchoServer(Listener(path, "bbr"), peers, tls: true, multiplexed: true);
+                        separate = new TcpEchoServer(Listener(path, "cubic"), peers, tls: true, multiplexed: false);
+                        runs.Add((TlsMuxCubic, ct => OpenMuxAsync(path, peers, muxCubic.EndPoint, "cubic", ct), true));
+                        runs.Add((TlsMuxBbr, ct => OpenMuxAsync(path, peers, muxBbr.EndPoint, "bbr", ct), true));
                     }
-                    quic = new QuicEchoServer(path.CreateQuicListener(peers.QuicServerOptions()));
-                    IPEndPoint target = path.QuicTarget(quic.EndPoint);
+                    quicCubic = new QuicEchoServer(path.CreateQuicListener(QuicServer(peers, CongestionControlAlgorithm.Cubic)));
+                    quicBbr = new QuicEchoServer(path.CreateQuicListener(QuicServer(peers, CongestionControlAlgorithm.Bbr)));
+                    IPEndPoint targetCubic = path.QuicTarget(quicCubic.EndPoint), targetBbr = path.QuicTarget(quicBbr.EndPoint);
                     client = path.CreateQuicClientEndpoint();
-                    runs.Add((Quic, ct => OpenQuicAsync(client, target, peers, ct), false));
+                    runs.Add((QuicCubic, ct => OpenQuicAsync(client, targetCubic, peers, CongestionControlAlgorithm.Cubic, ct), false));
+                    runs.Add((QuicBbr, ct => OpenQuicAsync(client, targetBbr, peers, CongestionControlAlgorithm.Bbr, ct), false));
                     if (separate is not null && !context.Options.Quick) runs.Add((TlsSeparate, ct => OpenSeparateAsync(path, peers, separate.EndPoint, ct), false));
 
                     if (lossPercent == LossPercents[0])
@@ -124,7 +139,7 @@ internal static class HolSection
                 }
                 catch (Exception e)
                 {
-                    foreach (string name in new[] { TlsMux, Quic, TlsSeparate })
+                    foreach (string name in Contenders)
                     {
                         if (table.Row(name + suffix).Unavailable is null) table.Row(name + suffix).Error ??= $"setup failed: {e.GetType().Name}: {e.Message}";
                     }
@@ -132,8 +147,10 @@ internal static class HolSection
                 finally
                 {
                     if (client is not null) await Bounded(client.DisposeAsync()).ConfigureAwait(false);
-                    if (quic is not null) await Bounded(quic.DisposeAsync()).ConfigureAwait(false);
-                    if (mux is not null) await Bounded(mux.DisposeAsync()).ConfigureAwait(false);
+                    if (quicCubic is not null) await Bounded(quicCubic.DisposeAsync()).ConfigureAwait(false);
+                    if (quicBbr is not null) await Bounded(quicBbr.DisposeAsync()).ConfigureAwait(false);
+                    if (muxCubic is not null) await Bounded(muxCubic.DisposeAsync()).ConfigureAwait(false);
+                    if (muxBbr is not null) await Bounded(muxBbr.DisposeAsync()).ConfigureAwait(false);
                     if (separate is not null) await Bounded(separate.DisposeAsync()).ConfigureAwait(false);
                 }
             }
@@ -141,16 +158,50 @@ internal static class HolSection
         return [table];
     }
 
+    private static ConnectionOptions QuicServer(TourPeers peers, CongestionControlAlgorithm algorithm)
+    {
+        ConnectionOptions options = peers.QuicServerOptions();
+        options.CongestionControl = algorithm;
+        return options;
+    }
+
+    /// <summary>A TCP listener on the path whose accepted sockets inherit <paramref name="congestionControl"/>.</summary>
+    private static Socket Listener(EmulatedPath path, string congestionControl)
+    {
+        Socket listener = path.CreateTcpListener();
+        try
+        {
+            SetCongestionControl(listener, congestionControl);
+            return listener;
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Sets TCP_CONGESTION and checks it took (a module the kernel lacks fails loudly).</summary>
+    private static void SetCongestionControl(Socket socket, string congestionControl)
+    {
+        socket.SetRawSocketOption(6, 13, Encoding.ASCII.GetBytes(congestionControl)); // IPPROTO_TCP, TCP_CONGESTION
+        Span<byte> check = stackalloc byte[16];
+        int length = socket.GetRawSocketOption(6, 13, check);
+        string actual = Encoding.ASCII.GetString(check[..length]).TrimEnd('\0');
+        if (actual != congestionControl) throw new InvalidOperationException($"TCP_CONGESTION is '{actual}', not '{congestionControl}'.");
+    }
+
     private static async Task Bounded(ValueTask disposal)
     {
         try { await disposal.AsTask().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false); } catch (Exception) { }
     }
 
-    private static async Task<(Stream[], Func<ValueTask>, Func<string?>)> OpenMuxAsync(EmulatedPath path, TourPeers peers, IPEndPoint server, CancellationToken ct)
+    private static async Task<(Stream[], Func<ValueTask>, Func<string?>)> OpenMuxAsync(EmulatedPath path, TourPeers peers, IPEndPoint server, string congestionControl, CancellationToken ct)
     {
         var socket = path.CreateTcpClient();
         try
         {
+            SetCongestionControl(socket, congestionControl);
             await socket.ConnectAsync(server, ct).ConfigureAwait(false);
             Stream tls = await peers.TlsClientAsync(socket, ct).ConfigureAwait(false);
             var mux = new StreamMultiplexer(tls, isServer: false, onAccepted: null);
@@ -183,7 +234,11 @@ internal static class HolSection
         try
         {
             var sockets = new System.Net.Sockets.Socket[Flows];
-            for (int i = 0; i < Flows; i++) sockets[i] = path.CreateTcpClient();
+            for (int i = 0; i < Flows; i++)
+            {
+                sockets[i] = path.CreateTcpClient();
+                SetCongestionControl(sockets[i], "cubic");
+            }
             var opening = new Task<Stream>[Flows];
             for (int i = 0; i < Flows; i++)
             {
@@ -212,12 +267,15 @@ internal static class HolSection
         }
     }
 
-    private static async Task<(Stream[], Func<ValueTask>, Func<string?>)> OpenQuicAsync(QuicClientEndpoint client, IPEndPoint target, TourPeers peers, CancellationToken ct)
+    private static async Task<(Stream[], Func<ValueTask>, Func<string?>)> OpenQuicAsync(QuicClientEndpoint client, IPEndPoint target, TourPeers peers,
+        CongestionControlAlgorithm algorithm, CancellationToken ct)
     {
+        ConnectionOptions options = peers.QuicClientOptions();
+        options.CongestionControl = algorithm;
         QuicConnection connection = await client.ConnectAsync(new QuicClientConnectionOptions
         {
             RemoteEndPoint = target,
-            ConnectionOptions = peers.QuicClientOptions(),
+            ConnectionOptions = options,
         }, ct).ConfigureAwait(false);
         var flows = new Stream[Flows];
         try

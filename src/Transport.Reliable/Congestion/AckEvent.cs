@@ -38,6 +38,15 @@ public readonly ref struct AckEvent
     /// </summary>
     public bool IsApplicationLimited { get; init; }
 
+    /// <summary>
+    /// True when the congestion window was not the limit at any time during the last round trip (RFC 9002 §7.8: the
+    /// window is underutilized): the window-based controllers (NewReno, CUBIC) do not grow it on this ACK. Unlike
+    /// <see cref="IsApplicationLimited"/>, which is the sender's state when the ACK arrived, this looks back one round
+    /// trip, so request/response traffic that fills the window in bursts and drains it between them still grows it
+    /// (see <c>LossDetector.IsCongestionWindowLimited</c>). False when unknown.
+    /// </summary>
+    public bool IsWindowUnderutilized { get; init; }
+
     /// <summary>The delivery-rate sample this ACK produced (what BBR runs on).</summary>
     public RateSample RateSample { get; init; }
 }

@@ -117,7 +117,7 @@ public sealed class Cubic : ICongestionController
             bytesAcked += packet.Bytes;
         }
 
-        if (ack.IsApplicationLimited)
+        if (ack.IsWindowUnderutilized)
         {
             // RFC 9002 §7.8: no growth while the window is not the limit; the epoch restarts when growth resumes.
             _s.EpochStart = null;

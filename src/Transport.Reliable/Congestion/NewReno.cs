@@ -72,7 +72,7 @@ public sealed class NewReno : ICongestionController
         {
             // RFC 9002 B.5: a packet sent after the recovery period started ends it.
             if (_inRecovery && _recoveryStartTime is { } start && packet.TimeSent > start) _inRecovery = false;
-            if (ack.IsApplicationLimited) continue;  // RFC 9002 §7.8: do not grow when not using the window
+            if (ack.IsWindowUnderutilized) continue;  // RFC 9002 §7.8: do not grow when not using the window
             if (InCongestionRecovery(packet.TimeSent)) continue;
             if (_congestionWindow < _ssthresh)
             {

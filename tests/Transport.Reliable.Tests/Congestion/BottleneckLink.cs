@@ -236,6 +236,7 @@ internal sealed class BottleneckLink
             SmoothedRtt = _smoothedRtt,
             MinRtt = _minRtt,
             IsApplicationLimited = _appLimitedUntil > 0,
+            IsWindowUnderutilized = _appLimitedUntil > 0,
             RateSample = rs,
         };
         Cc.OnAck(Now, ack);

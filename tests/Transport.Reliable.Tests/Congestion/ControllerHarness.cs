@@ -83,6 +83,7 @@ internal sealed class ControllerHarness(ICongestionController cc, int maxDatagra
             SmoothedRtt = _smoothedRtt,
             MinRtt = _minRtt,
             IsApplicationLimited = appLimited,
+            IsWindowUnderutilized = appLimited,
             RateSample = rs,
         };
         Cc.OnAck(Now, ack);
