@@ -218,7 +218,7 @@ public sealed class QuicEndpoint : IDisposable
 
     /// <summary>Opens a client connection to <paramref name="remote"/> (see <see cref="QuicEndpointCore.Connect"/>).</summary>
     public QuicConnectionCore Connect(ConnectionOptions options, IPEndPoint remote) =>
-        Invoke(core => core.Connect(options, remote, _clock.Now));
+        Invoke<object?, QuicConnectionCore>(null, null, (core, _) => core.Connect(options, remote, _clock.Now)); // it marks the new connection itself
 
     /// <summary>Waits until datagrams were received or timers fired (or <paramref name="timeout"/> passed); true on activity.</summary>
     public bool WaitForActivity(TimeSpan timeout)
@@ -432,14 +432,14 @@ public sealed class QuicEndpoint : IDisposable
     /// </summary>
     public bool Shutdown(TimeSpan timeout, ulong errorCode = 0, string? reason = null)
     {
-        Invoke(core => { core.Shutdown(errorCode, reason); return 0; });
+        Invoke<object?, int>(null, null, (core, _) => { core.Shutdown(errorCode, reason); return 0; }); // drains every connection itself
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
-            if (Invoke(core => core.IsShutdownComplete)) return true;
+            if (Invoke<object?, bool>(null, null, static (core, _) => core.IsShutdownComplete)) return true;
             WaitForActivity(TimeSpan.FromMilliseconds(20));
         }
-        return Invoke(core => core.IsShutdownComplete);
+        return Invoke<object?, bool>(null, null, static (core, _) => core.IsShutdownComplete);
     }
 
     /// <summary>Stops both threads, closes the socket and disposes the core and its connections (sends no close: call <see cref="Shutdown"/> first).</summary>
