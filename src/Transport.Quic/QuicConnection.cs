@@ -32,23 +32,63 @@ public sealed class QuicConnection : IAsyncDisposable
     private bool _handshakeCompleted, _terminated, _coreReleased;
     private long _datagramsDroppedOnReceive;
     private int _disposed;
+    private IPEndPoint _remoteEndPoint;
+    private IPEndPoint? _localEndPoint;
+    private TaskCompletionSource<bool>? _migration; // under the lock: MigrateAsync waits
+    private IPEndPoint? _migrationTarget;
 
     internal QuicConnection(EndpointPump pump, QuicConnectionCore core, bool ownsPump, int datagramReceiveQueueCapacity)
     {
         _pump = pump;
         _core = core;
         _ownsPump = ownsPump;
-        RemoteEndPoint = core.RemoteEndPoint;
+        _remoteEndPoint = core.RemoteEndPoint;
         _datagrams = Channel.CreateBounded<byte[]>(
             new BoundedChannelOptions(datagramReceiveQueueCapacity) { FullMode = BoundedChannelFullMode.DropOldest },
             _ => Interlocked.Increment(ref _datagramsDroppedOnReceive));
     }
 
-    /// <summary>The peer's address.</summary>
-    public IPEndPoint RemoteEndPoint { get; }
+    /// <summary>The peer's address (it changes when the connection moves: a client to the server's preferred address, a server following its client).</summary>
+    public IPEndPoint RemoteEndPoint => Volatile.Read(ref _remoteEndPoint);
 
-    /// <summary>The local address of the socket.</summary>
-    public IPEndPoint LocalEndPoint => _pump.Endpoint.LocalEndPoint;
+    /// <summary>The local address the connection sends from (the socket's, or the one <see cref="MigrateAsync"/> or a preferred address moved it to).</summary>
+    public IPEndPoint LocalEndPoint => Volatile.Read(ref _localEndPoint) ?? _pump.Endpoint.LocalEndPoint;
+
+    /// <summary>
+    /// Client: active connection migration (RFC 9000 §9.2): binds a socket on <paramref name="localEndPoint"/> (port 0:
+    /// any free port) in this connection's endpoint, validates the path from there with PATH_CHALLENGE and a new
+    /// connection ID of the server's (RFC 9000 §9.5), and moves the connection on the PATH_RESPONSE. True when it moved
+    /// (<see cref="LocalEndPoint"/> is the new address), false when validation failed (the connection stays where it was).
+    /// The new socket lives as long as the endpoint.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">
+    /// A server connection; or migration is not possible now: handshake not confirmed, the server sent
+    /// disable_active_migration, no spare connection ID of the server's, or another path validation is under way.
+    /// </exception>
+    /// <exception cref="System.Net.Sockets.SocketException">The address could not be bound.</exception>
+    /// <exception cref="QuicException">The connection closed meanwhile.</exception>
+    public async ValueTask<bool> MigrateAsync(IPEndPoint localEndPoint, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(localEndPoint);
+        ThrowIfDisposed();
+        if (IsServer) throw new InvalidOperationException("Only a client initiates connection migration (RFC 9000 §9).");
+        IPEndPoint bound = _pump.Endpoint.AddLocalEndPoint(new Transport.Core.Udp.UdpSocketOptions { LocalEndPoint = localEndPoint, DualMode = false, ReceiveTypeOfService = true });
+        var waiter = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        string? refused = _pump.Invoke(_core, (this, bound, waiter), static (_, s) =>
+        {
+            var self = s.Item1;
+            if (self._coreReleased || self._closeError is not null) return "The connection is closed.";
+            if (self._migration is not null) return "A migration is already under way.";
+            if (!self._core.TryMigrate(s.bound))
+                return "Migration is not possible now: the handshake is not confirmed, the server sent disable_active_migration, it gave no spare connection ID, or another path is being validated.";
+            self._migration = s.waiter;
+            self._migrationTarget = s.bound;
+            return null;
+        });
+        if (refused is not null) throw new InvalidOperationException(refused);
+        bool moved = await waiter.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return moved;
+    }
 
     /// <summary>True for a connection accepted by a <see cref="QuicListener"/>.</summary>
     public bool IsServer => _core.IsServer;
@@ -462,6 +502,23 @@ public sealed class QuicConnection : IAsyncDisposable
             case ConnectionEventKind.StreamsAvailable:
                 _streamsAvailable.Set();
                 break;
+            case ConnectionEventKind.PathMigrated:
+                Volatile.Write(ref _remoteEndPoint, _core.RemoteEndPoint);
+                Volatile.Write(ref _localEndPoint, _core.LocalEndPoint);
+                if (_migration is { } moved && _migrationTarget is { } target && _core.LocalEndPoint is { } now
+                    && Connection.PathState.SameEndPoint(now, target))
+                {
+                    _migration = null;
+                    moved.TrySetResult(true);
+                }
+                break;
+            case ConnectionEventKind.PathValidationFailed:
+                if (_migration is { } failed && !(_core.LocalEndPoint is { } at && _migrationTarget is { } t && Connection.PathState.SameEndPoint(at, t)))
+                {
+                    _migration = null;
+                    failed.TrySetResult(false);
+                }
+                break;
             case ConnectionEventKind.NewTokenReceived:
                 _newToken.TrySetResult(e.Data);
                 break;
@@ -474,6 +531,8 @@ public sealed class QuicConnection : IAsyncDisposable
                 _earlyDataAccepted.TrySetResult(false);
                 _sessionTicket.TrySetResult(null);
                 _newToken.TrySetResult(null);
+                _migration?.TrySetException(_closeError);
+                _migration = null;
                 _inbound.Writer.TryComplete();
                 _datagrams.Writer.TryComplete();
                 _streamsAvailable.Set();

@@ -1,5 +1,6 @@
 using System.Net;
 using Transport.Core.Time;
+using Transport.Core.Udp;
 using Transport.Quic.Connection;
 using Transport.Quic.Endpoint;
 
@@ -37,7 +38,27 @@ public sealed class QuicListener : IAsyncDisposable
         }, options.ListenEndPoint) { AcceptBeforeHandshakeCompletes = options.AcceptBeforeHandshakeCompletes };
         _pump.HandshakeCompletedHandler = OnHandshakeCompleted;
         LocalEndPoint = _pump.Endpoint.LocalEndPoint;
+        if (options.PreferredAddress is { } preferred)
+        {
+            try
+            {
+                // RFC 9000 §9.6: a second socket; its address goes into every connection's preferred_address.
+                PreferredEndPoint = _pump.Endpoint.AddLocalEndPoint(new UdpSocketOptions { LocalEndPoint = preferred, DualMode = false, ReceiveTypeOfService = true });
+            }
+            catch
+            {
+                _pump.Dispose();
+                _tokens.Dispose();
+                throw;
+            }
+            IPEndPoint advertised = options.AdvertisedPreferredAddress ?? PreferredEndPoint;
+            if (advertised.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) options.ServerConnectionOptions.PreferredAddressIPv4 = advertised;
+            else options.ServerConnectionOptions.PreferredAddressIPv6 = advertised;
+        }
     }
+
+    /// <summary>The bound preferred address (<see cref="QuicListenerOptions.PreferredAddress"/>), or null.</summary>
+    public IPEndPoint? PreferredEndPoint { get; }
 
     internal EndpointPump Pump => _pump;
 
@@ -58,6 +79,14 @@ public sealed class QuicListener : IAsyncDisposable
             throw new ArgumentException($"QuicListenerOptions.AcceptBacklog must be at least 1 (was {options.AcceptBacklog}).", nameof(options));
         if (options.DatagramReceiveQueueCapacity < 1)
             throw new ArgumentException($"QuicListenerOptions.DatagramReceiveQueueCapacity must be at least 1 (was {options.DatagramReceiveQueueCapacity}).", nameof(options));
+        if (options.PreferredAddress is { } pa)
+        {
+            var advertised = options.AdvertisedPreferredAddress ?? pa;
+            if (advertised.Address.Equals(IPAddress.Any) || advertised.Address.Equals(IPAddress.IPv6Any))
+                throw new ArgumentException("QuicListenerOptions.PreferredAddress is a wildcard address: bind a specific one or set AdvertisedPreferredAddress.", nameof(options));
+            if (options.AdvertisedPreferredAddress is { Port: 0 })
+                throw new ArgumentException("QuicListenerOptions.AdvertisedPreferredAddress has port 0.", nameof(options));
+        }
         cancellationToken.ThrowIfCancellationRequested();
         return ValueTask.FromResult(new QuicListener(options));
     }

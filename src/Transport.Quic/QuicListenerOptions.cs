@@ -34,6 +34,22 @@ public sealed class QuicListenerOptions
     public bool IssueNewTokens { get; set; }
 
     /// <summary>
+    /// A second local address to bind as the server's preferred address (RFC 9000 §9.6): a specific IPv4 or IPv6
+    /// address (not a wildcard unless <see cref="AdvertisedPreferredAddress"/> is set), port 0 for any free port (see
+    /// <see cref="QuicListener.PreferredEndPoint"/>). Each connection advertises it in preferred_address with a
+    /// connection ID of its own; clients that follow it move there once the handshake is confirmed and the listener
+    /// then serves them from that socket. Sets <see cref="ConnectionOptions.PreferredAddressIPv4"/> or
+    /// <see cref="ConnectionOptions.PreferredAddressIPv6"/> on <see cref="ServerConnectionOptions"/>. Null (default): none.
+    /// </summary>
+    public IPEndPoint? PreferredAddress { get; set; }
+
+    /// <summary>
+    /// The address to put in preferred_address when it differs from the bound <see cref="PreferredAddress"/> (a NAT or
+    /// relay forwards it there); null (default): the bound address.
+    /// </summary>
+    public IPEndPoint? AdvertisedPreferredAddress { get; set; }
+
+    /// <summary>
     /// Hand out connections (<see cref="QuicListener.AcceptConnectionAsync"/>) as soon as the server's first flight is out
     /// (ServerHello ... Finished), one round trip before the handshake completes, instead of at completion. The
     /// application can then read the client's 0-RTT stream data and answer at once: the answer leaves in 1-RTT packets

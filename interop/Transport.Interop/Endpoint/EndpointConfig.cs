@@ -57,6 +57,19 @@ public sealed class EndpointConfig
     /// </summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(300);
 
+    /// <summary>
+    /// PREFERRED_LISTEN (server, connectionmigration): address:port of the socket bound as the preferred address.
+    /// Default 0.0.0.0:4433 (the port ngtcp2 uses in the runner).
+    /// </summary>
+    public IPEndPoint? PreferredListen { get; set; }
+
+    /// <summary>
+    /// PREFERRED_ADDRESS (server, connectionmigration): address:port advertised in preferred_address when it differs
+    /// from PREFERRED_LISTEN (a relay forwards it there). Default: PREFERRED_LISTEN, or when that is a wildcard, the
+    /// host's first non-loopback IPv4 address with its port.
+    /// </summary>
+    public IPEndPoint? PreferredAddress { get; set; }
+
     /// <summary>Reads the contract from <paramref name="env"/> (by default the process environment).</summary>
     /// <exception cref="ArgumentException">A value is malformed (e.g. a URL or port).</exception>
     public static EndpointConfig FromEnvironment(Func<string, string?>? env = null)
@@ -89,6 +102,16 @@ public sealed class EndpointConfig
         {
             if (!IPAddress.TryParse(listen, out IPAddress? a)) throw new ArgumentException($"LISTEN: '{listen}' is not an IP address.");
             c.ListenAddress = a;
+        }
+        if (NullIfEmpty(env("PREFERRED_LISTEN")) is { } pl)
+        {
+            if (!IPEndPoint.TryParse(pl, out IPEndPoint? e)) throw new ArgumentException($"PREFERRED_LISTEN: '{pl}' is not an address:port.");
+            c.PreferredListen = e;
+        }
+        if (NullIfEmpty(env("PREFERRED_ADDRESS")) is { } pa)
+        {
+            if (!IPEndPoint.TryParse(pa, out IPEndPoint? e) || e.Port == 0) throw new ArgumentException($"PREFERRED_ADDRESS: '{pa}' is not an address:port.");
+            c.PreferredAddress = e;
         }
         if (NullIfEmpty(env("TIMEOUT")) is { } timeout)
         {

@@ -42,6 +42,11 @@ public static class InteropEndpoint
                     log.WriteLine($"server: test case '{config.TestCase}' is not supported.");
                     return Unsupported;
                 }
+                if (InteropWarmUp.Enabled)
+                {
+                    TimeSpan warm = await InteropWarmUp.RunAsync(config, testCase, cancellationToken).ConfigureAwait(false);
+                    log.WriteLine($"server: warmed up in {warm.TotalMilliseconds:F0} ms");
+                }
                 await using InteropServer server = await InteropServer.StartAsync(config, testCase, log, cancellationToken).ConfigureAwait(false);
                 log.WriteLine($"server: {testCase.Name} on {server.LocalEndPoint}, serving {config.Www} (ALPN h3 and hq-interop)");
                 try { await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false); }

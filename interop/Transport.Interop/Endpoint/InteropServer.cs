@@ -39,6 +39,9 @@ public sealed class InteropServer : IAsyncDisposable
     /// <summary>The bound address (its port is the real one when PORT was 0).</summary>
     public IPEndPoint LocalEndPoint => _listener.LocalEndPoint;
 
+    /// <summary>connectionmigration: the bound preferred address (its socket), else null.</summary>
+    public IPEndPoint? PreferredEndPoint => _listener.PreferredEndPoint;
+
     /// <summary>Connections accepted so far (handshake completed).</summary>
     public int ConnectionsAccepted => Volatile.Read(ref _accepted);
 
@@ -74,6 +77,20 @@ public sealed class InteropServer : IAsyncDisposable
         return options;
     }
 
+    /// <summary>The host's first non-loopback IPv4 (or IPv6 for an IPv6 wildcard) address with <paramref name="bind"/>'s port; loopback when there is none.</summary>
+    private static IPEndPoint HostAddress(IPEndPoint bind)
+    {
+        var family = bind.AddressFamily;
+        foreach (var nic in System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces())
+        {
+            if (nic.OperationalStatus != System.Net.NetworkInformation.OperationalStatus.Up) continue;
+            foreach (var a in nic.GetIPProperties().UnicastAddresses)
+                if (a.Address.AddressFamily == family && !IPAddress.IsLoopback(a.Address) && !a.Address.IsIPv6LinkLocal)
+                    return new IPEndPoint(a.Address, bind.Port);
+        }
+        return new IPEndPoint(family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? IPAddress.IPv6Loopback : IPAddress.Loopback, bind.Port);
+    }
+
     /// <summary>Loads cert.pem (leaf first, then intermediates) and priv.key from <paramref name="certs"/>.</summary>
     public static (X509Certificate2 Leaf, X509Certificate2Collection Intermediates) LoadChain(string certs)
     {
@@ -94,12 +111,21 @@ public sealed class InteropServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(testCase);
         var root = new WebRoot(config.Www);
-        QuicListener listener = await QuicListener.ListenAsync(new QuicListenerOptions
+        var listenerOptions = new QuicListenerOptions
         {
             ListenEndPoint = new IPEndPoint(config.ListenAddress, config.Port),
             ServerConnectionOptions = CreateConnectionOptions(config, testCase),
             RetryMode = testCase.Retry ? RetryMode.Always : RetryMode.WhenBusy,
-        }, cancellationToken).ConfigureAwait(false);
+        };
+        if (testCase.PreferredAddress)
+        {
+            // connectionmigration: a second socket, advertised in preferred_address (ngtcp2 uses port 4433 in the runner).
+            IPEndPoint bind = config.PreferredListen ?? new IPEndPoint(IPAddress.Any, 4433);
+            listenerOptions.PreferredAddress = bind;
+            listenerOptions.AdvertisedPreferredAddress = config.PreferredAddress
+                ?? (bind.Address.Equals(IPAddress.Any) || bind.Address.Equals(IPAddress.IPv6Any) ? HostAddress(bind) : null);
+        }
+        QuicListener listener = await QuicListener.ListenAsync(listenerOptions, cancellationToken).ConfigureAwait(false);
         return new InteropServer(listener, root, log);
     }
 

@@ -14,7 +14,7 @@ public sealed class InteropTestCase
 
     /// <summary>TESTCASE values our server supports.</summary>
     public static readonly IReadOnlyList<string> ServerTestCases =
-        ["handshake", "transfer", "retry", "resumption", "zerortt", "http3", "multiconnect", "chacha20", "keyupdate", "v2", "ecn"];
+        ["handshake", "transfer", "retry", "resumption", "zerortt", "http3", "multiconnect", "chacha20", "keyupdate", "v2", "ecn", "connectionmigration"];
 
     /// <summary>TESTCASE values our client supports.</summary>
     public static readonly IReadOnlyList<string> ClientTestCases =
@@ -40,6 +40,12 @@ public sealed class InteropTestCase
     /// offers v2.
     /// </summary>
     public bool PreferV2 => Name == "v2";
+
+    /// <summary>
+    /// Server: offer a preferred_address (RFC 9000 §9.6) on a second socket. The client needs nothing: it follows a
+    /// server's preferred address by default (its test case is <c>transfer</c>).
+    /// </summary>
+    public bool PreferredAddress => Name == "connectionmigration";
 
     /// <summary>
     /// ECN (RFC 9000 §13.4) on: a transfer whose packets go out ECT(0) while ECN is tested and after it validated, and

@@ -50,6 +50,8 @@ public sealed class CellRunner
             Test = test.Name, Pair = Pair.Key, Outcome = o, Reason = reason, Duration = clock.Elapsed, Artifacts = cellDirectory,
         };
         if (test.NotRunnableReason is { } notRun) return Result(CellOutcome.NotRun, notRun);
+        if (test.ForeignServerNotRunnableReason is { } notRunForeign && Pair.Server != MatrixImplementation.Ours)
+            return Result(CellOutcome.NotRun, notRunForeign);
         string? unavailable = _client.UnavailableReason ?? _server.UnavailableReason;
         if (unavailable is not null) return Result(CellOutcome.Unavailable, unavailable);
 
@@ -98,10 +100,12 @@ public sealed class CellRunner
 
         IPAddress address = test.UrlHost == "server6" ? IPAddress.IPv6Loopback : IPAddress.Loopback;
         TimeSpan lifetime = test.Timeout + TimeSpan.FromSeconds(30);
+        // connectionmigration: the relay's second port, advertised by the server as its preferred address.
+        IPEndPoint? relayPreferred = test.Name == "connectionmigration" ? new IPEndPoint(address, UdpPorts.GetFree(address)) : null;
         ServerStart start = await _server.StartServerAsync(new ServerRequest
         {
             TestCase = test.ServerTestCase, Address = address, WebRoot = www, Certificates = certs, LogDirectory = serverLogs,
-            DownloadDirectory = Path.Combine(dir, "server-downloads"), Lifetime = lifetime,
+            DownloadDirectory = Path.Combine(dir, "server-downloads"), Lifetime = lifetime, AdvertisedPreferredAddress = relayPreferred,
         }, cancellationToken).ConfigureAwait(false);
         if (start.Server is null) return (start.Outcome ?? CellOutcome.Failed, start.Reason, null);
 
@@ -132,10 +136,14 @@ public sealed class CellRunner
                     ServerPcapPath = rightPcap,
                     Lifetime = lifetime,
                     RealTimePriority = true,
+                    PreferredListenEndPoint = relayPreferred is not null && moreServer.Count > 0 ? relayPreferred : null,
+                    PreferredServerEndPoint = relayPreferred is not null && moreServer.Count > 0 ? moreServer[0] : null,
+                    TcpCubicCrossTraffic = test.CrossTraffic,
                 });
                 relayEndPoint = relay.ListenEndPoint;
                 run = await _client.RunClientAsync(Request(relayEndPoint), cancellationToken).ConfigureAwait(false);
-                File.WriteAllText(Path.Combine(sim, "relay.txt"), relay.Statistics.ToString());
+                File.WriteAllText(Path.Combine(sim, "relay.txt"), relay.Statistics.ToString() + (relay.CrossTraffic is { } x
+                    ? $"\ncross traffic (TCP Cubic, to client): segments sent {x.Sent}, delivered {x.Delivered}, dropped {x.Dropped}, window reductions {x.Reductions}" : ""));
             }
             if (server.ExitCode == 127) return (CellOutcome.Unsupported, "server exited 127", null);
         }
@@ -148,7 +156,7 @@ public sealed class CellRunner
         var input = new CheckInput
         {
             ClientTraceServer = relayEndPoint.ToString(), ServerTraceServer = serverEndPoint.ToString(),
-            MoreServerEndPoints = moreServer.Select(e => e.ToString()).ToList(),
+            MoreServerEndPoints = moreServer.Concat(relayPreferred is null ? [] : [relayPreferred]).Select(e => e.ToString()).ToList(),
             ClientPcap = Path.GetRelativePath(dir, leftPcap), ServerPcap = Path.GetRelativePath(dir, rightPcap),
             KeyLog = keyLog is null ? null : Path.GetRelativePath(dir, keyLog), Files = files.Files,
         };

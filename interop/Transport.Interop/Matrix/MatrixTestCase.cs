@@ -54,6 +54,11 @@ public sealed record MatrixTestCase
     /// <summary>When set, the test cannot be run on this harness at all (the reason).</summary>
     public string? NotRunnableReason { get; init; }
 
+    /// <summary>Why the cell is not run when the server is not ours (the harness cannot do it with that server), or null.</summary>
+    public string? ForeignServerNotRunnableReason { get; init; }
+    /// <summary>crosstraffic: the relay models the runner's iperf3 TCP Cubic flow on the to-client bottleneck (Relay/CubicCrossFlow.cs).</summary>
+    public bool CrossTraffic { get; init; }
+
     /// <summary>Whether the check needs a key log (informational; the check itself returns unsupported).</summary>
     public bool NeedsKeyLog { get; init; }
 

@@ -19,13 +19,19 @@ public sealed class OurEndpoint : MatrixEndpoint
     /// <inheritdoc />
     public override string? UnavailableReason => AssemblyPath is null ? "Transport.Interop.dll not found next to the matrix command" : DotnetHost is null ? "dotnet host not found" : null;
 
-    /// <summary>Path of Transport.Interop.dll (this assembly).</summary>
+    /// <summary>
+    /// Path of Transport.Interop.dll: the ReadyToRun copy a Release build publishes to <c>r2r/</c> next to this assembly
+    /// (Transport.Interop.csproj) when it is at least as new as this one, else this assembly. Precompiled code spares
+    /// every fresh endpoint process the JIT of the QUIC and TLS path before its first packet.
+    /// </summary>
     public static string? AssemblyPath
     {
         get
         {
             string p = typeof(OurEndpoint).Assembly.Location;
-            return p.Length > 0 && File.Exists(p) ? p : null;
+            if (p.Length == 0 || !File.Exists(p)) return null;
+            string r2r = Path.Combine(Path.GetDirectoryName(p)!, "r2r", Path.GetFileName(p));
+            return File.Exists(r2r) && File.GetLastWriteTimeUtc(r2r) >= File.GetLastWriteTimeUtc(p) ? r2r : p;
         }
     }
 
@@ -75,10 +81,18 @@ public sealed class OurEndpoint : MatrixEndpoint
             ["CERTS"] = request.Certificates.Directory,
             ["PORT"] = port.ToString(CultureInfo.InvariantCulture),
         };
+        IPEndPoint? preferred = null;
+        if (request.AdvertisedPreferredAddress is { } advertised)
+        {
+            // connectionmigration: bind a second port, advertise the relay's (which forwards to it).
+            preferred = new IPEndPoint(request.Address, UdpPorts.GetFree(request.Address));
+            env["PREFERRED_LISTEN"] = preferred.ToString();
+            env["PREFERRED_ADDRESS"] = advertised.ToString();
+        }
         Directory.CreateDirectory(Path.Combine(request.LogDirectory, "qlog"));
         PeerProcess process = Start("server", env, request.LogDirectory, request.Lifetime);
         var endPoint = new IPEndPoint(request.Address, port);
-        var server = new ProcessServer(process, endPoint, keyLog);
+        var server = new ProcessServer(process, endPoint, keyLog, preferred is null ? [] : [preferred]);
         using var probing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Task<bool> probe = VersionNegotiationProbe.WaitAsync(endPoint, StartTimeout, TimeSpan.FromMilliseconds(100), probing.Token);
         Task first = await Task.WhenAny(probe, process.Exited).ConfigureAwait(false);
@@ -132,11 +146,11 @@ public sealed class OurEndpoint : MatrixEndpoint
         return string.Join(" / ", lines.Skip(Math.Max(0, lines.Length - count)));
     }
 
-    private sealed class ProcessServer(PeerProcess process, IPEndPoint endPoint, string keyLog) : IMatrixServer
+    private sealed class ProcessServer(PeerProcess process, IPEndPoint endPoint, string keyLog, IReadOnlyList<IPEndPoint> more) : IMatrixServer
     {
         public IPEndPoint EndPoint => endPoint;
 
-        public IReadOnlyList<IPEndPoint> MoreEndPoints => [];
+        public IReadOnlyList<IPEndPoint> MoreEndPoints => more;
 
         public string? KeyLogPath => keyLog;
 

@@ -24,6 +24,12 @@ public sealed class ServerRequest
     /// <summary>/downloads of the server (unused by QUIC tests).</summary>
     public required string DownloadDirectory { get; init; }
 
+    /// <summary>
+    /// connectionmigration: the address the server must advertise in preferred_address (the relay's second port, which
+    /// forwards to the server's own preferred socket, <see cref="IMatrixServer.MoreEndPoints"/>); null otherwise.
+    /// </summary>
+    public IPEndPoint? AdvertisedPreferredAddress { get; init; }
+
     /// <summary>Hard limit on the server's life.</summary>
     public required TimeSpan Lifetime { get; init; }
 }

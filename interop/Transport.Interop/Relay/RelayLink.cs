@@ -13,6 +13,12 @@ internal struct RelayItem
     public NatMapping Mapping;
     /// <summary>Server-to-client only: the upstream binding the datagram arrived on.</summary>
     public UpstreamBinding? Binding;
+    /// <summary>Between the client and the server's preferred address (the relay's second port), not its main one.</summary>
+    public bool Preferred;
+    /// <summary>A segment of the modelled TCP cross flow (<see cref="CubicCrossFlow"/>): no buffer, never forwarded.</summary>
+    public bool CrossTraffic;
+    /// <summary>Cross flow only: when the segment was sent.</summary>
+    public long SentTicks;
 }
 
 /// <summary>What the far end of a link does with an arriving datagram.</summary>
@@ -101,6 +107,7 @@ internal sealed class RelayLink
                 int waiting = _serializer.Count - (_serializer.Count > 0 && _serializer.Peek().Start <= now ? 1 : 0);
                 if (_capacity > 0 && waiting >= _capacity)
                 {
+                    if (item.CrossTraffic) return false; // the cross flow counts its own losses
                     Interlocked.Increment(ref Statistics._queueDrops);
                     ArrayPool<byte>.Shared.Return(item.Buffer);
                     return false;
@@ -146,7 +153,8 @@ internal sealed class RelayLink
     {
         lock (_lock)
         {
-            while (_inFlight.TryDequeue(out var item)) ArrayPool<byte>.Shared.Return(item.Buffer);
+            while (_inFlight.TryDequeue(out var item))
+                if (!item.CrossTraffic) ArrayPool<byte>.Shared.Return(item.Buffer);
         }
     }
 

@@ -28,6 +28,10 @@ public sealed class UdpRelay : IDisposable
     private readonly IPEndPoint _server;
     private readonly SocketAddress _serverAddress;
     private readonly Socket _listen;
+    private readonly Socket? _listenPreferred;        // the second client-facing port (a preferred address), or null
+    private readonly IPEndPoint? _serverPreferred;
+    private readonly SocketAddress? _serverPreferredAddress;
+    private int _listenPreferredTrafficClass;
     private readonly Socket _wakeReceiver;
     private readonly Socket _wakeSender;
     private readonly SocketAddress _wakeAddress;
@@ -53,6 +57,7 @@ public sealed class UdpRelay : IDisposable
     private int _listenTrafficClass;
 
     private bool _stop;
+    private readonly CubicCrossFlow? _cross;
     private int _disposed;
 
     /// <summary>Opens the sockets and pcaps and starts forwarding. The scenario's clock (blackhole, rebinding) starts now.</summary>
@@ -85,6 +90,17 @@ public sealed class UdpRelay : IDisposable
             _listen = NewSocket(options.ListenEndPoint);
             sockets.Add(_listen);
             ListenEndPoint = (IPEndPoint)_listen.LocalEndPoint!;
+            if (options.PreferredListenEndPoint is { } preferredListen)
+            {
+                _serverPreferred = options.PreferredServerEndPoint
+                    ?? throw new ArgumentException("PreferredServerEndPoint is required with PreferredListenEndPoint.", nameof(options));
+                if (_serverPreferred.AddressFamily != _server.AddressFamily)
+                    throw new ArgumentException("PreferredServerEndPoint and ServerEndPoint are of different address families.", nameof(options));
+                _serverPreferredAddress = _serverPreferred.Serialize();
+                _listenPreferred = NewSocket(preferredListen);
+                sockets.Add(_listenPreferred);
+                PreferredListenEndPoint = (IPEndPoint)_listenPreferred.LocalEndPoint!;
+            }
             _wakeReceiver = NewSocket(new IPEndPoint(IPAddress.Loopback, 0));
             sockets.Add(_wakeReceiver);
             _wakeSender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
@@ -121,6 +137,11 @@ public sealed class UdpRelay : IDisposable
             new Thread(() => ForwardLoop(toServer: true)) { IsBackground = true, Name = "relay-to-server" },
             new Thread(() => ForwardLoop(toServer: false)) { IsBackground = true, Name = "relay-to-client" },
         ];
+        if (options.TcpCubicCrossTraffic)
+        {
+            _cross = new CubicCrossFlow(_toClient, _scenario.Delay);
+            _threads = [.. _threads, new Thread(CrossTrafficLoop) { IsBackground = true, Name = "relay-cross-traffic" }];
+        }
         _runningThreads = _threads.Length;
         foreach (var t in _threads) t.Start();
     }
@@ -130,6 +151,9 @@ public sealed class UdpRelay : IDisposable
 
     /// <summary>The real server.</summary>
     public IPEndPoint ServerEndPoint => _server;
+
+    /// <summary>The second client-facing address (forwarded to the server's preferred address), or null.</summary>
+    public IPEndPoint? PreferredListenEndPoint { get; }
 
     /// <summary>The scenario being reproduced.</summary>
     public RelayScenario Scenario => _scenario;
@@ -211,22 +235,35 @@ public sealed class UdpRelay : IDisposable
         {
             var from = new SocketAddress(_listen.AddressFamily);
             byte[] scratch = new byte[MaxDatagram];
+            var readable = new List<Socket>(2);
             while (!ShouldStop(Stopwatch.GetTimestamp()))
             {
                 try
                 {
-                    if (!_listen.Poll(PollMicroseconds, SelectMode.SelectRead)) continue;
-                    while (true)
+                    readable.Clear();
+                    readable.Add(_listen);
+                    if (_listenPreferred is not null)
                     {
-                        int n = RelaySocket.Receive(_listen, scratch, from, out byte tc);
-                        if (n < 0) break;
-                        long now = Stopwatch.GetTimestamp();
-                        if (!_toServer.FitsMtu(n)) continue;
-                        NatMapping mapping = GetOrCreateMapping(from);
-                        Interlocked.Increment(ref Statistics.ToServer._received);
-                        _clientPcap?.Write(UnixMicroseconds(now), mapping.Client, ListenEndPoint, tc, scratch.AsSpan(0, n));
-                        var item = new RelayItem { Buffer = Rent(scratch, n), Length = n, TrafficClass = tc, Mapping = mapping };
-                        _toServer.Admit(now, ref item);
+                        readable.Add(_listenPreferred);
+                        Socket.Select(readable, null, null, PollMicroseconds);
+                    }
+                    else if (!_listen.Poll(PollMicroseconds, SelectMode.SelectRead)) continue;
+                    foreach (Socket socket in readable)
+                    {
+                        bool preferred = !ReferenceEquals(socket, _listen);
+                        IPEndPoint local = preferred ? PreferredListenEndPoint! : ListenEndPoint;
+                        while (true)
+                        {
+                            int n = RelaySocket.Receive(socket, scratch, from, out byte tc);
+                            if (n < 0) break;
+                            long now = Stopwatch.GetTimestamp();
+                            if (!_toServer.FitsMtu(n)) continue;
+                            NatMapping mapping = GetOrCreateMapping(from);
+                            Interlocked.Increment(ref Statistics.ToServer._received);
+                            _clientPcap?.Write(UnixMicroseconds(now), mapping.Client, local, tc, scratch.AsSpan(0, n));
+                            var item = new RelayItem { Buffer = Rent(scratch, n), Length = n, TrafficClass = tc, Mapping = mapping, Preferred = preferred };
+                            _toServer.Admit(now, ref item);
+                        }
                     }
                 }
                 catch (SocketException)
@@ -290,11 +327,12 @@ public sealed class UdpRelay : IDisposable
                             int n = RelaySocket.Receive(socket, scratch, from, out byte tc);
                             if (n < 0) break;
                             long now = Stopwatch.GetTimestamp();
-                            if (!from.Equals(_serverAddress)) continue; // only the server's datagrams are relayed
+                            bool preferred = _serverPreferredAddress is not null && from.Equals(_serverPreferredAddress);
+                            if (!preferred && !from.Equals(_serverAddress)) continue; // only the server's datagrams are relayed
                             if (!_toClient.FitsMtu(n)) continue;
                             Interlocked.Increment(ref Statistics.ToClient._received);
-                            _serverPcap?.Write(UnixMicroseconds(now), _server, binding.LocalEndPoint, tc, scratch.AsSpan(0, n));
-                            var item = new RelayItem { Buffer = Rent(scratch, n), Length = n, TrafficClass = tc, Mapping = binding.Mapping, Binding = binding };
+                            _serverPcap?.Write(UnixMicroseconds(now), preferred ? _serverPreferred! : _server, binding.LocalEndPoint, tc, scratch.AsSpan(0, n));
+                            var item = new RelayItem { Buffer = Rent(scratch, n), Length = n, TrafficClass = tc, Mapping = binding.Mapping, Binding = binding, Preferred = preferred };
                             _toClient.Admit(now, ref item);
                         }
                     }
@@ -381,6 +419,23 @@ public sealed class UdpRelay : IDisposable
         return binding;
     }
 
+    // The modelled iperf TCP flow (UdpRelayOptions.TcpCubicCrossTraffic).
+    private void CrossTrafficLoop()
+    {
+        ThreadStarted();
+        try
+        {
+            _cross!.Run(() => ShouldStop(Stopwatch.GetTimestamp()));
+        }
+        finally
+        {
+            ThreadEnded();
+        }
+    }
+
+    /// <summary>The modelled TCP cross flow's counters (segments sent, delivered, dropped; window reductions); null without one.</summary>
+    public (long Sent, long Delivered, long Dropped, long Reductions)? CrossTraffic => _cross?.Counters;
+
     private void ForwardLoop(bool toServer)
     {
         RelayLink link = toServer ? _toServer : _toClient;
@@ -400,6 +455,11 @@ public sealed class UdpRelay : IDisposable
                 long now = Stopwatch.GetTimestamp();
                 if (ShouldStop(now)) break;
                 link.Dequeue();
+                if (item.CrossTraffic)
+                {
+                    _cross!.OnDelivered(now, item.SentTicks); // the cross flow's segment reached the client side
+                    continue;
+                }
                 stats.AddLateness((long)((now - item.DueTicks) * ((double)TimeSpan.TicksPerSecond / Stopwatch.Frequency)));
                 try
                 {
@@ -456,8 +516,8 @@ public sealed class UdpRelay : IDisposable
             binding.LastTrafficClass = item.TrafficClass;
         }
         // Captured before the send, so that the server's reply can never precede it in the file.
-        _serverPcap?.Write(UnixMicroseconds(now), binding.LocalEndPoint, _server, item.TrafficClass, payload);
-        Send(binding.Socket, payload, _serverAddress, link.Statistics);
+        _serverPcap?.Write(UnixMicroseconds(now), binding.LocalEndPoint, item.Preferred ? _serverPreferred! : _server, item.TrafficClass, payload);
+        Send(binding.Socket, payload, item.Preferred ? _serverPreferredAddress! : _serverAddress, link.Statistics);
     }
 
     private void ForwardToClient(RelayLink link, ref RelayItem item, long now)
@@ -477,6 +537,18 @@ public sealed class UdpRelay : IDisposable
         }
         if (!CountVerdict(link.Decide(ref item), link.Statistics)) return;
         ReadOnlySpan<byte> payload = item.Buffer.AsSpan(0, item.Length);
+        if (item.Preferred)
+        {
+            // From the server's preferred address: out of the relay's second port.
+            if (_listenPreferredTrafficClass != item.TrafficClass)
+            {
+                RelaySocket.SetTrafficClass(_listenPreferred!, item.TrafficClass);
+                _listenPreferredTrafficClass = item.TrafficClass;
+            }
+            _clientPcap?.Write(UnixMicroseconds(now), PreferredListenEndPoint!, item.Mapping.Client, item.TrafficClass, payload);
+            Send(_listenPreferred!, payload, item.Mapping.ClientAddress, link.Statistics);
+            return;
+        }
         if (_listenTrafficClass != item.TrafficClass)
         {
             RelaySocket.SetTrafficClass(_listen, item.TrafficClass);
@@ -523,6 +595,7 @@ public sealed class UdpRelay : IDisposable
         _toServer.Clear();
         _toClient.Clear();
         _listen.Dispose();
+        _listenPreferred?.Dispose();
         _wakeReceiver.Dispose();
         _wakeSender.Dispose();
         foreach (var b in Volatile.Read(ref _bindings)) b.Socket.Dispose();

@@ -11,6 +11,16 @@ public sealed class UdpRelayOptions
     /// </summary>
     public IPEndPoint ListenEndPoint { get; set; } = new(IPAddress.Loopback, 0);
 
+    /// <summary>
+    /// A second client-facing address, forwarded to <see cref="PreferredServerEndPoint"/> (connectionmigration: the
+    /// server advertises this address as its preferred_address). Upstream, the same NAT mapping (source address) is
+    /// used for both server ports, as a routed network would. Null (default): none.
+    /// </summary>
+    public IPEndPoint? PreferredListenEndPoint { get; set; }
+
+    /// <summary>The server's preferred address (its second socket), where <see cref="PreferredListenEndPoint"/> forwards to.</summary>
+    public IPEndPoint? PreferredServerEndPoint { get; set; }
+
     /// <summary>The real server. Required.</summary>
     public IPEndPoint? ServerEndPoint { get; set; }
 
@@ -51,4 +61,10 @@ public sealed class UdpRelayOptions
 
     /// <summary>Optional log of notable events (rebinding, stale drops), one line each. Default none.</summary>
     public TextWriter? Log { get; set; }
+
+    /// <summary>
+    /// The crosstraffic test's iperf3 TCP Cubic flow from the server side to the client side, modelled on the to-client
+    /// bottleneck (<see cref="CubicCrossFlow"/>) for the relay's whole lifetime.
+    /// </summary>
+    public bool TcpCubicCrossTraffic { get; set; }
 }

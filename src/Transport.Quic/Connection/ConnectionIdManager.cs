@@ -61,7 +61,13 @@ internal sealed class ConnectionIdManager
     }
 
     /// <summary>Issues a new local ID; the caller announces it (event) and <see cref="PendingNew"/> has it queued.</summary>
-    public LocalId IssueLocal()
+    public LocalId IssueLocal() => IssueLocal(sendFrame: true);
+
+    /// <summary>
+    /// Issues a new local ID; <paramref name="sendFrame"/> false for the preferred_address ID (sequence 1, RFC 9000
+    /// §5.1.1), which travels in the transport parameters rather than in NEW_CONNECTION_ID.
+    /// </summary>
+    public LocalId IssueLocal(bool sendFrame)
     {
         ConnectionId id;
         do id = _generate(); while (FindLocal(id) is not null);
@@ -70,7 +76,7 @@ internal sealed class ConnectionIdManager
             throw new InvalidOperationException($"ConnectionIdGenerator returned a {id.Length}-byte ID; this connection's IDs are {_local[0].Id.Length} bytes.");
         var l = new LocalId(_nextLocalSequence++, id, _token(id));
         _local.Add(l);
-        PendingNew.Enqueue(l.Sequence);
+        if (sendFrame) PendingNew.Enqueue(l.Sequence);
         return l;
     }
 
@@ -108,6 +114,13 @@ internal sealed class ConnectionIdManager
         _peer.Add(new PeerId(0, id, null));
         Current = id;
         CurrentSequence = 0;
+    }
+
+    /// <summary>Client: the server's preferred_address connection ID, sequence 1 (RFC 9000 §5.1.1), with its stateless reset token.</summary>
+    public void AddPreferredAddressPeer(ConnectionId id, byte[] token)
+    {
+        foreach (var p in _peer) if (p.Sequence == 1) return;
+        _peer.Add(new PeerId(1, id, token));
     }
 
     /// <summary>The Destination Connection ID the client uses before it hears from the server.</summary>

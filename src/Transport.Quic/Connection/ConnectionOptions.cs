@@ -93,6 +93,24 @@ public sealed class ConnectionOptions
     public bool DisableActiveMigration { get; set; }
 
     /// <summary>
+    /// Server: the IPv4 address of preferred_address (RFC 9000 §9.6, §18.2); null: none. With this or
+    /// <see cref="PreferredAddressIPv6"/> set, each connection issues a connection ID of sequence number 1 for the
+    /// preferred address (RFC 9000 §5.1.1) and accepts datagrams there (<see cref="QuicConnectionCore.HandleDatagramAt"/>
+    /// with this local address); it then sends from there once the client moved. The driver must receive on it.
+    /// </summary>
+    public System.Net.IPEndPoint? PreferredAddressIPv4 { get; set; }
+
+    /// <summary>Server: the IPv6 address of preferred_address (RFC 9000 §9.6, §18.2); null: none. See <see cref="PreferredAddressIPv4"/>.</summary>
+    public System.Net.IPEndPoint? PreferredAddressIPv6 { get; set; }
+
+    /// <summary>
+    /// Client: when the server sent preferred_address, validate the address of the current path's family once the
+    /// handshake is confirmed and move there on success (RFC 9000 §9.6); on failure the connection stays on the original
+    /// path. From the same local socket, so the driver needs nothing new. Default true (as msquic and ngtcp2).
+    /// </summary>
+    public bool FollowPreferredAddress { get; set; } = true;
+
+    /// <summary>
     /// Use ECN (RFC 9000 §13.4): count the codepoints of received datagrams (passed with
     /// <see cref="QuicConnectionCore.HandleDatagramWithEcn"/>)
     /// and echo them in ACK_ECN frames; ask for ECT(0) on sent datagrams (<see cref="TransmitInfo.Ecn"/>) while the path is
@@ -173,5 +191,9 @@ public sealed class ConnectionOptions
         if (Versions is null || Versions.Length == 0 || Array.Exists(Versions, v => !Crypto.QuicVersionParameters.IsSupported(v)))
             throw new ArgumentException("Versions must list QUIC versions this library speaks: 0x00000001 (v1) and/or 0x6b3343cf (v2).", nameof(Versions));
         if (PacingHorizon < TimeSpan.Zero) throw new ArgumentException("PacingHorizon cannot be negative.", nameof(PacingHorizon));
+        if (PreferredAddressIPv4 is { } p4 && (p4.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork || p4.Port == 0))
+            throw new ArgumentException("PreferredAddressIPv4 must be an IPv4 address with a port other than 0.", nameof(PreferredAddressIPv4));
+        if (PreferredAddressIPv6 is { } p6 && (p6.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6 || p6.Port == 0))
+            throw new ArgumentException("PreferredAddressIPv6 must be an IPv6 address with a port other than 0.", nameof(PreferredAddressIPv6));
     }
 }

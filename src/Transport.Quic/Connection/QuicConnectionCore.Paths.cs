@@ -29,6 +29,8 @@ public sealed partial class QuicConnectionCore
     private int _pathValidationFailures;
     private int _pathCongestionResets;
     private int _pathChallengesSent;
+    private bool _datagramFromNewHandshakeAddress; // server, handshake not confirmed: the datagram came from another client address
+    private int _handshakeAddressChanges;
 
     /// <summary>
     /// Processes one UDP datagram that arrived from <paramref name="remote"/> at the local address <paramref name="local"/>
@@ -85,6 +87,7 @@ public sealed partial class QuicConnectionCore
     internal int PathValidationFailureCount => _pathValidationFailures;
     internal int PathCongestionResetCount => _pathCongestionResets;
     internal int PathChallengesSentCount => _pathChallengesSent;
+    internal int HandshakeAddressChangeCount => _handshakeAddressChanges;
     internal bool IsActivePathValidating => _activePath?.IsValidating ?? false;
 
     private PathState ActivePath
@@ -160,6 +163,7 @@ public sealed partial class QuicConnectionCore
         _datagramRemote = remote;
         _datagramLocal = local;
         _datagramLength = length;
+        _datagramFromNewHandshakeAddress = false;
         if (_activePath is null && PathState.SameEndPoint(remote, RemoteEndPoint) && local is null)
         {
             _datagramPath = null; // the handshake path, not materialized yet
@@ -177,8 +181,35 @@ public sealed partial class QuicConnectionCore
             _datagramPath.BytesReceived += length;
             return true;
         }
-        if (!IsServer) return PathState.SameEndPoint(remote, RemoteEndPoint); // RFC 9000 §9: a client discards packets from unknown server addresses
-        return _handshakeConfirmed; // RFC 9000 §9: before confirmation the server drops packets from a new address
+        // RFC 9000 §9: a client discards packets from unknown server addresses (after a move to the preferred address,
+        // the original one is still the server's, RFC 9000 §9.6).
+        if (!IsServer) return PathState.SameEndPoint(remote, RemoteEndPoint) || IsHandshakeServerAddress(remote);
+        if (_handshakeConfirmed) return true;
+        // Before confirmation there is no migration (RFC 9000 §9), but a NAT may still rebind the client (RFC 9000 §9:
+        // "not all changes of peer address are intentional"): the datagram is opened, and an authenticated packet newer
+        // than any before moves the handshake to that address (FollowHandshakeAddress). Its bytes count only then.
+        if (_activePath is not null || local is not null) return false;
+        _datagramFromNewHandshakeAddress = true;
+        return true;
+    }
+
+    /// <summary>
+    /// Server, handshake not confirmed: a packet of a datagram from a new client address authenticated. When its packet
+    /// number is above every one received before in its space (not a late copy from the old address), the handshake
+    /// follows the client there: the new address starts unvalidated, with the anti-amplification limit counting from
+    /// this datagram (RFC 9000 §8.1; a Handshake packet from it validates it as usual). Without this a NAT rebinding
+    /// during the handshake left the server answering a mapping the NAT had dropped until the handshake timed out.
+    /// </summary>
+    private void FollowHandshakeAddress(long packetNumber, long largestBefore)
+    {
+        if (!_datagramFromNewHandshakeAddress || packetNumber <= largestBefore || _datagramRemote is null) return;
+        _datagramFromNewHandshakeAddress = false;
+        RemoteEndPoint = _datagramRemote;
+        _addressValidated = false;
+        _amplificationBytesReceived = _datagramLength;
+        _amplificationBytesSent = 0;
+        _handshakeAddressChanges++;
+        UpdateAmplificationState();
     }
 
     /// <summary>The path of the datagram being processed, created (and credited with the datagram's bytes) on first need.</summary>
@@ -202,6 +233,10 @@ public sealed partial class QuicConnectionCore
     {
         var path = DatagramPath() ?? ActivePath;
         if (path.PendingResponses.Count < 4) path.PendingResponses.Enqueue(f.Data);
+        // Server: a client probing a new path (active migration, a move to the preferred address) gets a PATH_CHALLENGE in
+        // the same datagram as the response, so the path is validated both ways before it carries data (RFC 9000 §8.2, §9.3).
+        if (IsServer && _handshakeConfirmed && path != _activePath && !path.IsValidated && !path.IsValidating)
+            path.StartValidation(_now + PathValidationTimeout());
         return true;
     }
 
@@ -262,6 +297,13 @@ public sealed partial class QuicConnectionCore
         {
             _fallbackPath = null; // back on the last validated path (RFC 9000 §9.3: no need to validate it again)
         }
+        else if (_fallbackPath == old)
+        {
+            // Validated before it carried a non-probing packet (the server's own challenge on the client's probe): done now.
+            CompleteActivePathValidation(path);
+            Emit(ConnectionEventKind.PathMigrated);
+            return;
+        }
         // RFC 9000 §9.3.3: probe the previously active path too, so a forwarded copy cannot take the connection away.
         if (old.IsValidated && !old.IsValidating) old.StartValidation(_now + PathValidationTimeout());
         else if (!old.IsValidated && old.IsValidating) old.StopValidation(); // RFC 9000 §9.3: abandon the other validation
@@ -296,13 +338,7 @@ public sealed partial class QuicConnectionCore
             path.IsValidated = true;
             _addressValidated = true;
             UpdateAmplificationState();
-            if (_fallbackPath is { } previous && previous != path)
-            {
-                if (!OnlyPortChanged(previous, path)) ResetCongestionState(); // RFC 9000 §9.4
-                _fallbackPath = null;
-                RemovePath(previous);
-                QueueNewToken(); // RFC 9000 §9.3: a token for the client's new address
-            }
+            CompleteActivePathValidation(path);
             return;
         }
         path.IsValidated = true;
@@ -316,6 +352,16 @@ public sealed partial class QuicConnectionCore
         old.StopValidation();
         RemovePath(old);
         Emit(ConnectionEventKind.PathMigrated);
+    }
+
+    /// <summary>The active path is validated: forget the previous one (RFC 9000 §9.4: new congestion state unless only the port changed).</summary>
+    private void CompleteActivePathValidation(PathState path)
+    {
+        if (_fallbackPath is not { } previous || previous == path) return;
+        if (!OnlyPortChanged(previous, path)) ResetCongestionState(); // RFC 9000 §9.4
+        _fallbackPath = null;
+        RemovePath(previous);
+        QueueNewToken(); // RFC 9000 §9.3: a token for the client's new address
     }
 
     /// <summary>RFC 9000 §9.4: only the port changed (typical of NAT rebinding): congestion and RTT state may be kept.</summary>

@@ -132,6 +132,7 @@ public sealed partial class QuicConnectionCore
             DropPacket(type, packet.Length, Qlog.QlogPacketDropReason.PayloadDecryptError);
             return false;
         }
+        if (_datagramFromNewHandshakeAddress) FollowHandshakeAddress(pn, space.Tracker.LargestReceived); // NAT rebinding mid-handshake
         if (!PacketHeaderBits.AreReservedBitsZero(packet[0]))
         {
             CloseWithTransportError(TransportErrorCode.ProtocolViolation, 0, "Reserved header bits set (RFC 9000 §17.2).");
@@ -194,6 +195,7 @@ public sealed partial class QuicConnectionCore
             if (_qlog is not null) QlogKeyGenerations();
         }
         if (IsServer) DiscardZeroRttReceiveKeys(); // RFC 9001 §4.9.3
+        if (_datagramFromNewHandshakeAddress) FollowHandshakeAddress(pn, app.Tracker.LargestReceived); // NAT rebinding before confirmation
         bool fresh = !app.Tracker.IsDuplicate(pn);
         _packetNonProbing = false;
         ProcessPayload(app, pn, packet.Slice(headerLength, payloadLength));

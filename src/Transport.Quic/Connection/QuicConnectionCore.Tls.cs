@@ -144,6 +144,7 @@ public sealed partial class QuicConnectionCore
                 return;
             }
             if (p.StatelessResetToken is { } token) _cids.SetInitialPeerToken(token);
+            if (p.PreferredAddress is { } pa && !AcceptPreferredAddress(pa)) return; // QuicConnectionCore.PreferredAddress.cs
         }
         ApplyPeerParameters(p);
     }
@@ -206,6 +207,7 @@ public sealed partial class QuicConnectionCore
         _recovery.OnHandshakeConfirmed(_now);
         _discardHandshakePending = true; // RFC 9001 §4.9.2
         Emit(ConnectionEventKind.HandshakeConfirmed);
+        StartPreferredAddressProbe(); // RFC 9000 §9.6: the client, once the handshake is confirmed
     }
 
     /// <summary>Applies key discards decided while processing (never in the middle of a packet).</summary>

@@ -276,6 +276,7 @@ public sealed partial class QuicConnectionCore : ITlsHandshakeListener, IDisposa
             p.OriginalDestinationConnectionId = _retriedFrom ?? _originalDestinationConnectionId;
             if (_retriedFrom is not null) p.RetrySourceConnectionId = _originalDestinationConnectionId;
             p.StatelessResetToken = initialLocal.Token;
+            p.PreferredAddress = BuildPreferredAddress(); // QuicConnectionCore.Paths.cs
         }
         return p;
     }

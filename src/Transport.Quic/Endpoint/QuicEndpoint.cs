@@ -49,6 +49,9 @@ public sealed class QuicEndpoint : IDisposable
     private readonly Dictionary<IPEndPoint, SocketAddress> _remoteCache = new();
     private readonly byte[] _out = new byte[MaxDatagramsPerFlush * 1500 + 65536];
     private readonly (int Offset, int Length, IPEndPoint Destination, byte Ecn)[] _pending = new (int, int, IPEndPoint, byte)[MaxDatagramsPerFlush];
+    private readonly IPEndPoint?[] _pendingSource = new IPEndPoint?[MaxDatagramsPerFlush]; // TransmitInfo.Source of each (null: the default socket)
+    private IPEndPoint? _heldSource;
+    private volatile LocalSocket[] _moreSockets = [];  // further local addresses (a server's preferred address), copy-on-write
     private byte[]? _heldBuffer;    // reused: where a datagram the pacer released for later waits
     private bool _held;             // _heldBuffer holds such a datagram
     private int _heldLength;
@@ -74,6 +77,26 @@ public sealed class QuicEndpoint : IDisposable
 
     /// <summary>The bound local address.</summary>
     public IPEndPoint LocalEndPoint => _socket.LocalEndPoint;
+
+    /// <summary>
+    /// Binds one more socket (a server's preferred address, RFC 9000 §9.6) and receives on it: its datagrams go to
+    /// <see cref="QuicEndpointCore.HandleDatagramAt"/> with its bound address, and datagrams whose
+    /// <see cref="TransmitInfo.Source"/> is that address leave from it. Returns the bound address.
+    /// </summary>
+    /// <exception cref="SocketException">The address could not be bound.</exception>
+    public IPEndPoint AddLocalEndPoint(UdpSocketOptions socketOptions)
+    {
+        ArgumentNullException.ThrowIfNull(socketOptions);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var socket = new UdpDatagramSocket(socketOptions);
+        var local = socket.LocalEndPoint;
+        if (local.Address.IsIPv4MappedToIPv6) local = new IPEndPoint(local.Address.MapToIPv4(), local.Port);
+        var loop = socket.StartReceiveLoop(new Receiver(this, local), threadName: "quic-endpoint-receive-" + local.Port);
+        lock (_sendGate) _moreSockets = [.. _moreSockets, new LocalSocket(socket, loop, local, new Dictionary<IPEndPoint, SocketAddress>())];
+        return local;
+    }
+
+    private sealed record LocalSocket(UdpDatagramSocket Socket, UdpReceiveLoop Loop, IPEndPoint Local, Dictionary<IPEndPoint, SocketAddress> Remotes);
 
     /// <summary>Datagrams the socket failed to send (counted, not thrown: the protocol recovers them as losses).</summary>
     public long SendErrors { get; private set; }
@@ -284,13 +307,29 @@ public sealed class QuicEndpoint : IDisposable
         return address;
     }
 
-    private sealed class Receiver(QuicEndpoint owner) : IDatagramReceiver
+    private LocalSocket? FindLocalSocket(IPEndPoint source)
+    {
+        foreach (var s in _moreSockets) if (Connection.PathState.SameEndPoint(s.Local, source)) return s;
+        return null;
+    }
+
+    private static SocketAddress ToSocketAddress(LocalSocket socket, IPEndPoint endPoint)
+    {
+        if (socket.Remotes.TryGetValue(endPoint, out var address)) return address;
+        if (socket.Remotes.Count >= 4096) socket.Remotes.Clear();
+        address = socket.Socket.CreateRemoteAddress(endPoint);
+        socket.Remotes[endPoint] = address;
+        return address;
+    }
+
+    private sealed class Receiver(QuicEndpoint owner, IPEndPoint? local = null) : IDatagramReceiver
     {
         public void OnDatagram(ReadOnlySpan<byte> datagram, SocketAddress remote, DatagramMetadata metadata)
         {
             lock (owner._gate)
             {
-                owner._core.HandleDatagram(owner._clock.Now, owner.ToEndPoint(remote), datagram, (byte)metadata.EcnCodepoint);
+                if (local is null) owner._core.HandleDatagram(owner._clock.Now, owner.ToEndPoint(remote), datagram, (byte)metadata.EcnCodepoint);
+                else owner._core.HandleDatagramAt(owner._clock.Now, owner.ToEndPoint(remote), local, datagram, (byte)metadata.EcnCodepoint);
             }
         }
 
@@ -360,6 +399,7 @@ public sealed class QuicEndpoint : IDisposable
         {
             if (_heldUntil > now + PacingTolerance) return 0;
             _heldBuffer.AsSpan(0, _heldLength).CopyTo(_out);
+            _pendingSource[count] = _heldSource;
             _pending[count++] = (0, _heldLength, _heldDestination!, _heldEcn);
             offset = _heldLength;
             _held = false;
@@ -368,8 +408,11 @@ public sealed class QuicEndpoint : IDisposable
         while (count < MaxDatagramsPerFlush && _out.Length - offset >= 65536)
         {
             var span = _out.AsSpan(offset, 65536);
-            int n = _core.PollTransmitWithEcn(now, span, out IPEndPoint destination, out Instant earliest, out byte ecn);
+            int n = _core.PollTransmitInfo(now, span, out TransmitInfo info);
             if (n == 0) break;
+            IPEndPoint destination = info.Destination;
+            Instant earliest = info.EarliestSendTime;
+            byte ecn = info.Ecn;
             if (earliest > now + PacingTolerance)
             {
                 _heldBuffer ??= new byte[65536]; // once: a new 64 KiB array per pacing hold cost ~7 % of bulk CPU (zeroing, GC)
@@ -377,10 +420,12 @@ public sealed class QuicEndpoint : IDisposable
                 _held = true;
                 _heldLength = n;
                 _heldDestination = destination;
+                _heldSource = info.Source;
                 _heldUntil = earliest;
                 _heldEcn = ecn;
                 break;
             }
+            _pendingSource[count] = info.Source;
             _pending[count++] = (offset, n, destination, ecn);
             offset += n;
         }
@@ -394,11 +439,12 @@ public sealed class QuicEndpoint : IDisposable
         while (i < count)
         {
             var (offset, length, destination, ecn) = _pending[i];
+            IPEndPoint? source = _pendingSource[i];
             int j = i + 1;
             int total = length;
-            // A train: same destination, same size, same ECN codepoint (one GSO send shares one IP header), contiguous;
-            // the last may be shorter.
-            while (j < count && _pending[j].Destination.Equals(destination) && _pending[j].Ecn == ecn && _pending[j - 1].Length == length
+            // A train: same destination, same source, same size, same ECN codepoint (one GSO send shares one IP header),
+            // contiguous; the last may be shorter.
+            while (j < count && _pending[j].Destination.Equals(destination) && Equals(_pendingSource[j], source) && _pending[j].Ecn == ecn && _pending[j - 1].Length == length
                    && total + _pending[j].Length <= MaxTrainBytes && _pending[j].Length <= length)
             {
                 total += _pending[j].Length;
@@ -408,9 +454,18 @@ public sealed class QuicEndpoint : IDisposable
             try
             {
                 SocketAddress remote;
-                lock (_gate) remote = ToSocketAddress(destination);
-                if (j - i == 1) _socket.SendWithEcn(_out.AsSpan(offset, length), remote, ecn);
-                else _socket.SendSegmentsWithEcn(_out.AsSpan(offset, total), length, remote, ecn);
+                UdpDatagramSocket socket = _socket;
+                if (source is not null && FindLocalSocket(source) is { } more)
+                {
+                    socket = more.Socket;
+                    lock (_gate) remote = ToSocketAddress(more, destination);
+                }
+                else
+                {
+                    lock (_gate) remote = ToSocketAddress(destination);
+                }
+                if (j - i == 1) socket.SendWithEcn(_out.AsSpan(offset, length), remote, ecn);
+                else socket.SendSegmentsWithEcn(_out.AsSpan(offset, total), length, remote, ecn);
                 _sendCalls++; // under _sendGate
                 _datagramsSent += j - i;
             }
@@ -449,8 +504,10 @@ public sealed class QuicEndpoint : IDisposable
         _disposed = true;
         _wake.Set();
         _socket.Dispose(); // stops the receive loop
+        foreach (var more in _moreSockets) more.Socket.Dispose();
         _driver.Join(TimeSpan.FromSeconds(5));
         _receiveLoop.Dispose();
+        foreach (var more in _moreSockets) more.Loop.Dispose();
         lock (_gate) _core.Dispose();
         _wake.Dispose();
         _activity.Dispose();

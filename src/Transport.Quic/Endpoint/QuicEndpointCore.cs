@@ -53,6 +53,8 @@ public sealed class QuicEndpointCore : IDisposable
     // equals it and HasTimer is set; every other item is stale and skipped when it reaches the top.
     private readonly PriorityQueue<Entry, Instant> _timers = new();
     private readonly List<Entry> _due = new();
+    // The client-chosen DCIDs of handshakes in progress, whatever address they came from (see HandleUnroutedLongHeader).
+    private readonly Dictionary<ConnectionId, Entry> _initialByDcid = new();
     private readonly Queue<Entry> _acceptQueue = new();
     private readonly Queue<(byte[] Buffer, int Length, IPEndPoint Destination)> _stateless = new();
     private readonly Queue<(QuicConnectionCore Connection, ConnectionEvent Event)> _events = new();
@@ -187,6 +189,30 @@ public sealed class QuicEndpointCore : IDisposable
         else HandleUnroutedShortHeader(now, remote, datagram);
     }
 
+    /// <summary>
+    /// One datagram received on a further local address <paramref name="local"/> of the driver (a server's preferred
+    /// address, RFC 9000 §9.6; null: the default one, as <see cref="HandleDatagram"/>). Only connections already there
+    /// are served: it is routed by connection ID to <see cref="QuicConnectionCore.HandleDatagramAt"/>, else dropped.
+    /// </summary>
+    public void HandleDatagramAt(Instant now, IPEndPoint remote, IPEndPoint? local, ReadOnlySpan<byte> datagram, byte ecn = 0)
+    {
+        if (local is null)
+        {
+            HandleDatagram(now, remote, datagram, ecn);
+            return;
+        }
+        ArgumentNullException.ThrowIfNull(remote);
+        if (_disposed) return;
+        if (_router.TryRoute(datagram, remote, out Entry entry))
+        {
+            entry.Connection.HandleDatagramWithEcn(now, remote, local, datagram, ecn);
+            MarkReady(entry);
+            Touched(entry);
+            return;
+        }
+        DroppedDatagrams++;
+    }
+
     private void HandleUnroutedLongHeader(Instant now, IPEndPoint remote, ReadOnlySpan<byte> datagram, byte ecn)
     {
         // RFC 9000 §6.1: an unsupported version in a datagram >= 1200 bytes gets Version Negotiation.
@@ -199,6 +225,19 @@ public sealed class QuicEndpointCore : IDisposable
         }
         ArrayPool<byte>.Shared.Return(vnBuffer);
         if (outcome != VersionNegotiationOutcome.Supported) { DroppedDatagrams++; return; }
+
+        // The client's Initial with the DCID of a handshake in progress, from another address: a NAT rebound the client
+        // before it learnt our connection ID. It belongs to that connection (which follows the client when the packet
+        // authenticates, QuicConnectionCore.FollowHandshakeAddress), never to a second handshake with the same client.
+        if (_initialByDcid.Count > 0 && LongHeader.TryParse(datagram, out LongHeader retransmitted) && retransmitted.Type == PacketType.Initial
+            && retransmitted.DestinationConnectionId.Length <= ConnectionId.MaxLength
+            && _initialByDcid.TryGetValue(new ConnectionId(retransmitted.DestinationConnectionId), out Entry? existing))
+        {
+            existing.Connection.HandleDatagramWithEcn(now, remote, null, datagram, ecn);
+            MarkReady(existing);
+            Touched(existing);
+            return;
+        }
 
         var serverOptions = _options.ServerConnectionOptions;
         // RFC 9000 §14.1: a server drops an Initial in a datagram under 1200 bytes.
@@ -253,6 +292,7 @@ public sealed class QuicEndpointCore : IDisposable
             created.HasInitialRoute = true;
             created.InitialRemote = remote;
             created.InitialDcid = dcid;
+            _initialByDcid.TryAdd(dcid, created);
         }
         created.HandshakeCounted = true;
         _admission.OnHandshakeStarted();
@@ -345,8 +385,21 @@ public sealed class QuicEndpointCore : IDisposable
     /// </summary>
     public int PollTransmitWithEcn(Instant now, Span<byte> buffer, out IPEndPoint destination, out Instant earliestSendTime, out byte ecn)
     {
-        earliestSendTime = now;
-        ecn = 0;
+        int n = PollTransmitInfo(now, buffer, out TransmitInfo info);
+        destination = info.Destination;
+        earliestSendTime = info.EarliestSendTime;
+        ecn = info.Ecn;
+        return n;
+    }
+
+    /// <summary>
+    /// <see cref="PollTransmitWithEcn"/> with the whole <see cref="TransmitInfo"/>: also the local address to send from
+    /// (<see cref="TransmitInfo.Source"/>, null: the default socket; a server that moved to its preferred address sends
+    /// from there).
+    /// </summary>
+    public int PollTransmitInfo(Instant now, Span<byte> buffer, out TransmitInfo info)
+    {
+        Instant earliestSendTime = now;
         if (_stateless.TryDequeue(out var packet))
         {
             int length = packet.Length;
@@ -357,7 +410,7 @@ public sealed class QuicEndpointCore : IDisposable
             }
             packet.Buffer.AsSpan(0, length).CopyTo(buffer);
             ArrayPool<byte>.Shared.Return(packet.Buffer);
-            destination = packet.Destination;
+            info = new TransmitInfo(packet.Destination, earliestSendTime, 0);
             return length;
         }
         // Each ready connection at most once per call; one that sent goes to the back of the queue (one datagram per
@@ -366,21 +419,23 @@ public sealed class QuicEndpointCore : IDisposable
         {
             if (entry.Removed) { entry.Ready = false; continue; }
             ConnectionPolls++;
-            int n = entry.Connection.PollTransmit(now, buffer, out TransmitInfo info);
+            int n = entry.Connection.PollTransmit(now, buffer, out info);
             DrainEvents(entry);
-            if (entry.Removed) { entry.Ready = false; continue; }
+            if (entry.Removed)
+            {
+                entry.Ready = false;
+                if (n > 0) return n; // its last datagram (the entry is gone)
+                continue;
+            }
             Reschedule(entry);
             if (n > 0)
             {
                 _ready.Enqueue(entry);
-                destination = info.Destination;
-                earliestSendTime = info.EarliestSendTime;
-                ecn = info.Ecn;
                 return n;
             }
             entry.Ready = false; // a pacer's release time is part of its NextTimeout: the timer makes it ready again
         }
-        destination = null!;
+        info = default;
         return 0;
     }
 
@@ -566,6 +621,7 @@ public sealed class QuicEndpointCore : IDisposable
         if (!entry.HasInitialRoute) return;
         entry.HasInitialRoute = false;
         _router.RemoveInitial(entry.InitialRemote!, entry.InitialDcid);
+        if (_initialByDcid.TryGetValue(entry.InitialDcid, out Entry? owner) && owner == entry) _initialByDcid.Remove(entry.InitialDcid);
     }
 
     private void Remove(Entry entry)

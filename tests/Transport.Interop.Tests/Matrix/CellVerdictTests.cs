@@ -73,7 +73,7 @@ public sealed class CellVerdictTests
         CellResult r = await Run(client, new StandInEndpoint());
         Assert.Equal(CellOutcome.Unavailable, r.Outcome);
         Assert.Empty(client.ClientRequests);
-        CellResult cm = await Run(new StandInEndpoint(), new StandInEndpoint(), test: MatrixCatalogue.Find("crosstraffic"));
+        CellResult cm = await Run(new StandInEndpoint(), new StandInEndpoint(), test: MatrixCatalogue.Find("connectionmigration"));
         Assert.Equal(CellOutcome.NotRun, cm.Outcome);
     }
 

@@ -23,7 +23,8 @@ public sealed class EndpointContractTests
     }
 
     [Theory]
-    [InlineData("server", "connectionmigration")]
+    [InlineData("client", "connectionmigration")] // the runner gives clients transfer; following preferred_address is the default
+    [InlineData("server", "versionnegotiation")]
     public async Task Features_the_stack_lacks_exit_127(string role, string testCase)
     {
         int exit = await InteropEndpoint.RunAsync(Parse(("ROLE", role), ("TESTCASE", testCase)), new StringWriter());
@@ -38,6 +39,19 @@ public sealed class EndpointContractTests
         Assert.Equal(ecn, InteropTestCase.ForClient(testCase)!.Ecn);
         Assert.Equal(ecn, InteropTestCase.ForServer(testCase)!.Ecn);
         Assert.Equal(InteropTestCase.HqInterop, InteropTestCase.ForClient(testCase)!.Alpn);
+    }
+
+    [Fact]
+    public void Connectionmigration_is_a_server_case_with_a_preferred_address_from_the_environment()
+    {
+        Assert.True(InteropTestCase.ForServer("connectionmigration")!.PreferredAddress);
+        Assert.False(InteropTestCase.ForServer("transfer")!.PreferredAddress);
+        Assert.Null(InteropTestCase.ForClient("connectionmigration")); // clients get transfer and follow preferred_address by default
+        EndpointConfig c = Parse(("ROLE", "server"), ("TESTCASE", "connectionmigration"),
+            ("PREFERRED_LISTEN", "127.0.0.1:4433"), ("PREFERRED_ADDRESS", "127.0.0.1:5555"));
+        Assert.Equal(System.Net.IPEndPoint.Parse("127.0.0.1:4433"), c.PreferredListen);
+        Assert.Equal(System.Net.IPEndPoint.Parse("127.0.0.1:5555"), c.PreferredAddress);
+        Assert.Throws<ArgumentException>(() => Parse(("PREFERRED_ADDRESS", "not-an-address")));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Net;
 using Transport.Interop.Endpoint;
 using Transport.Interop.Peers;
 using Transport.Interop.Tests.Peers;
@@ -38,6 +39,27 @@ public sealed class Ngtcp2ClientVsOurServerTests(OursFixture fixture)
         Assert.Equal("h3", log.NegotiatedAlpn);
         Assert.Equal("0x00000001", log.NegotiatedVersion);
         Assert.Equal(0, log.Received("Retry"));
+    }
+
+    [RequiresNgtcp2Fact(Timeout = OursHarness.TestTimeout)]
+    public async Task Connection_migration_to_our_preferred_address()
+    {
+        // The runner's connectionmigration: our server offers preferred_address, gtlsclient (TESTCASE transfer) follows it.
+        using var run = new PeerTestDirectory("nc-cm");
+        Ngtcp2InteropClientResult result;
+        IPEndPoint preferred;
+        await using (InteropServer server = await OursHarness.StartServerAsync(fixture, "connectionmigration"))
+        {
+            preferred = server.PreferredEndPoint!;
+            Assert.NotEqual(server.LocalEndPoint.Port, preferred.Port);
+            result = await OursHarness.RunNgtcp2ClientAsync("transfer", [fixture.OneMegabyte], server.LocalEndPoint.Port, run);
+        }
+        Assert.True(result.Runs.Count == 1 && !result.Runs[0].TimedOut, "gtlsclient timed out");
+        OursHarness.AssertFiles(fixture, result.Runs[0].DownloadDirectory, [fixture.OneMegabyte], string.Join("\n", result.Runs));
+        Ngtcp2Log log = result.Runs[0].ReadLog();
+        Assert.Equal($"[127.0.0.1]:{preferred.Port}", log.SelectedPreferredAddress);
+        Assert.True(log.SentPathChallenges > 0, "gtlsclient never probed the preferred address");
+        Assert.True(log.ReceivedPathChallenges > 0, "our server did not challenge the new path (RFC 9000 §9.3)");
     }
 
     [RequiresNgtcp2Fact(Timeout = OursHarness.TestTimeout)]

@@ -67,6 +67,32 @@ public sealed class OurClientVsNgtcp2ServerTests(OursFixture fixture)
     }
 
     [RequiresNgtcp2Fact(Timeout = OursHarness.TestTimeout)]
+    public async Task Our_client_follows_the_servers_preferred_address()
+    {
+        // gtlsserver as the runner's connectionmigration server (a preferred address on another port); our client's
+        // TESTCASE is transfer, so following preferred_address must be its default.
+        using var run = new PeerTestDirectory("oc-cm");
+        string downloads = run.Sub("downloads");
+        Ngtcp2Server server = await OursHarness.StartNgtcp2ServerAsync(fixture, "connectionmigration", run);
+        int exit;
+        string log;
+        try
+        {
+            (exit, log, _) = await OursHarness.RunClientAsync("transfer", [fixture.OneMegabyte], server.EndPoint, downloads, alpn: "h3");
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+        string serverLog = File.ReadAllText(server.StandardErrorPath);
+        Assert.True(exit == 0, $"client exit {exit}\n{log}\nserver log tail:\n{Tail(serverLog)}");
+        OursHarness.AssertFiles(fixture, downloads, [fixture.OneMegabyte], log);
+        Ngtcp2Log parsed = Ngtcp2Log.ParseText(serverLog);
+        Assert.True(parsed.ReceivedPathChallenges > 0, "our client never probed the preferred address");
+        Assert.True(parsed.SentPathChallenges > 0, "the server never validated our client's new path");
+    }
+
+    [RequiresNgtcp2Fact(Timeout = OursHarness.TestTimeout)]
     public async Task One_and_ten_megabytes()
     {
         _ = await RunAsync("transfer", [fixture.OneMegabyte, fixture.TenMegabytes], "oc-transfer");

@@ -24,6 +24,8 @@ internal static class OursHarness
         {
             Role = "server", TestCase = testCase, Www = fixture.Www.Root, Certs = certs ?? fixture.Certificates.Directory,
             Port = 0, ListenAddress = IPAddress.Loopback, KeyLogFile = keyLog, QlogDirectory = qlogDirectory,
+            // connectionmigration: the preferred address on a free loopback port (advertised as bound).
+            PreferredListen = testCase == "connectionmigration" ? new IPEndPoint(IPAddress.Loopback, 0) : null,
         };
         return InteropServer.StartAsync(config, tc, log);
     }

@@ -134,6 +134,38 @@ public class UdpRelayTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void CrossTrafficFillsTheBottleneckBacksOffAtTheQueueAndLeavesRoomForOthers()
+    {
+        // The crosstraffic test's TCP Cubic flow (server -> client) on the default 10 Mbit/s, 25-packet link.
+        var scenario = RelayScenario.Parse(Transport.Interop.Matrix.MatrixTestCase.DefaultScenario);
+        using var server = new UdpTestPeer(echo: true);
+        using var relay = NewRelay(server, scenario, configure: o => o.TcpCubicCrossTraffic = true);
+        using var client = new UdpTestPeer();
+        long start = Stopwatch.GetTimestamp();
+        WaitUntil(() => relay.CrossTraffic!.Value.Reductions >= 2, TimeSpan.FromSeconds(10));
+        // Meanwhile the server's echo still gets through the shared to-client queue.
+        // (Drop-tail may take a probe when the flow has just filled the queue: a few tries.)
+        bool echoed = false;
+        for (int i = 1; i <= 20 && !echoed; i++)
+        {
+            client.Send(Numbered(i), relay.ListenEndPoint);
+            echoed = client.Receive(TimeSpan.FromMilliseconds(200)) is not null;
+        }
+        Assert.True(echoed, "the cross flow must leave room for the QUIC traffic");
+        var (sent, delivered, dropped, reductions) = relay.CrossTraffic!.Value;
+        TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
+        output.WriteLine($"{elapsed.TotalMilliseconds:F0} ms: sent {sent}, delivered {delivered}, dropped {dropped}, reductions {reductions}; {relay.Statistics}");
+        Assert.True(reductions >= 2, "a greedy flow must overflow the 25-packet queue and back off (RFC 9438 §4.6)");
+        Assert.True(dropped >= reductions);
+        Assert.True(delivered > 50);
+        // Never faster than the link: 1502 bytes per segment at 10 Mbit/s, plus one queue of slack.
+        double capacity = elapsed.TotalSeconds * 10_000_000 / (1502 * 8) + 30;
+        Assert.True(delivered <= capacity, $"{delivered} segments delivered in {elapsed.TotalMilliseconds:F0} ms exceed the link's {capacity:F0}");
+        // None of it is forwarded to the real client, and the to-client statistics count only real datagrams.
+        Assert.InRange(relay.Statistics.ToClient.Received, 1, 20);
+    }
+
+    [Fact]
     public void DropRateNeverDropsMoreThanTheBurstInARow()
     {
         var scenario = RelayScenario.Perfect with

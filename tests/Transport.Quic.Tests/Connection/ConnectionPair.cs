@@ -95,6 +95,9 @@ internal sealed class ConnectionPair : IDisposable
     /// <summary>Other local addresses of the client (for active migration); datagrams to them reach the client with that local address.</summary>
     public HashSet<IPEndPoint> ClientAliases { get; } = new();
 
+    /// <summary>Further local addresses of the server (a preferred address): datagrams to them go to HandleDatagramWithEcn with that local address.</summary>
+    public HashSet<IPEndPoint> ServerAliases { get; } = new();
+
     /// <summary>Datagrams that arrived at an address neither connection owns.</summary>
     public int UndeliveredDatagrams { get; private set; }
 
@@ -175,12 +178,12 @@ internal sealed class ConnectionPair : IDisposable
             {
                 delivered = true;
                 OnDeliver?.Invoke(d.Source, d.Destination, d.Payload.Length);
-                if (d.Destination.Equals(ServerAddress))
+                if (d.Destination.Equals(ServerAddress) || ServerAliases.Contains(d.Destination))
                 {
                     ServerBytesReceived += d.Payload.Length;
                     long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                     long a0 = GC.GetAllocatedBytesForCurrentThread();
-                    Server.HandleDatagramWithEcn(Now, d.Source, null, d.Payload.Span, d.Ecn);
+                    Server.HandleDatagramWithEcn(Now, d.Source, d.Destination.Equals(ServerAddress) ? null : d.Destination, d.Payload.Span, d.Ecn);
                     ReceiveAllocated += GC.GetAllocatedBytesForCurrentThread() - a0;
                     ReceiveTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
                 }

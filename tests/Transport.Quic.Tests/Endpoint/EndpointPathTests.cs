@@ -60,6 +60,39 @@ public class EndpointPathTests
     }
 
     [Fact]
+    public void A_client_rebound_by_its_nat_during_the_handshake_completes_one_handshake_at_its_new_address()
+    {
+        // The NAT rebinds the client just after its first Initial reached the server: the server's first flight is
+        // dropped at the NAT as stale, and the client's retransmitted Initial (still carrying the DCID it chose) arrives
+        // from the new address. That must neither start a second handshake nor stall the first.
+        using var net = new EndpointNetwork();
+        var link = net.Simulator.DefaultConditions;
+        net.Simulator.SetLink(ServerAddress, ClientAddress, link);
+        net.Simulator.SetLink(ClientAddress, ServerAddress, link);
+        var server = net.Add(ServerAddress, new QuicEndpointOptions
+        {
+            ServerConnectionOptions = ConnectionPair.ServerOptions(), Admission = new HandshakeAdmissionOptions { RetryMode = RetryMode.Never },
+        });
+        int serverConnections = 0;
+        net.OnEvent = (endpoint, connection, e) =>
+        {
+            if (endpoint.Equals(ServerAddress) && e.Kind == ConnectionEventKind.HandshakeCompleted) serverConnections++;
+        };
+        var client = net.Add(ClientAddress, new QuicEndpointOptions()).Connect(ConnectionPair.ClientOptions(), ServerAddress, net.Now);
+        Assert.True(net.RunUntil(() => server.ConnectionCount == 1));
+        net.Simulator.SetLink(ClientAddress, ServerAddress, link with { Rebinds = [new AddressRebind(net.Now + TimeSpan.FromMilliseconds(1), Rebound)] });
+        Assert.True(net.RunUntil(() => client.IsHandshakeConfirmed || client.IsClosed));
+        Assert.True(client.IsHandshakeConfirmed, "the handshake must survive the rebinding");
+        Assert.True(server.TryAccept(out var accepted));
+        Assert.False(server.TryAccept(out _), "one client, one connection: the Initial from the new address is not a second handshake");
+        Assert.Equal(1, serverConnections);
+        Assert.Equal(1, server.ConnectionCount);
+        Assert.Equal(Rebound, accepted.RemoteEndPoint);
+        Assert.True(1 == accepted.HandshakeAddressChangeCount, $"moves {accepted.HandshakeAddressChangeCount}, migrations {accepted.PathMigrationCount}, dropped {server.DroppedDatagrams}, now {net.Now}");
+        Assert.Equal(0, server.StatelessResetsSent);
+    }
+
+    [Fact]
     public void A_refused_client_gets_connection_refused_in_an_initial_and_fails_fast()
     {
         using var net = new EndpointNetwork();
