@@ -53,12 +53,22 @@ internal sealed class EndpointPump : IDisposable
     /// <summary>Server: <see cref="HandshakeCompletedHandler"/> runs at <see cref="ConnectionEventKind.HalfRttReady"/> already (as the endpoint's option of that name).</summary>
     public bool AcceptBeforeHandshakeCompletes { get; init; }
 
-    /// <summary>Runs <paramref name="action"/> under the endpoint's lock; events are dispatched before the lock is released.</summary>
-    public T Invoke<T>(Func<QuicEndpointCore, T> action) => Endpoint.Invoke(action);
+    /// <summary>
+    /// Runs <paramref name="action"/> under the endpoint's lock; events are dispatched before the lock is released. The
+    /// action must not drive a connection (creating one is fine): use the form with a target for that.
+    /// </summary>
+    public T Invoke<T>(Func<QuicEndpointCore, T> action) => Endpoint.Invoke<Func<QuicEndpointCore, T>, T>(null, action, static (core, a) => a(core));
 
     /// <inheritdoc cref="Invoke{T}"/>
     public T Invoke<TState, T>(TState state, Func<QuicEndpointCore, TState, T> action) where TState : allows ref struct =>
-        Endpoint.Invoke(state, action);
+        Endpoint.Invoke(null, state, action);
+
+    /// <summary>
+    /// Runs <paramref name="action"/>, which drives <paramref name="target"/>, under the endpoint's lock; only that
+    /// connection is drained and asked to send afterwards (O(1), not a scan of the idle connections).
+    /// </summary>
+    public T Invoke<TState, T>(QuicConnectionCore target, TState state, Func<QuicEndpointCore, TState, T> action) where TState : allows ref struct =>
+        Endpoint.Invoke(target, state, action);
 
     /// <summary>
     /// Registers the API object of <paramref name="core"/> (under the lock) and hands it the events the server connection

@@ -74,7 +74,7 @@ public sealed class QuicConnection : IAsyncDisposable
         if (IsServer) throw new InvalidOperationException("Only a client initiates connection migration (RFC 9000 §9).");
         IPEndPoint bound = _pump.Endpoint.AddLocalEndPoint(new Transport.Core.Udp.UdpSocketOptions { LocalEndPoint = localEndPoint, DualMode = false, ReceiveTypeOfService = true });
         var waiter = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        string? refused = _pump.Invoke((this, bound, waiter), static (_, s) =>
+        string? refused = _pump.Invoke(_core, (this, bound, waiter), static (_, s) =>
         {
             var self = s.Item1;
             if (self._coreReleased || self._closeError is not null) return "The connection is closed.";
@@ -235,7 +235,7 @@ public sealed class QuicConnection : IAsyncDisposable
         {
             ThrowIfDisposed();
             cancellationToken.ThrowIfCancellationRequested();
-            (QuicStream? stream, Task wait) = _pump.Invoke((this, bidirectional), static (_, s) =>
+            (QuicStream? stream, Task wait) = _pump.Invoke(_core, (this, bidirectional), static (_, s) =>
             {
                 var self = s.Item1;
                 self.ThrowIfClosed();
@@ -279,7 +279,7 @@ public sealed class QuicConnection : IAsyncDisposable
     public void SendDatagram(ReadOnlySpan<byte> datagram)
     {
         ThrowIfDisposed();
-        _pump.Invoke(new DatagramSend(this, datagram), static (_, s) =>
+        _pump.Invoke(_core, new DatagramSend(this, datagram), static (_, s) =>
         {
             s.Connection.ThrowIfClosed();
             var core = s.Connection._core;
@@ -335,7 +335,7 @@ public sealed class QuicConnection : IAsyncDisposable
     {
         try
         {
-            return _pump.Invoke(this, static (_, self) => self._coreReleased ? self._finalStatistics : self._core.GetStatistics());
+            return _pump.Invoke(_core, this, static (_, self) => self._coreReleased ? self._finalStatistics : self._core.GetStatistics());
         }
         catch (ObjectDisposedException)
         {
@@ -356,7 +356,7 @@ public sealed class QuicConnection : IAsyncDisposable
         if (Volatile.Read(ref _disposed) != 0 && _coreReleased) return ValueTask.CompletedTask;
         try
         {
-            _pump.Invoke((this, errorCode), static (_, s) =>
+            _pump.Invoke(_core, (this, errorCode), static (_, s) =>
             {
                 if (!s.Item1._coreReleased) s.Item1._core.Close(s.errorCode);
                 return 0;
@@ -379,7 +379,7 @@ public sealed class QuicConnection : IAsyncDisposable
         await CloseAsync(0).ConfigureAwait(false);
         try
         {
-            _pump.Invoke(this, static (_, self) =>
+            _pump.Invoke(_core, this, static (_, self) =>
             {
                 if (!self._coreReleased) self._finalStatistics = self._core.GetStatistics();
                 if (self._terminated) self.ReleaseCore();
@@ -422,7 +422,7 @@ public sealed class QuicConnection : IAsyncDisposable
     private T Read<T>(Func<QuicConnectionCore, T> read)
     {
         ThrowIfDisposed();
-        return _pump.Invoke((this, read), static (_, s) =>
+        return _pump.Invoke(_core, (this, read), static (_, s) =>
         {
             if (s.Item1._coreReleased) throw new ObjectDisposedException(nameof(QuicConnection));
             return s.read(s.Item1._core);

@@ -139,7 +139,7 @@ public sealed class QuicStream : Stream
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            (int n, Task wait) = _connection.Pump.Invoke((this, buffer), static (_, s) => s.Item1.TryRead(s.buffer.Span));
+            (int n, Task wait) = _connection.Pump.Invoke(_connection.Core, (this, buffer), static (_, s) => s.Item1.TryRead(s.buffer.Span));
             if (n >= 0) return n;
             await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -187,7 +187,7 @@ public sealed class QuicStream : Stream
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            (int written, bool done, Task wait) = _connection.Pump.Invoke((this, buffer, completeWrites), static (_, s) => s.Item1.TryWrite(s.buffer.Span, s.completeWrites));
+            (int written, bool done, Task wait) = _connection.Pump.Invoke(_connection.Core, (this, buffer, completeWrites), static (_, s) => s.Item1.TryWrite(s.buffer.Span, s.completeWrites));
             if (done) return;
             buffer = buffer.Slice(written);
             // StreamWritable (an acknowledgment advanced the acknowledged prefix) or StreamSendCompleted wakes the writer;
@@ -235,7 +235,7 @@ public sealed class QuicStream : Stream
         if (!CanWrite) throw new InvalidOperationException($"Stream {Id} is receive-only.");
         ThrowIfDisposed();
         if (_writesCompleted) return;
-        _connection.Pump.Invoke(this, static (_, self) =>
+        _connection.Pump.Invoke(_connection.Core, this, static (_, self) =>
         {
             if (self._writesCompleted) return 0;
             self.ThrowIfCannotWrite();
@@ -261,7 +261,7 @@ public sealed class QuicStream : Stream
             ArgumentOutOfRangeException.ThrowIfNegative(value);
             ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 7);
             ThrowIfDisposed();
-            _connection.Pump.Invoke((this, value), static (_, s) =>
+            _connection.Pump.Invoke(_connection.Core, (this, value), static (_, s) =>
             {
                 s.Item1._connection.Core.TrySetStreamUrgency(s.Item1.Id, s.value); // a released stream has nothing left to send
                 return 0;
@@ -287,7 +287,7 @@ public sealed class QuicStream : Stream
         if (_connection.IsDisposed) return;
         try
         {
-            _connection.Pump.Invoke((this, direction, errorCode), static (_, s) => { s.Item1.AbortUnderLock(s.direction, s.errorCode); return 0; });
+            _connection.Pump.Invoke(_connection.Core, (this, direction, errorCode), static (_, s) => { s.Item1.AbortUnderLock(s.direction, s.errorCode); return 0; });
         }
         catch (ObjectDisposedException)
         {
@@ -395,7 +395,7 @@ public sealed class QuicStream : Stream
         {
             try
             {
-                _connection.Pump.Invoke(this, static (_, self) =>
+                _connection.Pump.Invoke(_connection.Core, this, static (_, self) =>
                 {
                     self._connection.ForgetStream(self.Id);
                     if (self._connection.IsCoreGone || self._connection.Core.IsClosed) return 0;

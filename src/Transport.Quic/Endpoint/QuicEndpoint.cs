@@ -123,7 +123,27 @@ public sealed class QuicEndpoint : IDisposable
     /// <see cref="Invoke{T}(Func{QuicEndpointCore, T})"/> with a <paramref name="state"/> argument, so a static lambda
     /// needs no closure and may take a span.
     /// </summary>
+    /// <remarks>
+    /// The action may drive any connection, so afterwards every connection is drained and asked to send
+    /// (<see cref="QuicEndpointCore.DrainAllEvents"/>, a scan): the library's own API uses an O(1) form that names the
+    /// connection it drove.
+    /// </remarks>
     public T Invoke<TState, T>(TState state, Func<QuicEndpointCore, TState, T> action)
+        where TState : allows ref struct =>
+        InvokeCore(AllConnections, state, action);
+
+    /// <summary>
+    /// <see cref="Invoke{TState, T}(TState, Func{QuicEndpointCore, TState, T})"/> for an action that drives at most
+    /// <paramref name="target"/> (null: no connection; connections it creates mark themselves): only that connection is
+    /// drained and asked to send afterwards (<see cref="QuicEndpointCore.MarkActive"/>), not every idle one.
+    /// </summary>
+    internal T Invoke<TState, T>(QuicConnectionCore? target, TState state, Func<QuicEndpointCore, TState, T> action)
+        where TState : allows ref struct =>
+        InvokeCore(target ?? NoConnection, state, action);
+
+    private static readonly object AllConnections = new(), NoConnection = new();
+
+    private T InvokeCore<TState, T>(object target, TState state, Func<QuicEndpointCore, TState, T> action)
         where TState : allows ref struct
     {
         ArgumentNullException.ThrowIfNull(action);
@@ -140,7 +160,8 @@ public sealed class QuicEndpoint : IDisposable
             }
             finally
             {
-                _core.DrainAllEvents();
+                if (ReferenceEquals(target, AllConnections)) _core.DrainAllEvents();
+                else if (target is QuicConnectionCore connection) _core.MarkActive(connection);
                 RunActivityCallback();
             }
         }
@@ -220,7 +241,7 @@ public sealed class QuicEndpoint : IDisposable
 
     /// <summary>Opens a client connection to <paramref name="remote"/> (see <see cref="QuicEndpointCore.Connect"/>).</summary>
     public QuicConnectionCore Connect(ConnectionOptions options, IPEndPoint remote) =>
-        Invoke(core => core.Connect(options, remote, _clock.Now));
+        Invoke<object?, QuicConnectionCore>(null, null, (core, _) => core.Connect(options, remote, _clock.Now)); // it marks the new connection itself
 
     /// <summary>Waits until datagrams were received or timers fired (or <paramref name="timeout"/> passed); true on activity.</summary>
     public bool WaitForActivity(TimeSpan timeout)
@@ -466,14 +487,14 @@ public sealed class QuicEndpoint : IDisposable
     /// </summary>
     public bool Shutdown(TimeSpan timeout, ulong errorCode = 0, string? reason = null)
     {
-        Invoke(core => { core.Shutdown(errorCode, reason); return 0; });
+        Invoke<object?, int>(null, null, (core, _) => { core.Shutdown(errorCode, reason); return 0; }); // drains every connection itself
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
-            if (Invoke(core => core.IsShutdownComplete)) return true;
+            if (Invoke<object?, bool>(null, null, static (core, _) => core.IsShutdownComplete)) return true;
             WaitForActivity(TimeSpan.FromMilliseconds(20));
         }
-        return Invoke(core => core.IsShutdownComplete);
+        return Invoke<object?, bool>(null, null, static (core, _) => core.IsShutdownComplete);
     }
 
     /// <summary>Stops both threads, closes the socket and disposes the core and its connections (sends no close: call <see cref="Shutdown"/> first).</summary>

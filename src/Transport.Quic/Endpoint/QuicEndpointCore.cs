@@ -30,6 +30,10 @@ public sealed class QuicEndpointCore : IDisposable
         public bool PendingAccept;    // server: in the accept backlog
         public bool Accepted;
         public bool Removed;
+        public int Index = -1;          // in _entries
+        public bool Ready;              // in _ready: may have something to send
+        public bool HasTimer;           // a live item for it is in _timers, at TimerDeadline
+        public Instant TimerDeadline;
     }
 
     private readonly QuicEndpointOptions _options;
@@ -41,12 +45,19 @@ public sealed class QuicEndpointCore : IDisposable
     private readonly StatelessResetResponder _resetResponder;
     private readonly VersionNegotiationResponder _vn;
     private readonly List<Entry> _entries = new();
+    private readonly Dictionary<QuicConnectionCore, Entry> _byConnection = new(ReferenceEqualityComparer.Instance);
+    // Connections that may have something to send (a datagram arrived, a timer fired, created, the application drove
+    // them): PollTransmit serves only these, round-robin, and drops one that has nothing. Idle ones cost nothing.
+    private readonly Queue<Entry> _ready = new();
+    // Timer wheel of the idle: (entry, deadline) with lazy deletion. An item is live while the entry's TimerDeadline
+    // equals it and HasTimer is set; every other item is stale and skipped when it reaches the top.
+    private readonly PriorityQueue<Entry, Instant> _timers = new();
+    private readonly List<Entry> _due = new();
     // The client-chosen DCIDs of handshakes in progress, whatever address they came from (see HandleUnroutedLongHeader).
     private readonly Dictionary<ConnectionId, Entry> _initialByDcid = new();
     private readonly Queue<Entry> _acceptQueue = new();
     private readonly Queue<(byte[] Buffer, int Length, IPEndPoint Destination)> _stateless = new();
     private readonly Queue<(QuicConnectionCore Connection, ConnectionEvent Event)> _events = new();
-    private int _roundRobin;
     private bool _shuttingDown;
     private bool _disposed;
 
@@ -118,8 +129,8 @@ public sealed class QuicEndpointCore : IDisposable
             if (_router.TryAdd(connection.LocalConnectionId, entry))
             {
                 entry.LocalIds.Add(connection.LocalConnectionId);
-                _entries.Add(entry);
-                DrainEvents(entry);
+                Track(entry);
+                Touched(entry);
                 return connection;
             }
             connection.Dispose(); // a random ID collided with a routed one: draw again
@@ -169,7 +180,8 @@ public sealed class QuicEndpointCore : IDisposable
         if (_router.TryRoute(datagram, remote, out Entry entry))
         {
             entry.Connection.HandleDatagramWithEcn(now, remote, null, datagram, ecn); // RFC 9000 §13.4.1: counted per packet
-            DrainEvents(entry);
+            MarkReady(entry); // an ACK to send, or what the peer's ACK or credit released
+            Touched(entry);
             return;
         }
         if (datagram.IsEmpty) { DroppedDatagrams++; return; }
@@ -194,7 +206,8 @@ public sealed class QuicEndpointCore : IDisposable
         if (_router.TryRoute(datagram, remote, out Entry entry))
         {
             entry.Connection.HandleDatagramWithEcn(now, remote, local, datagram, ecn);
-            DrainEvents(entry);
+            MarkReady(entry);
+            Touched(entry);
             return;
         }
         DroppedDatagrams++;
@@ -221,7 +234,8 @@ public sealed class QuicEndpointCore : IDisposable
             && _initialByDcid.TryGetValue(new ConnectionId(retransmitted.DestinationConnectionId), out Entry? existing))
         {
             existing.Connection.HandleDatagramWithEcn(now, remote, null, datagram, ecn);
-            DrainEvents(existing);
+            MarkReady(existing);
+            Touched(existing);
             return;
         }
 
@@ -282,9 +296,9 @@ public sealed class QuicEndpointCore : IDisposable
         }
         created.HandshakeCounted = true;
         _admission.OnHandshakeStarted();
-        _entries.Add(created);
+        Track(created);
         created.Connection.HandleDatagramWithEcn(now, remote, null, datagram, ecn);
-        DrainEvents(created);
+        Touched(created);
     }
 
     private void QueueRetry(Instant now, IPEndPoint remote, LongHeader header)
@@ -326,7 +340,8 @@ public sealed class QuicEndpointCore : IDisposable
             if (!e.Connection.RemoteEndPoint.Equals(remote)) continue;
             offered = true;
             e.Connection.HandleDatagram(now, remote, datagram);
-            DrainEvents(e);
+            MarkReady(e);
+            Touched(e);
             if (e.Removed) i--; // removed by its Terminated event
         }
         if (offered) return;
@@ -358,7 +373,7 @@ public sealed class QuicEndpointCore : IDisposable
     /// datagram size) and returns its length; 0 when nothing is to be sent now. Queued stateless packets go first, then
     /// the connections round-robin, one datagram each per turn. <paramref name="earliestSendTime"/> is the pacer's
     /// release time (the driver may hold the datagram until then; stateless packets: <paramref name="now"/>).
-    /// Cost: a scan of up to every connection when they are idle.
+    /// Cost: only connections made ready since (a datagram, a timer, creation, <see cref="MarkActive"/>): idle ones are not asked.
     /// </summary>
     public int PollTransmit(Instant now, Span<byte> buffer, out IPEndPoint destination, out Instant earliestSendTime) =>
         PollTransmitWithEcn(now, buffer, out destination, out earliestSendTime, out _);
@@ -398,58 +413,155 @@ public sealed class QuicEndpointCore : IDisposable
             info = new TransmitInfo(packet.Destination, earliestSendTime, 0);
             return length;
         }
-        int count = _entries.Count;
-        for (int i = 0; i < count && _entries.Count > 0; i++)
+        // Each ready connection at most once per call; one that sent goes to the back of the queue (one datagram per
+        // turn), one that had nothing leaves it until a datagram, a timer or the application makes it ready again.
+        for (int turns = _ready.Count; turns > 0 && _ready.TryDequeue(out var entry); turns--)
         {
-            if (_roundRobin >= _entries.Count) _roundRobin = 0;
-            var entry = _entries[_roundRobin];
+            if (entry.Removed) { entry.Ready = false; continue; }
+            ConnectionPolls++;
             int n = entry.Connection.PollTransmit(now, buffer, out info);
             DrainEvents(entry);
-            if (!entry.Removed) _roundRobin++;
-            if (n > 0) return n;
+            if (entry.Removed)
+            {
+                entry.Ready = false;
+                if (n > 0) return n; // its last datagram (the entry is gone)
+                continue;
+            }
+            Reschedule(entry);
+            if (n > 0)
+            {
+                _ready.Enqueue(entry);
+                return n;
+            }
+            entry.Ready = false; // a pacer's release time is part of its NextTimeout: the timer makes it ready again
         }
         info = default;
         return 0;
     }
 
-    /// <summary>The earliest deadline over all connections (a scan: O(connections)); now when stateless packets wait; null for none.</summary>
+    /// <summary>
+    /// The earliest deadline over all connections (the top of a timer heap: O(log connections) amortized); null for none.
+    /// </summary>
     public Instant? NextTimeout()
     {
-        Instant? earliest = null;
-        foreach (var e in _entries)
+        while (_timers.TryPeek(out var entry, out Instant deadline))
         {
-            if (e.Connection.NextTimeout() is { } t && (earliest is null || t < earliest.Value)) earliest = t;
+            if (entry.Removed || !entry.HasTimer || entry.TimerDeadline != deadline) { _timers.Dequeue(); continue; } // stale
+            return deadline;
         }
-        return earliest;
+        return null;
     }
 
-    /// <summary>Fires every connection whose deadline is at or before <paramref name="now"/>.</summary>
+    /// <summary>Fires every connection whose deadline is at or before <paramref name="now"/>, earliest first (each once).</summary>
     public void HandleTimeout(Instant now)
     {
-        for (int i = 0; i < _entries.Count; i++)
+        while (_timers.TryPeek(out var entry, out Instant deadline) && deadline <= now)
         {
-            var e = _entries[i];
+            _timers.Dequeue();
+            if (entry.Removed || !entry.HasTimer || entry.TimerDeadline != deadline) continue; // stale
+            entry.HasTimer = false;
+            _due.Add(entry);
+        }
+        for (int i = 0; i < _due.Count; i++)
+        {
+            var e = _due[i];
+            if (e.Removed) continue;
             if (e.Connection.NextTimeout() is { } t && t <= now)
             {
                 e.Connection.HandleTimeout(now);
-                DrainEvents(e);
-                if (e.Removed) i--;
+                MarkReady(e);
             }
+            Touched(e);
         }
+        _due.Clear();
     }
 
     /// <summary>
-    /// Drains the events of connections the application drove directly (stream writes, <c>Close</c>); the endpoint
-    /// does this itself in every other call.
+    /// The application drove <paramref name="connection"/> directly (stream writes, reads, <c>Close</c>): drains its
+    /// events, re-reads its deadline and lets <see cref="PollTransmit"/> ask it for datagrams. O(1); a connection this
+    /// endpoint does not track (terminated, or another endpoint's) is ignored.
+    /// </summary>
+    public void MarkActive(QuicConnectionCore connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        if (!_byConnection.TryGetValue(connection, out var entry)) return;
+        MarkReady(entry);
+        Touched(entry);
+    }
+
+    /// <summary>
+    /// Drains the events of every connection and lets <see cref="PollTransmit"/> ask each of them again, after the
+    /// application drove connections without telling which (<see cref="MarkActive"/> is the O(1) form). The endpoint
+    /// does this itself in every other call. Cost: a scan of the connections.
     /// </summary>
     public void DrainAllEvents()
     {
         for (int i = 0; i < _entries.Count; i++)
         {
             var e = _entries[i];
-            DrainEvents(e);
+            MarkReady(e);
+            Touched(e);
             if (e.Removed) i--;
         }
+    }
+
+    /// <summary>Test hook: calls of a connection's PollTransmit.</summary>
+    internal long ConnectionPolls { get; private set; }
+
+    /// <summary>Test hook: reads of a connection's NextTimeout to reschedule it.</summary>
+    internal long ConnectionTimeoutReads { get; private set; }
+
+    /// <summary>Test hook: connections in the ready queue (a removed one counts until it is dequeued).</summary>
+    internal int ReadyCount => _ready.Count;
+
+    /// <summary>Test hook: items in the timer heap, stale ones included.</summary>
+    internal int TimerItemCount => _timers.Count;
+
+    private void Track(Entry entry)
+    {
+        entry.Index = _entries.Count;
+        _entries.Add(entry);
+        _byConnection[entry.Connection] = entry;
+        MarkReady(entry);
+    }
+
+    private void MarkReady(Entry entry)
+    {
+        if (entry.Ready || entry.Removed) return;
+        entry.Ready = true;
+        _ready.Enqueue(entry);
+    }
+
+    /// <summary>After any call into the connection: its events, then its deadline.</summary>
+    private void Touched(Entry entry)
+    {
+        DrainEvents(entry);
+        if (!entry.Removed) Reschedule(entry);
+    }
+
+    /// <summary>Pushes the connection's deadline when it changed (the older item goes stale).</summary>
+    private void Reschedule(Entry entry)
+    {
+        ConnectionTimeoutReads++;
+        Instant? next = entry.Connection.NextTimeout();
+        if (next is not { } t)
+        {
+            entry.HasTimer = false;
+            return;
+        }
+        if (entry.HasTimer && entry.TimerDeadline == t) return;
+        entry.HasTimer = true;
+        entry.TimerDeadline = t;
+        _timers.Enqueue(entry, t);
+        // Deadlines that move later leave stale items deep in the heap: rebuild when they outnumber the live ones.
+        if (_timers.Count > 2 * _entries.Count + 1024) CompactTimers();
+    }
+
+    private void CompactTimers()
+    {
+        _timers.Clear();
+        foreach (var e in _entries)
+            if (e.HasTimer && !e.Removed) _timers.Enqueue(e, e.TimerDeadline);
     }
 
     /// <summary>
@@ -463,7 +575,8 @@ public sealed class QuicEndpointCore : IDisposable
         {
             var e = _entries[i];
             e.Connection.Close(errorCode, reason);
-            DrainEvents(e);
+            MarkReady(e);
+            Touched(e);
             if (e.Removed) i--;
         }
     }
@@ -515,6 +628,8 @@ public sealed class QuicEndpointCore : IDisposable
     {
         if (entry.Removed) return;
         entry.Removed = true;
+        entry.HasTimer = false; // its heap item is stale now; a Ready flag is cleared when PollTransmit dequeues it
+        _byConnection.Remove(entry.Connection);
         RemoveInitialRoute(entry);
         foreach (var id in entry.LocalIds) _router.Remove(id);
         entry.LocalIds.Clear();
@@ -522,11 +637,16 @@ public sealed class QuicEndpointCore : IDisposable
         if (entry.PendingAccept) { entry.PendingAccept = false; _admission.OnUnacceptedConnectionClosed(); }
         // A server connection the application never accepted has no other owner.
         if (entry.Connection.IsServer && !entry.Accepted) entry.Connection.Dispose();
-        int index = _entries.IndexOf(entry);
+        // Swap with the last: O(1), the order of _entries does not matter (PollTransmit serves _ready).
+        int index = entry.Index;
         if (index >= 0)
         {
-            _entries.RemoveAt(index);
-            if (index < _roundRobin) _roundRobin--;
+            int last = _entries.Count - 1;
+            var moved = _entries[last];
+            _entries[index] = moved;
+            moved.Index = index;
+            _entries.RemoveAt(last);
+            entry.Index = -1;
         }
     }
 
@@ -553,6 +673,9 @@ public sealed class QuicEndpointCore : IDisposable
         _disposed = true;
         foreach (var e in _entries) e.Connection.Dispose();
         _entries.Clear();
+        _byConnection.Clear();
+        _ready.Clear();
+        _timers.Clear();
         while (_stateless.TryDequeue(out var p)) ArrayPool<byte>.Shared.Return(p.Buffer);
         if (_ownsProtector) _protector.Dispose();
     }
