@@ -61,7 +61,9 @@ internal static class RemoteMeasurements
         await exchange.Stream.WriteAsync(header, cancellationToken).ConfigureAwait(false);
         long sent = 0;
         byte[] payload = PerfFraming.Payload;
-        while (bytes is long limit ? sent < limit : clock.Elapsed < time)
+        // Timed: at least one chunk, even when opening the stream alone outlasted the window (a cold JIT under load), so
+        // a timed upload never reports 0 bytes.
+        while (bytes is long limit ? sent < limit : sent == 0 || clock.Elapsed < time)
         {
             int chunk = bytes is long l ? (int)Math.Min(payload.Length, l - sent) : payload.Length;
             await exchange.Stream.WriteAsync(payload.AsMemory(0, chunk), cancellationToken).ConfigureAwait(false);

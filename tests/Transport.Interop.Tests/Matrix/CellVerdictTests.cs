@@ -10,10 +10,10 @@ public sealed class CellVerdictTests
     private static readonly MatrixPair Pair = new(MatrixImplementation.Ours, MatrixImplementation.Ours);
     private static readonly MatrixTestCase Handshake = MatrixCatalogue.Find("handshake")! with { Scenario = "simple-p2p --delay=1ms --bandwidth=100Mbps --queue=25" };
 
-    private static async Task<CellResult> Run(StandInEndpoint client, StandInEndpoint server, bool tshark = false, MatrixTestCase? test = null)
+    private static async Task<CellResult> Run(StandInEndpoint client, StandInEndpoint server, bool tshark = false, MatrixTestCase? test = null, MatrixPair? pair = null)
     {
         using var dir = new PeerTestDirectory("matrix-verdict");
-        return await new CellRunner(Pair, client, server, tshark).RunAsync(test ?? Handshake, quick: true, seed: 3, dir.Path, CancellationToken.None);
+        return await new CellRunner(pair ?? Pair, client, server, tshark).RunAsync(test ?? Handshake, quick: true, seed: 3, dir.Path, CancellationToken.None);
     }
 
     [Fact]
@@ -73,8 +73,15 @@ public sealed class CellVerdictTests
         CellResult r = await Run(client, new StandInEndpoint());
         Assert.Equal(CellOutcome.Unavailable, r.Outcome);
         Assert.Empty(client.ClientRequests);
-        CellResult cm = await Run(new StandInEndpoint(), new StandInEndpoint(), test: MatrixCatalogue.Find("connectionmigration"));
+        // connectionmigration runs only with our server (the relay forwards the preferred port our server advertises).
+        var server = new StandInEndpoint();
+        CellResult cm = await Run(new StandInEndpoint(), server, test: MatrixCatalogue.Find("connectionmigration"),
+            pair: new MatrixPair(MatrixImplementation.Ours, MatrixImplementation.Ngtcp2));
         Assert.Equal(CellOutcome.NotRun, cm.Outcome);
+        Assert.Contains("preferred", cm.Reason);
+        CellResult notRunnable = await Run(new StandInEndpoint(), new StandInEndpoint(), test: Handshake with { NotRunnableReason = "not run: no way here" });
+        Assert.Equal(CellOutcome.NotRun, notRunnable.Outcome);
+        Assert.Equal("not run: no way here", notRunnable.Reason);
     }
 
     [Fact]
