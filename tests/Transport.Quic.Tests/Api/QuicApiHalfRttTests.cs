@@ -24,10 +24,11 @@ public class QuicApiHalfRttTests
         return (listener, keys);
     }
 
-    private static async Task<ServerSide> ServeOne(QuicListener listener, CancellationToken ct)
+    private static async Task<ServerSide> ServeOne(QuicListener listener, CancellationToken ct, TaskCompletionSource? accepted = null)
     {
         var c = await listener.AcceptConnectionAsync(ct);
         bool atAccept = c.IsHandshakeComplete;
+        accepted?.TrySetResult();
         var stream = await c.AcceptInboundStreamAsync(ct);
         bool atStream = c.IsHandshakeComplete;
         var request = await ApiTest.ReadToEnd(stream, ct);
@@ -115,7 +116,8 @@ public class QuicApiHalfRttTests
         await using (listener)
         {
             var ticket = await Ticket(listener, cts.Token);
-            var serving = ServeOne(listener, cts.Token);
+            var accepted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var serving = ServeOne(listener, cts.Token, accepted);
             using var relay = new HoldingRelay(new IPEndPoint(IPAddress.Loopback, listener.LocalEndPoint.Port));
             var options = ApiTest.Client(listener, o =>
             {
@@ -130,6 +132,9 @@ public class QuicApiHalfRttTests
             var read = ApiTest.ReadToEnd(stream, cts.Token);
             await stream.WriteAsync(request, completeWrites: true, cts.Token);
             await relay.WaitForClientBytesAsync(1200 + request.Length).WaitAsync(cts.Token);
+            // The relay holds the server's flight, so the handshake cannot complete before the accept has been observed
+            // (under CI load the accept continuation could otherwise run only after the client's Finished arrived).
+            await accepted.Task.WaitAsync(cts.Token);
             relay.Release();
             Assert.Equal(request, await read); // sent again in 1-RTT by the client
             var server = await serving;
