@@ -124,31 +124,10 @@ internal sealed class PerfServer : IAsyncDisposable
 
     // ---------------------------------------------------------------- QUIC
 
-    private async Task QuicAcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            QuicConnection connection;
-            try
-            {
-                connection = await _listener.AcceptConnectionAsync(_stop.Token).ConfigureAwait(false);
-            }
-            catch (Exception) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-            catch (QuicException e)
-            {
-                _log($"quic: a handshake failed: {e.Message}");
-                continue;
-            }
-            Track(Task.Run(() => ServeQuicAsync(connection)));
-        }
-    }
+    private Task QuicAcceptLoopAsync() =>
+        QuicAcceptLoop.RunAsync(_listener, _stop.Token,
+            connection => Track(Task.Run(() => ServeQuicAsync(connection))),
+            e => _log($"quic: a handshake failed: {e.Message}"));
 
     private async Task ServeQuicAsync(QuicConnection connection)
     {

@@ -27,30 +27,8 @@ internal sealed class QuicEchoServer : IAsyncDisposable
     /// <summary>Connections accepted and not yet closed.</summary>
     public int ConnectionCount => _connections.Count;
 
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            QuicConnection connection;
-            try
-            {
-                connection = await _listener.AcceptConnectionAsync(_stop.Token).ConfigureAwait(false);
-            }
-            catch (Exception) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-            catch (QuicException)
-            {
-                continue;
-            }
-            _connections[connection] = Task.Run(() => ServeAsync(connection));
-        }
-    }
+    private Task AcceptLoopAsync() =>
+        QuicAcceptLoop.RunAsync(_listener, _stop.Token, connection => _connections[connection] = Task.Run(() => ServeAsync(connection)));
 
     private async Task ServeAsync(QuicConnection connection)
     {

@@ -130,30 +130,8 @@ internal sealed class TransportQuicContender : ITransportContender, IDisposable
 
         public EndPoint EndPoint { get; }
 
-        private async Task AcceptLoopAsync()
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                QuicConnection connection;
-                try
-                {
-                    connection = await _listener.AcceptConnectionAsync(_stop.Token).ConfigureAwait(false);
-                }
-                catch (Exception) when (_stop.IsCancellationRequested)
-                {
-                    return;
-                }
-                catch (ObjectDisposedException)
-                {
-                    return;
-                }
-                catch (QuicException)
-                {
-                    continue; // a handshake that failed
-                }
-                _connections[connection] = Task.Run(() => ServeAsync(connection));
-            }
-        }
+        private Task AcceptLoopAsync() =>
+            QuicAcceptLoop.RunAsync(_listener, _stop.Token, connection => _connections[connection] = Task.Run(() => ServeAsync(connection)));
 
         private async Task ServeAsync(QuicConnection connection)
         {
