@@ -582,7 +582,9 @@ public sealed class Bbr : ICongestionController
 
     private void CheckFullBwReached(in RateSample rs)
     {
-        if (_fullBwNow || rs.IsApplicationLimited || !rs.IsValid) return;
+        // During ProbeRTT the draft marks the connection application-limited: a window held at half a BDP shows a flat
+        // delivery rate that says nothing about the path (it must not end Startup).
+        if (_fullBwNow || rs.IsApplicationLimited || !rs.IsValid || _state == CongestionState.ProbeRtt) return;
         if (rs.DeliveryRate >= _fullBw * FullBwThreshold)
         {
             ResetFullBw();
@@ -749,13 +751,16 @@ public sealed class Bbr : ICongestionController
     private void UpdateMinRtt(Instant now, in AckEvent ack, in RateSample rs)
     {
         TimeSpan rtt = rs.Rtt > TimeSpan.Zero ? rs.Rtt : ack.LatestRtt;
-        _probeRttExpired = now > _probeRttMinStamp + ProbeRttInterval;
+        // The filter expires ProbeRttInterval after its sample was taken; before the first sample there is nothing to
+        // expire. (Comparing against a zero stamp instead made a real monotonic clock, which reads far from zero, expire
+        // the filter at the first RTT sample and send a new connection straight into ProbeRTT.)
+        _probeRttExpired = _probeRttMinDelay != TimeSpan.MaxValue && now > _probeRttMinStamp + ProbeRttInterval;
         if (rtt > TimeSpan.Zero && (rtt < _probeRttMinDelay || _probeRttExpired))
         {
             _probeRttMinDelay = rtt;
             _probeRttMinStamp = now;
         }
-        bool minRttExpired = now > _minRttStamp + MinRttFilterLength;
+        bool minRttExpired = _minRtt != TimeSpan.MaxValue && now > _minRttStamp + MinRttFilterLength;
         if (_probeRttMinDelay < _minRtt || (minRttExpired && _probeRttMinDelay != TimeSpan.MaxValue))
         {
             _minRtt = _probeRttMinDelay;

@@ -27,13 +27,14 @@ internal sealed class ConnectionPair : IDisposable
     private int _datagramIndex;
 
     public ConnectionPair(ConnectionOptions clientOptions, ConnectionOptions serverOptions, LinkConditions? conditions = null, int seed = 1,
-        LinkConditions? serverToClient = null, bool useRetry = false, bool wrongServerOdcid = false)
+        LinkConditions? serverToClient = null, bool useRetry = false, bool wrongServerOdcid = false, Instant? start = null)
     {
         Simulator = new NetworkSimulator(seed);
         var c = conditions ?? new LinkConditions { Delay = TimeSpan.FromMilliseconds(10) };
         Simulator.SetLink(ClientAddress, ServerAddress, c);
         Simulator.SetLink(ServerAddress, ClientAddress, serverToClient ?? c);
-        Now = Instant.FromMilliseconds(1_000);
+        // start: a real monotonic clock reads far from zero; protocol timers must not depend on where time begins.
+        Now = start ?? Instant.FromMilliseconds(1_000);
         Client = QuicConnectionCore.CreateClient(clientOptions, ServerAddress, Now);
         if (useRetry)
         {

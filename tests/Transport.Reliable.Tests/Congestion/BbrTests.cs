@@ -73,6 +73,32 @@ public class BbrTests
         Assert.True(IsProbeBw(link.Samples[^1].State) || link.Samples[^1].State == CongestionState.ProbeRtt);
     }
 
+    /// <summary>
+    /// A real monotonic clock reads far from zero. The min-RTT filter's stamps started at zero, so the first RTT sample
+    /// found the filter "expired": BBR entered ProbeRTT at once, declared the pipe full on the flat delivery rate of a
+    /// 4-packet window, and went on at a fraction of the path's rate (the tour's request/response section measured p50
+    /// 98 ms on a 20 ms path). The controller must behave the same whatever the clock's first reading.
+    /// </summary>
+    [Theory]
+    [InlineData(1L)]
+    [InlineData(100_000_000L)] // 100 000 s, a machine up for a day
+    public void A_clock_far_from_zero_behaves_like_one_near_zero(long startMs)
+    {
+        var bbr = new Bbr(1200);
+        double rate = 1_250_000;
+        var link = new BottleneckLink(bbr, rate, TimeSpan.FromMilliseconds(40), 100_000, start: Instant.FromMilliseconds(startMs));
+        link.Run(TimeSpan.FromSeconds(4));
+
+        Assert.DoesNotContain(link.Samples, s => s.State == CongestionState.ProbeRtt);
+        var order = new List<CongestionState>();
+        foreach (var s in link.Samples) if (order.Count == 0 || order[^1] != s.State) order.Add(s.State);
+        Assert.Equal(CongestionState.Startup, order[0]);
+        Assert.Equal(CongestionState.Drain, order[1]);
+        Assert.True(IsProbeBw(order[2]), $"after Drain: {order[2]}");
+        Assert.InRange(bbr.MaxBandwidth, 0.9 * rate, 1.05 * rate);
+        Assert.True(link.DeliveredBytes > 0.8 * rate * 4, $"delivered {link.DeliveredBytes}");
+    }
+
     [Fact]
     public void Bandwidth_estimate_converges_to_the_bottleneck_and_the_queue_stays_small_in_probe_bw()
     {

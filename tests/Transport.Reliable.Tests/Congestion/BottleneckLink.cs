@@ -40,8 +40,10 @@ internal sealed class BottleneckLink
     private TimeSpan _minRtt = TimeSpan.MaxValue;
     private double _linkFreeAt; // seconds: when the bottleneck finishes the last accepted packet
 
-    public BottleneckLink(ICongestionController cc, double bytesPerSecond, TimeSpan propagationRtt, long queueLimitBytes, int mds = 1200)
+    /// <param name="start">The clock's first reading (1 ms when null); a real monotonic clock reads far from zero.</param>
+    public BottleneckLink(ICongestionController cc, double bytesPerSecond, TimeSpan propagationRtt, long queueLimitBytes, int mds = 1200, Instant? start = null)
     {
+        Now = start ?? Instant.FromMilliseconds(1);
         Cc = cc;
         Rate = bytesPerSecond;
         PropagationRtt = propagationRtt;
@@ -56,7 +58,7 @@ internal sealed class BottleneckLink
     public TimeSpan PropagationRtt { get; }
     public long QueueLimit { get; }
     public int Mds { get; }
-    public Instant Now { get; private set; } = Instant.FromMilliseconds(1);
+    public Instant Now { get; private set; }
     public long BytesInFlight { get; private set; }
     public long DroppedPackets { get; private set; }
     public long SentPackets { get; private set; }
