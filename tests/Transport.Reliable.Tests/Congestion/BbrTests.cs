@@ -99,6 +99,29 @@ public class BbrTests
         Assert.True(link.DeliveredBytes > 0.8 * rate * 4, $"delivered {link.DeliveredBytes}");
     }
 
+    /// <summary>
+    /// An application-limited flow (a third of the path) never fills the pipe, so it is still in Startup at its first
+    /// ProbeRTT. There the window (half a BDP of the application's rate) holds the application back and the delivery
+    /// rate is flat; the draft marks those samples application-limited. Counting them as full-pipe evidence ended Startup
+    /// on the application's own rate, and BBR went on pacing at it (messages queued behind the pacer). ProbeRTT must
+    /// hand the flow back to Startup.
+    /// </summary>
+    [Fact]
+    public void Probe_rtt_does_not_end_startup_of_an_application_limited_flow()
+    {
+        var bbr = new Bbr(1200);
+        double rate = 1_250_000;
+        var link = new BottleneckLink(bbr, rate, TimeSpan.FromMilliseconds(40), 100_000) { AppRate = 0.3 * rate };
+        link.Run(TimeSpan.FromSeconds(7));
+        int firstProbeRtt = link.Samples.FindIndex(s => s.State == CongestionState.ProbeRtt);
+        Assert.True(firstProbeRtt > 0, "an application-limited flow still probes the RTT every 5 s");
+        Assert.All(link.Samples.Take(firstProbeRtt), s => Assert.Equal(CongestionState.Startup, s.State));
+        int after = link.Samples.FindIndex(firstProbeRtt, s => s.State != CongestionState.ProbeRtt);
+        Assert.True(after > 0, "ProbeRTT ended");
+        Assert.Equal(CongestionState.Startup, link.Samples[after].State);
+        Assert.False(bbr.FilledPipe);
+    }
+
     [Fact]
     public void Bandwidth_estimate_converges_to_the_bottleneck_and_the_queue_stays_small_in_probe_bw()
     {
