@@ -7,11 +7,12 @@ namespace Transport.Bench.Tour;
 /// <summary>
 /// results.json: the machine, the options, every contender with its availability, and every figure as
 /// {table, name, unit, contender, value, ratioToReference}; unavailable or failed contenders appear per table with
-/// their reason instead of figures.
+/// their reason instead of figures; and the target summary (<see cref="TourTargets"/>).
 /// </summary>
 internal static class ResultsJsonWriter
 {
-    public static string Render(MachineInfo machine, TourOptions options, IReadOnlyList<ITransportContender> contenders, IReadOnlyList<TourTable> tables)
+    public static string Render(MachineInfo machine, TourOptions options, IReadOnlyList<ITransportContender> contenders, IReadOnlyList<TourTable> tables,
+        IReadOnlyList<TargetResult>? targets = null)
     {
         var contenderArray = new JsonArray();
         foreach (ITransportContender c in contenders)
@@ -48,8 +49,36 @@ internal static class ResultsJsonWriter
             ["contenders"] = contenderArray,
             ["tables"] = tableArray,
             ["figures"] = figures,
+            ["targets"] = Targets(targets ?? TourTargets.Evaluate(tables, options.OnlySections)),
         };
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    }
+
+    /// <summary>The "targets" array: one object per target of <see cref="TourTargets"/>.</summary>
+    internal static JsonArray Targets(IReadOnlyList<TargetResult> targets)
+    {
+        var array = new JsonArray();
+        foreach (TargetResult t in targets)
+        {
+            array.Add(new JsonObject
+            {
+                ["target"] = t.Target,
+                ["measured"] = t.Measured,
+                ["measuredText"] = t.MeasuredText,
+                ["reference"] = t.Reference,
+                ["referenceText"] = t.ReferenceText,
+                ["ratio"] = t.Ratio,
+                ["status"] = t.Status switch
+                {
+                    TargetStatus.Met => "met",
+                    TargetStatus.Missed => "missed",
+                    TargetStatus.NotMeasurable => "not measurable",
+                    _ => "not measured",
+                },
+                ["verdict"] = t.Verdict,
+            });
+        }
+        return array;
     }
 
     /// <summary>

@@ -117,6 +117,12 @@ internal static class SetupProbe
                 using var b = new Transport.Quic.Tls.KeyShare(Transport.Quic.Tls.TlsNamedGroup.X25519);
                 a.DeriveSharedSecret(b.PublicKey);
             }),
+            ("P-256 key share + derive", () =>
+            {
+                using var a = new Transport.Quic.Tls.KeyShare(Transport.Quic.Tls.TlsNamedGroup.Secp256r1);
+                using var b = new Transport.Quic.Tls.KeyShare(Transport.Quic.Tls.TlsNamedGroup.Secp256r1);
+                a.DeriveSharedSecret(b.PublicKey);
+            }),
             ("SHA-256 pin of the certificate", () => Transport.Quic.Tls.TlsClientOptions.ComputeCertificatePin(cert)),
         };
         foreach (var (name, op) in ops)

@@ -96,8 +96,12 @@ internal static class TourRunner
         }
 
         foreach (IDisposable disposable in contenders.OfType<IDisposable>()) disposable.Dispose();
+        List<TargetResult> targets = TourTargets.Evaluate(tables, options.OnlySections);
+        string targetText = TourTargets.RenderMarkdown(targets) + "\n";
+        Console.Write(targetText);
+        markdown.Append(targetText);
         await File.WriteAllTextAsync(Path.Combine(directory, "tables.md"), markdown.ToString()).ConfigureAwait(false);
-        await File.WriteAllTextAsync(Path.Combine(directory, "results.json"), ResultsJsonWriter.Render(machine, options, contenders, tables)).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(directory, "results.json"), ResultsJsonWriter.Render(machine, options, contenders, tables, targets)).ConfigureAwait(false);
         Console.Error.WriteLine($"tour: results written to {Path.GetFullPath(directory)}");
 
         bool anyFailed = tables.Exists(t => t.Rows.Exists(r => r.Error is not null));

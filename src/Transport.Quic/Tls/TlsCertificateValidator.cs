@@ -10,31 +10,42 @@ internal static class TlsCertificateValidator
 {
     private const string ServerAuthOid = "1.3.6.1.5.5.7.3.1";
 
-    /// <summary>Throws a TlsAlertException with the RFC 8446 §6.2 alert that fits the problem.</summary>
-    public static void Validate(TlsClientOptions options, X509Certificate2 leaf, X509Certificate2Collection all)
+    /// <summary>
+    /// Throws a TlsAlertException with the RFC 8446 §6.2 alert that fits the problem. The pinned and accept-any paths work
+    /// from the shared parsed <paramref name="leaf"/> alone; the chain path makes this connection's own leaf object
+    /// (returned in <paramref name="leafCertificate"/>, null otherwise) for the chain and the callback.
+    /// </summary>
+    public static void Validate(TlsClientOptions options, TlsPeerCertificateInfo leaf, List<X509Certificate2> intermediates,
+        out X509Certificate2? leafCertificate)
     {
+        leafCertificate = null;
         if (options.DangerousAcceptAnyServerCertificate) return;
         DateTimeOffset now = options.TimeProvider.GetUtcNow();
 
         if (options.CertificateValidationCallback is null && options.PinnedCertificateSha256.Count > 0)
         {
-            byte[] pin = SHA256.HashData(leaf.RawData);
             bool matched = false;
             foreach (byte[] p in options.PinnedCertificateSha256)
-                if (p is not null && CryptographicOperations.FixedTimeEquals(p, pin)) { matched = true; break; }
+                if (p is not null && CryptographicOperations.FixedTimeEquals(p, leaf.Sha256)) { matched = true; break; }
             if (!matched) throw new TlsAlertException(TlsAlert.BadCertificate, "The server certificate matches no pinned SHA-256 hash.");
-            if (now.UtcDateTime < leaf.NotBefore.ToUniversalTime() || now.UtcDateTime > leaf.NotAfter.ToUniversalTime())
+            if (!leaf.IsTimeValid(now.UtcDateTime))
                 throw new TlsAlertException(TlsAlert.CertificateExpired, "The pinned server certificate is expired or not yet valid.");
             return;
         }
 
+        leafCertificate = X509CertificateLoader.LoadCertificate(leaf.Der);
+        ValidateChainAndName(options, leafCertificate, intermediates, now);
+    }
+
+    private static void ValidateChainAndName(TlsClientOptions options, X509Certificate2 leaf, List<X509Certificate2> intermediates, DateTimeOffset now)
+    {
         using var chain = new X509Chain();
         chain.ChainPolicy.RevocationMode = options.RevocationMode;
         // The handshake runs inside the connection's state machine: no network fetches of missing intermediates.
         chain.ChainPolicy.DisableCertificateDownloads = true;
         chain.ChainPolicy.VerificationTime = now.UtcDateTime;
         chain.ChainPolicy.ApplicationPolicy.Add(new Oid(ServerAuthOid));
-        for (int i = 1; i < all.Count; i++) chain.ChainPolicy.ExtraStore.Add(all[i]);
+        foreach (X509Certificate2 c in intermediates) chain.ChainPolicy.ExtraStore.Add(c);
         if (options.TrustedRoots is not null)
         {
             chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;

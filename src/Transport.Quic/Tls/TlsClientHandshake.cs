@@ -403,13 +403,17 @@ internal sealed class TlsClientHandshake : TlsHandshake
         var list = new TlsReader(r.ReadVector24());
         r.ExpectEnd("Certificate");
         if (!context.IsEmpty) throw new TlsAlertException(TlsAlert.IllegalParameter, "The server's certificate_request_context is not empty.");
+        TlsPeerCertificateInfo? leaf = null;
+        var intermediates = new List<X509Certificate2>();
         while (!list.IsEmpty)
         {
             ReadOnlySpan<byte> der = list.ReadVector24(1);
             list.ReadVector16(); // per-certificate extensions: none requested, none used
             try
             {
-                PeerCertificates.Add(X509CertificateLoader.LoadCertificate(der));
+                // The leaf comes from the process-wide cache (parsed once per distinct certificate); the others are parsed here.
+                if (leaf is null) leaf = TlsPeerCertificateCache.Get(der);
+                else intermediates.Add(X509CertificateLoader.LoadCertificate(der));
             }
             catch (CryptographicException e)
             {
@@ -417,16 +421,17 @@ internal sealed class TlsClientHandshake : TlsHandshake
             }
         }
         // RFC 8446 §4.4.2.4: an empty server Certificate is a decode_error.
-        if (PeerCertificates.Count == 0) throw new TlsAlertException(TlsAlert.DecodeError, "The server sent no certificate.");
-        PeerCertificate = PeerCertificates[0];
+        if (leaf is null) throw new TlsAlertException(TlsAlert.DecodeError, "The server sent no certificate.");
+        X509Certificate2? leafCertificate;
         try
         {
-            TlsCertificateValidator.Validate(_options, PeerCertificate, PeerCertificates);
+            TlsCertificateValidator.Validate(_options, leaf, intermediates, out leafCertificate);
         }
         catch (CryptographicException e)
         {
             throw new TlsAlertException(TlsAlert.BadCertificate, "The server certificate cannot be validated: " + e.Message);
         }
+        SetPeerCertificates(leaf, leafCertificate, intermediates);
         AddToTranscript(message);
         _state = State.WaitCertificateVerify;
     }
@@ -439,7 +444,7 @@ internal sealed class TlsClientHandshake : TlsHandshake
         r.ExpectEnd("CertificateVerify");
         try
         {
-            TlsSignatures.Verify(PeerCertificate!, scheme, signature, TlsSignatures.ServerSignedContent(TranscriptHash()));
+            TlsSignatures.Verify(PeerLeaf!, scheme, signature, TlsSignatures.ServerSignedContent(TranscriptHash()));
         }
         catch (CryptographicException e)
         {

@@ -58,11 +58,46 @@ internal abstract class TlsHandshake : IDisposable
     /// <summary>The peer's raw quic_transport_parameters, once received.</summary>
     public byte[]? PeerTransportParameters { get; protected set; }
 
-    /// <summary>The server's leaf certificate (client side; null on resumption or the server side).</summary>
-    public X509Certificate2? PeerCertificate { get; protected set; }
+    private TlsPeerCertificateInfo? _peerLeaf;
+    private X509Certificate2? _peerCertificate;
+    private List<X509Certificate2>? _peerIntermediates;
+    private X509Certificate2Collection? _peerCertificates;
 
-    /// <summary>All certificates the server sent, leaf first (client side).</summary>
-    public X509Certificate2Collection PeerCertificates { get; } = new();
+    /// <summary>
+    /// The server's leaf certificate (client side; null on resumption or the server side). Made from the received bytes
+    /// on first use (the handshake itself works from the shared <see cref="TlsPeerCertificateInfo"/>), then kept.
+    /// </summary>
+    public X509Certificate2? PeerCertificate =>
+        _peerLeaf is null ? null : _peerCertificate ??= X509CertificateLoader.LoadCertificate(_peerLeaf.Der);
+
+    /// <summary>All certificates the server sent, leaf first (client side; empty until the Certificate message).</summary>
+    public X509Certificate2Collection PeerCertificates
+    {
+        get
+        {
+            if (_peerCertificates is not null) return _peerCertificates;
+            var all = new X509Certificate2Collection();
+            if (_peerLeaf is null) return all;
+            all.Add(PeerCertificate!);
+            foreach (X509Certificate2 c in _peerIntermediates!) all.Add(c);
+            return _peerCertificates = all;
+        }
+    }
+
+    /// <summary>The server's leaf as the shared parsed form (client side, from the Certificate message on).</summary>
+    private protected TlsPeerCertificateInfo? PeerLeaf => _peerLeaf;
+
+    /// <summary>
+    /// Records the certificates the server sent: the leaf's shared parsed form, the leaf as an object when one was already
+    /// made for this connection (else it is made on first use), and the parsed intermediates in order.
+    /// </summary>
+    private protected void SetPeerCertificates(TlsPeerCertificateInfo leaf, X509Certificate2? leafCertificate, List<X509Certificate2> intermediates)
+    {
+        _peerLeaf = leaf;
+        _peerCertificate = leafCertificate;
+        _peerIntermediates = intermediates;
+        _peerCertificates = null;
+    }
 
     /// <summary>True once the handshake completed (see <see cref="ITlsHandshakeListener.OnHandshakeComplete"/>).</summary>
     public bool IsHandshakeComplete { get; protected set; }

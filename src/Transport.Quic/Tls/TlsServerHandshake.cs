@@ -339,9 +339,9 @@ internal sealed class TlsServerHandshake : TlsHandshake
         int msg = BeginMessage(w, TlsConstants.Certificate);
         w.WriteUInt8(0); // certificate_request_context
         int list = w.BeginLength(3);
-        w.WriteVector24(leaf.RawData); w.WriteUInt16(0);
+        w.WriteVector24(leaf.RawDataMemory.Span); w.WriteUInt16(0);
         if (_options.ServerCertificateChain is not null && ReferenceEquals(leaf, _options.ServerCertificate))
-            foreach (X509Certificate2 c in _options.ServerCertificateChain) { w.WriteVector24(c.RawData); w.WriteUInt16(0); }
+            foreach (X509Certificate2 c in _options.ServerCertificateChain) { w.WriteVector24(c.RawDataMemory.Span); w.WriteUInt16(0); }
         w.EndLength(list, 3);
         EndMessage(w, msg);
         Send(EncryptionLevel.Handshake, w.WrittenSpan);

@@ -25,7 +25,11 @@ public sealed class TlsServerOptions
     /// <summary>Allowed cipher suites, most preferred first. Default: AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305.</summary>
     public List<CipherSuite> CipherSuites { get; set; } = [CipherSuite.Aes128GcmSha256, CipherSuite.Aes256GcmSha384, CipherSuite.ChaCha20Poly1305Sha256];
 
-    /// <summary>Allowed groups, most preferred first. A group the client sent a share for wins over HelloRetryRequest. Default: x25519, secp256r1, secp384r1.</summary>
+    /// <summary>
+    /// Allowed groups, most preferred first: of the groups the client sent key shares for, the first in this list is
+    /// chosen; a group the client sent a share for wins over HelloRetryRequest. Default: x25519, secp256r1, secp384r1
+    /// (x25519 is the cheapest of them here; see <see cref="TlsClientOptions.Groups"/>).
+    /// </summary>
     public List<TlsNamedGroup> Groups { get; set; } = [TlsNamedGroup.X25519, TlsNamedGroup.Secp256r1, TlsNamedGroup.Secp384r1];
 
     /// <summary>Keys to seal session tickets; null: no tickets are issued and resumption is refused.</summary>

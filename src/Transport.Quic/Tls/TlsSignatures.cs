@@ -23,10 +23,10 @@ internal static class TlsSignatures
     /// <summary>The scheme the server signs with: the first the client offered that fits the certificate's key; null when none fits.</summary>
     public static ushort? ChooseScheme(X509Certificate2 certificate, IReadOnlyList<ushort> offered)
     {
-        using ECDsa? ec = certificate.GetECDsaPublicKey();
-        if (ec is not null)
+        TlsServerSigningKey key = TlsServerSigningKey.For(certificate);
+        if (key.EcdsaKeySize != 0)
         {
-            ushort scheme = ec.KeySize switch
+            ushort scheme = key.EcdsaKeySize switch
             {
                 256 => TlsConstants.EcdsaSecp256r1Sha256,
                 384 => TlsConstants.EcdsaSecp384r1Sha384,
@@ -35,8 +35,7 @@ internal static class TlsSignatures
             };
             return scheme != 0 && Contains(offered, scheme) ? scheme : null;
         }
-        using RSA? rsa = certificate.GetRSAPublicKey();
-        if (rsa is not null)
+        if (key.IsRsa)
         {
             foreach (ushort s in offered)
                 if (s is TlsConstants.RsaPssRsaeSha256 or TlsConstants.RsaPssRsaeSha384 or TlsConstants.RsaPssRsaeSha512) return s;
@@ -44,40 +43,30 @@ internal static class TlsSignatures
         return null;
     }
 
-    public static byte[] Sign(X509Certificate2 certificate, ushort scheme, byte[] content)
-    {
-        HashAlgorithmName hash = HashOf(scheme);
-        if (IsEcdsa(scheme))
-        {
-            using ECDsa key = certificate.GetECDsaPrivateKey() ?? throw new InvalidOperationException("The certificate has no ECDSA private key.");
-            return key.SignData(content, hash, DSASignatureFormat.Rfc3279DerSequence);
-        }
-        using RSA rsa = certificate.GetRSAPrivateKey() ?? throw new InvalidOperationException("The certificate has no RSA private key.");
-        return rsa.SignData(content, hash, RSASignaturePadding.Pss);
-    }
+    /// <summary>The CertificateVerify signature with <paramref name="certificate"/>'s private key (kept per certificate, see <see cref="TlsServerSigningKey"/>).</summary>
+    public static byte[] Sign(X509Certificate2 certificate, ushort scheme, byte[] content) =>
+        TlsServerSigningKey.For(certificate).SignData(content, HashOf(scheme));
 
     /// <summary>Verifies the server's CertificateVerify; illegal_parameter for a scheme we did not offer or that does not fit the key, decrypt_error for a bad signature.</summary>
-    public static void Verify(X509Certificate2 certificate, ushort scheme, ReadOnlySpan<byte> signature, byte[] content)
+    public static void Verify(TlsPeerCertificateInfo certificate, ushort scheme, ReadOnlySpan<byte> signature, byte[] content)
     {
         // RFC 8446 §4.4.3: the scheme must be one the client offered; PKCS#1 v1.5 never signs CertificateVerify.
         if (scheme is not (TlsConstants.EcdsaSecp256r1Sha256 or TlsConstants.EcdsaSecp384r1Sha384 or TlsConstants.EcdsaSecp521r1Sha512
             or TlsConstants.RsaPssRsaeSha256 or TlsConstants.RsaPssRsaeSha384 or TlsConstants.RsaPssRsaeSha512))
             throw new TlsAlertException(TlsAlert.IllegalParameter, $"CertificateVerify uses signature scheme 0x{scheme:x4}, which was not offered.");
-        HashAlgorithmName hash = HashOf(scheme);
-        bool ok;
-        if (IsEcdsa(scheme))
+        bool ecdsa = IsEcdsa(scheme);
+        if (ecdsa)
         {
-            using ECDsa key = certificate.GetECDsaPublicKey() ?? throw new TlsAlertException(TlsAlert.IllegalParameter, "The signature scheme is ECDSA but the certificate key is not.");
+            if (certificate.EcdsaKeySize == 0) throw new TlsAlertException(TlsAlert.IllegalParameter, "The signature scheme is ECDSA but the certificate key is not.");
             int expectedSize = scheme switch { TlsConstants.EcdsaSecp256r1Sha256 => 256, TlsConstants.EcdsaSecp384r1Sha384 => 384, _ => 521 };
-            if (key.KeySize != expectedSize) throw new TlsAlertException(TlsAlert.IllegalParameter, "The ECDSA scheme does not match the certificate's curve.");
-            ok = key.VerifyData(content, signature, hash, DSASignatureFormat.Rfc3279DerSequence);
+            if (certificate.EcdsaKeySize != expectedSize) throw new TlsAlertException(TlsAlert.IllegalParameter, "The ECDSA scheme does not match the certificate's curve.");
         }
-        else
+        else if (!certificate.IsRsa)
         {
-            using RSA key = certificate.GetRSAPublicKey() ?? throw new TlsAlertException(TlsAlert.IllegalParameter, "The signature scheme is RSA-PSS but the certificate key is not RSA.");
-            ok = key.VerifyData(content, signature, hash, RSASignaturePadding.Pss);
+            throw new TlsAlertException(TlsAlert.IllegalParameter, "The signature scheme is RSA-PSS but the certificate key is not RSA.");
         }
-        if (!ok) throw new TlsAlertException(TlsAlert.DecryptError, "The server's CertificateVerify signature does not verify.");
+        if (!certificate.VerifyData(content, signature, HashOf(scheme), ecdsa))
+            throw new TlsAlertException(TlsAlert.DecryptError, "The server's CertificateVerify signature does not verify.");
     }
 
     private static bool IsEcdsa(ushort scheme) => (scheme & 0xff) == 0x03;

@@ -14,11 +14,11 @@ namespace Transport.Interop.Tests.Ours;
 public sealed class OurClientVsNgtcp2ServerTests(OursFixture fixture)
 {
     private async Task<(Ngtcp2Log ServerLog, string ClientLog, string ServerText)> RunAsync(string testCase, IReadOnlyList<string> files, string label,
-        string? relayScenario = null)
+        string? relayScenario = null, Action<Ngtcp2ServerOptions>? configureServer = null)
     {
         using var run = new PeerTestDirectory(label);
         string downloads = run.Sub("downloads");
-        Ngtcp2Server server = await OursHarness.StartNgtcp2ServerAsync(fixture, testCase, run);
+        Ngtcp2Server server = await OursHarness.StartNgtcp2ServerAsync(fixture, testCase, run, configure: configureServer);
         int exit;
         string log;
         try
@@ -64,6 +64,18 @@ public sealed class OurClientVsNgtcp2ServerTests(OursFixture fixture)
         Assert.True(server.HandshakeCompleted);
         Assert.Equal("h3", server.NegotiatedAlpn);
         Assert.Equal(0, server.Sent("Retry"));
+    }
+
+    /// <summary>
+    /// Our client's first ClientHello carries only its first group's share (x25519); a P-256-only server must ask for
+    /// secp256r1 with a HelloRetryRequest (RFC 8446 §4.1.4), and the handshake completes on the second ClientHello.
+    /// </summary>
+    [RequiresNgtcp2Fact(Timeout = OursHarness.TestTimeout)]
+    public async Task HelloRetryRequest_from_a_P256_only_server()
+    {
+        (Ngtcp2Log server, _, _) = await RunAsync("handshake", [fixture.OneKilobyte], "oc-hrr", configureServer: o => o.Groups = Ngtcp2.Secp256r1Only);
+        Assert.True(server.HandshakeCompleted);
+        Assert.Equal("h3", server.NegotiatedAlpn);
     }
 
     [RequiresNgtcp2Fact(Timeout = OursHarness.TestTimeout)]

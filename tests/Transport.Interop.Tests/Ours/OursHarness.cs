@@ -56,7 +56,8 @@ internal static class OursHarness
         });
 
     /// <summary>gtlsserver configured for <paramref name="testCase"/> like the runner's ngtcp2 server.</summary>
-    public static async Task<Ngtcp2Server> StartNgtcp2ServerAsync(OursFixture fixture, string testCase, PeerTestDirectory run, bool quiet = false)
+    public static async Task<Ngtcp2Server> StartNgtcp2ServerAsync(OursFixture fixture, string testCase, PeerTestDirectory run, bool quiet = false,
+        Action<Ngtcp2ServerOptions>? configure = null)
     {
         var o = new Ngtcp2ServerOptions
         {
@@ -65,6 +66,7 @@ internal static class OursHarness
             MaxLifetime = TimeSpan.FromMinutes(2),
         };
         Assert.True(Ngtcp2InteropEndpoint.TryConfigureServer(testCase, o), $"gtlsserver does not support {testCase}");
+        configure?.Invoke(o);
         return await Ngtcp2Server.StartAsync(o);
     }
 
