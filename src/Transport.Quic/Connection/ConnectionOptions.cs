@@ -87,6 +87,12 @@ public sealed class ConnectionOptions
     /// </summary>
     public int MaxPathMtuDiscoverySize { get; set; } = 65527;
 
+    /// <summary>
+    /// max_udp_payload_size this endpoint advertises (RFC 9000 §18.2: the largest UDP payload it is willing to receive);
+    /// null: 65527 (the default, not sent). Internal: for the driver whose receive buffers are smaller, and for tests.
+    /// </summary>
+    internal int? AdvertisedMaxUdpPayloadSize { get; set; }
+
     /// <summary>A built-in congestion controller. Default CUBIC.</summary>
     public CongestionControlAlgorithm CongestionControl { get; set; } = CongestionControlAlgorithm.Cubic;
 
@@ -208,6 +214,8 @@ public sealed class ConnectionOptions
         if (MaxDatagramSize is < 1200 or > 65527) throw new ArgumentException("MaxDatagramSize must be 1200 to 65527.", nameof(MaxDatagramSize));
         if (MaxPathMtuDiscoverySize < MaxDatagramSize || MaxPathMtuDiscoverySize > 65527)
             throw new ArgumentException($"MaxPathMtuDiscoverySize must be from MaxDatagramSize ({MaxDatagramSize}) to 65527 (was {MaxPathMtuDiscoverySize}).", nameof(MaxPathMtuDiscoverySize));
+        if (AdvertisedMaxUdpPayloadSize is < 1200 or > 65527)
+            throw new ArgumentException($"AdvertisedMaxUdpPayloadSize must be 1200 to 65527 (was {AdvertisedMaxUdpPayloadSize}).", nameof(AdvertisedMaxUdpPayloadSize));
         if (KeyUpdateIntervalPackets < 0) throw new ArgumentException("KeyUpdateIntervalPackets cannot be negative.", nameof(KeyUpdateIntervalPackets));
         if (DatagramSendQueueCapacity < 1) throw new ArgumentException("DatagramSendQueueCapacity must be at least 1.", nameof(DatagramSendQueueCapacity));
         if (KeepAliveInterval is { } k && k <= TimeSpan.Zero) throw new ArgumentException("KeepAliveInterval must be positive.", nameof(KeepAliveInterval));

@@ -112,7 +112,8 @@ public sealed partial class QuicConnectionCore
                 break;
             }
         }
-        if (next == 0 && limit > _maxDatagramSize) next = limit; // the ceiling itself, last
+        int ceiling = PathMtuCeiling;
+        if (next == 0 && ceiling < _pmtuTooBig && ceiling > _maxDatagramSize) next = ceiling; // the ceiling itself, last
         _pmtuProbeSize = next;
         if (next == 0 && _pmtuPhase == PathMtuPhase.Searching)
         {
