@@ -62,7 +62,8 @@ public class PathMtuTests(ITestOutputHelper output)
         var after = sizes.Client.Skip(sentBeforeDone).ToList();
         Assert.True(after.Max() == found, $"largest after convergence {after.Max()}");
         Assert.True(after.Count(n => n == found) > 1000, $"{after.Count(n => n == found)} full-size datagrams");
-        Assert.True(c.PacketsSent < 2000, $"{c.PacketsSent} packets to send 16 MiB and acknowledge 16 MiB");
+        // 16 MiB out (and the ACKs for 16 MiB in, mostly riding on data): over 14,000 packets at 1200 bytes.
+        Assert.True(c.PacketsSent < 3000, $"{c.PacketsSent} packets to send 16 MiB and acknowledge 16 MiB");
     }
 
     [Fact]
