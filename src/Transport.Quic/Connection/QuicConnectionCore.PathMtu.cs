@@ -249,12 +249,23 @@ public sealed partial class QuicConnectionCore
     }
 
     /// <summary>
-    /// Two probe timeouts in a row in the application space with nothing acknowledged (RFC 9002 §6.2): when the current
-    /// size is above BASE, the path may have stopped carrying it, so the PTO probes go out at BASE (RFC 8899 §4.3).
+    /// Two probe timeouts in a row in the application space with nothing acknowledged (RFC 9002 §6.2) while the oldest
+    /// outstanding packets include one above BASE: the path may have stopped carrying that size, so the PTO probes go out
+    /// at BASE (RFC 8899 §4.3). Timeouts of small packets only (request/response on a slow peer) say nothing about it.
     /// </summary>
     private void OnPathMtuProbeTimeout()
     {
-        if (_options.EnablePathMtuDiscovery && _recovery.PtoCount >= 2) OnPathMtuBlackHole();
+        int pathMtuBase = PathMtuBase;
+        if (!_options.EnablePathMtuDiscovery || _recovery.PtoCount < 2 || _maxDatagramSize <= pathMtuBase) return;
+        var oldest = t_outstanding ??= new SentPacket[4];
+        int n = _recovery.CopyOutstandingPackets(PacketNumberSpace.ApplicationData, oldest);
+        bool large = false;
+        for (int i = 0; i < n; i++)
+        {
+            large |= !oldest[i].IsPathMtuProbe && oldest[i].IsAckEliciting && oldest[i].Size > pathMtuBase;
+            oldest[i] = default;
+        }
+        if (large) OnPathMtuBlackHole();
     }
 
     /// <summary>RFC 8899 §4.3: back to BASE_PLPMTU, then search again (below the size that stopped passing).</summary>

@@ -214,6 +214,26 @@ public class PathMtuTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void An_outage_while_only_small_packets_are_in_flight_is_not_taken_for_a_black_hole()
+    {
+        using var pair = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions(), new LinkConditions { Delay = OneWay });
+        Assert.True(pair.CompleteHandshake());
+        Assert.True(pair.RunUntil(() => pair.Client.IsPathMtuSearchComplete, 100_000));
+        var outage = new LinkConditions { Delay = OneWay, Blackholes = [new BlackholeWindow(pair.Now, pair.Now + TimeSpan.FromSeconds(2))] };
+        pair.Simulator.SetLink(ConnectionPair.ClientAddress, ConnectionPair.ServerAddress, outage);
+        pair.Simulator.SetLink(ConnectionPair.ServerAddress, ConnectionPair.ClientAddress, outage);
+        Assert.True(pair.Client.TryOpenStream(bidirectional: true, out long id));
+        pair.Client.WriteStream(id, new byte[100], fin: true);
+        pair.RunFor(TimeSpan.FromSeconds(5));
+        Report(pair);
+        var c = pair.Client.GetStatistics();
+        Assert.True(c.ProbeTimeouts >= 2, $"{c.ProbeTimeouts} PTOs");
+        Assert.Equal(0, c.PathMtuBlackHolesDetected);
+        Assert.Equal(65527, c.PathMtu);
+        Assert.Contains(pair.ClientEvents, e => e.Kind == ConnectionEventKind.StreamSendCompleted && e.StreamId == id); // delivered after the outage
+    }
+
+    [Fact]
     public void A_new_path_starts_again_from_base()
     {
         using var pair = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions(), new LinkConditions { Delay = OneWay });
