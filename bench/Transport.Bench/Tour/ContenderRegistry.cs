@@ -17,6 +17,7 @@ internal static class ContenderRegistry
         new KernelTcpContender(TcpStreamMode.Multiplexed),
         new TcpTlsContender(TcpStreamMode.ConnectionPerStream),
         new TransportQuicContender(),
+        new TransportQuicContender(pathMtuDiscovery: false), // what PMTU discovery changes, side by side
         new SystemNetQuicContender(),
     ];
 }

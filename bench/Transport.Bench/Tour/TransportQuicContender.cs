@@ -16,7 +16,10 @@ namespace Transport.Bench.Tour;
 /// many connections, told apart by connection ID: how QUIC stacks are used), made with the first connection.
 /// TLS 1.3 with a self-signed ECDSA P-256 certificate made at run time, pinned by the client (like the TCP+TLS
 /// contender); no session tickets are used, so every handshake is a full 1-RTT one. Both sides use
-/// <see cref="MaxDatagramSize"/>-byte datagrams (an Ethernet path's QUIC payload) and the default windows and CUBIC.
+/// <see cref="MaxDatagramSize"/>-byte datagrams (an Ethernet path's QUIC payload) from the start and the default windows and
+/// CUBIC; by default path MTU discovery (RFC 8899) then grows the datagrams as far as the path carries (on loopback up to
+/// the 65527-byte ceiling, since the interface MTU is 65536), the way kernel TCP uses the interface MTU. The second
+/// registered instance keeps discovery off ("Transport QUIC, 1452 B") so the tour shows what the larger datagrams bring.
 /// Closing a client connection sends CONNECTION_CLOSE at once and leaves the closing period (RFC 9000 §10.2: three
 /// PTOs, about 80 ms here) to the shared client endpoint, the way the kernel finishes a TCP close after <c>close()</c>
 /// returned; <see cref="Dispose"/> disposes the endpoint, which waits for those closes. The CPU they use still counts
@@ -34,8 +37,12 @@ internal sealed class TransportQuicContender : ITransportContender, IDisposable
     private readonly object _clientGate = new();
     private QuicClientEndpoint? _client;
 
-    public TransportQuicContender()
+    private readonly bool _pathMtuDiscovery;
+
+    /// <param name="pathMtuDiscovery">Let PMTU discovery grow the datagrams beyond <see cref="MaxDatagramSize"/> (the default), or stay at it.</param>
+    public TransportQuicContender(bool pathMtuDiscovery = true)
     {
+        _pathMtuDiscovery = pathMtuDiscovery;
         using ECDsa key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
@@ -45,7 +52,7 @@ internal sealed class TransportQuicContender : ITransportContender, IDisposable
         _pin = TlsClientOptions.ComputeCertificatePin(_certificate);
     }
 
-    public string Name => "Transport QUIC";
+    public string Name => _pathMtuDiscovery ? "Transport QUIC" : $"Transport QUIC, {MaxDatagramSize} B";
 
     public ContenderAvailability Availability => ContenderAvailability.Available;
 
@@ -58,6 +65,7 @@ internal sealed class TransportQuicContender : ITransportContender, IDisposable
             {
                 ServerTls = new TlsServerOptions { ServerCertificate = _certificate, ApplicationProtocols = [Alpn] },
                 MaxDatagramSize = MaxDatagramSize,
+                EnablePathMtuDiscovery = _pathMtuDiscovery,
                 MaxBidirectionalStreams = 1000,
             },
         }, cancellationToken).ConfigureAwait(false);
@@ -78,6 +86,7 @@ internal sealed class TransportQuicContender : ITransportContender, IDisposable
                     PinnedCertificateSha256 = [_pin],
                 },
                 MaxDatagramSize = MaxDatagramSize,
+                EnablePathMtuDiscovery = _pathMtuDiscovery,
             },
         }, cancellationToken).ConfigureAwait(false);
         return new Connection(this, connection);

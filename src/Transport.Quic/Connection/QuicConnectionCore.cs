@@ -271,6 +271,7 @@ public sealed partial class QuicConnectionCore : ITlsHandshakeListener, IDisposa
             DisableActiveMigration = o.DisableActiveMigration,
             VersionInformation = LocalVersionInformation(), // RFC 9368 §3, RFC 9369 §4
         };
+        if (o.AdvertisedMaxUdpPayloadSize is { } maxUdp) p.MaxUdpPayloadSize = (ulong)maxUdp;
         if (IsServer)
         {
             p.OriginalDestinationConnectionId = _retriedFrom ?? _originalDestinationConnectionId;

@@ -49,8 +49,9 @@ public class FeatureTests
     public void Key_updates_during_a_transfer_keep_the_data_intact()
     {
         using var pair = new ConnectionPair(
-            ConnectionPair.ClientOptions(o => o.KeyUpdateIntervalPackets = 300),
-            ConnectionPair.ServerOptions(o => o.KeyUpdateIntervalPackets = 500),
+            // 1200-byte datagrams throughout (no PMTU discovery): larger ones finish the transfer before two updates fit.
+            ConnectionPair.ClientOptions(o => { o.KeyUpdateIntervalPackets = 300; o.EnablePathMtuDiscovery = false; }),
+            ConnectionPair.ServerOptions(o => { o.KeyUpdateIntervalPackets = 500; o.EnablePathMtuDiscovery = false; }),
             new LinkConditions { Delay = TimeSpan.FromMilliseconds(10), LossRate = 0.005, ReorderRate = 0.01, ReorderDelay = TimeSpan.FromMilliseconds(5) }, seed: 3);
         Assert.True(pair.CompleteHandshake());
         var app = new TransferApp(pair, 1 << 20);

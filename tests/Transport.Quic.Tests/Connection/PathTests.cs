@@ -416,7 +416,7 @@ public class PathRebindingScenarioTests(ITestOutputHelper output)
         var first = newAddress ? new IPEndPoint(IPAddress.Parse("192.0.2.9"), 40000) : new IPEndPoint(IPAddress.Parse("10.0.0.1"), 50007);
         var second = new IPEndPoint(IPAddress.Parse("10.0.0.1"), 50009);
         Instant start = Instant.FromMilliseconds(4_000); // after the handshake, even with a lost flight (RFC 9000 §9: no migration before confirmation)
-        var link = new LinkConditions { Delay = TimeSpan.FromMilliseconds(15), LossRate = loss, BandwidthBitsPerSecond = 30_000_000, QueueCapacityPackets = 500 };
+        var link = new LinkConditions { Delay = TimeSpan.FromMilliseconds(15), LossRate = loss, BandwidthBitsPerSecond = 30_000_000, QueueCapacityPackets = 500, Mtu = 1500 }; // Mtu: an Ethernet path; PMTU discovery would otherwise grow datagrams to 64 KiB and the download would end before the rebinding
         AddressRebind[] rebinds = twice
             ? [new(start + TimeSpan.FromMilliseconds(rebindAfterMs), first), new(start + TimeSpan.FromMilliseconds(rebindAfterMs + 150), second)]
             : [new(start + TimeSpan.FromMilliseconds(rebindAfterMs), first)];
