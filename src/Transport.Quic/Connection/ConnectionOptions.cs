@@ -62,8 +62,30 @@ public sealed class ConnectionOptions
     /// <summary>Makes the stateless reset token of an issued connection ID (the endpoint may derive it from a key); null: random.</summary>
     public Func<ConnectionId, byte[]>? StatelessResetTokenGenerator { get; set; }
 
-    /// <summary>The largest UDP payload this endpoint sends (the path MTU it assumes), at least 1200; the peer's max_udp_payload_size also caps it. Default 1200.</summary>
+    /// <summary>
+    /// The largest UDP payload this endpoint sends from the start (1200 to 65527; the peer's max_udp_payload_size also caps
+    /// it): a size known to fit the path, BASE_PLPMTU in RFC 8899's words. Initial packets are padded to 1200 bytes whatever
+    /// this is. With <see cref="EnablePathMtuDiscovery"/> the connection may grow its datagrams beyond it once the handshake
+    /// is confirmed, and falls back to it when larger packets stop getting through. Default 1200.
+    /// </summary>
     public int MaxDatagramSize { get; set; } = 1200;
+
+    /// <summary>
+    /// Datagram Packetization Layer PMTU Discovery (RFC 8899, RFC 9000 §14.3): once the handshake is confirmed, and on a
+    /// validated path, send PING+PADDING probes of growing sizes (one at a time, within the congestion window) and use
+    /// a size for all packets once a probe of it is acknowledged. A lost probe is no congestion signal (RFC 9000 §14.4);
+    /// three lost probes of one size end the search below it, which starts again upward after 600 s. Repeated losses of
+    /// packets above <see cref="MaxDatagramSize"/> (a PMTU black hole) drop back to <see cref="MaxDatagramSize"/> and
+    /// search again; so does a move to a new path. Probes never exceed <see cref="MaxPathMtuDiscoverySize"/>, the peer's
+    /// max_udp_payload_size, nor the local route's limit the driver reports. Default true.
+    /// </summary>
+    public bool EnablePathMtuDiscovery { get; set; } = true;
+
+    /// <summary>
+    /// The largest UDP payload a path MTU probe may have (<see cref="MaxDatagramSize"/> to 65527). Default 65527 (what a
+    /// loopback interface carries; the driver's route limit and the peer's max_udp_payload_size usually cap it lower).
+    /// </summary>
+    public int MaxPathMtuDiscoverySize { get; set; } = 65527;
 
     /// <summary>A built-in congestion controller. Default CUBIC.</summary>
     public CongestionControlAlgorithm CongestionControl { get; set; } = CongestionControlAlgorithm.Cubic;
@@ -184,6 +206,8 @@ public sealed class ConnectionOptions
         if (ActiveConnectionIdLimit < 2) throw new ArgumentException("ActiveConnectionIdLimit must be at least 2 (RFC 9000 §18.2).", nameof(ActiveConnectionIdLimit));
         if (ConnectionIdLength is < 4 or > ConnectionId.MaxLength) throw new ArgumentException("ConnectionIdLength must be 4 to 20.", nameof(ConnectionIdLength));
         if (MaxDatagramSize is < 1200 or > 65527) throw new ArgumentException("MaxDatagramSize must be 1200 to 65527.", nameof(MaxDatagramSize));
+        if (MaxPathMtuDiscoverySize < MaxDatagramSize || MaxPathMtuDiscoverySize > 65527)
+            throw new ArgumentException($"MaxPathMtuDiscoverySize must be from MaxDatagramSize ({MaxDatagramSize}) to 65527 (was {MaxPathMtuDiscoverySize}).", nameof(MaxPathMtuDiscoverySize));
         if (KeyUpdateIntervalPackets < 0) throw new ArgumentException("KeyUpdateIntervalPackets cannot be negative.", nameof(KeyUpdateIntervalPackets));
         if (DatagramSendQueueCapacity < 1) throw new ArgumentException("DatagramSendQueueCapacity must be at least 1.", nameof(DatagramSendQueueCapacity));
         if (KeepAliveInterval is { } k && k <= TimeSpan.Zero) throw new ArgumentException("KeepAliveInterval must be positive.", nameof(KeepAliveInterval));

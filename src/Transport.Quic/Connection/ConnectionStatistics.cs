@@ -81,4 +81,17 @@ public readonly record struct ConnectionStatistics
     public long EcnMarkedPacketsReceived { get; init; }
     /// <summary>Acknowledgments whose ECN-CE count rose: congestion signals without loss (RFC 9002 §7.1).</summary>
     public long EcnCongestionEvents { get; init; }
+    /// <summary>
+    /// The largest UDP payload the connection sends now (PLPMTU, RFC 8899): <see cref="ConnectionOptions.MaxDatagramSize"/>
+    /// capped by the peer's max_udp_payload_size, raised by path MTU discovery (<see cref="ConnectionOptions.EnablePathMtuDiscovery"/>).
+    /// </summary>
+    public int PathMtu { get; init; }
+    /// <summary>Path MTU probes sent (PING+PADDING packets of a size not yet known to pass, RFC 8899 §4.1).</summary>
+    public long PathMtuProbesSent { get; init; }
+    /// <summary>Path MTU probes acknowledged (each raised the path MTU, unless it was overtaken by a path change or fallback).</summary>
+    public long PathMtuProbesAcknowledged { get; init; }
+    /// <summary>Path MTU probes declared lost (no congestion signal, RFC 9000 §14.4; three at one size end the search below it).</summary>
+    public long PathMtuProbesLost { get; init; }
+    /// <summary>Times packets above <see cref="ConnectionOptions.MaxDatagramSize"/> stopped getting through and the path MTU fell back to it (RFC 8899 §4.3).</summary>
+    public int PathMtuBlackHolesDetected { get; init; }
 }

@@ -50,6 +50,13 @@ public sealed partial class QuicConnectionCore
     {
         while (_datagramQueue.TryPeek(out byte[]? d))
         {
+            if (d.Length > MaxDatagramPayloadSize)
+            {
+                // Queued while the path MTU was larger (PMTU discovery fell back since): it can never fit now.
+                _datagramQueue.Dequeue();
+                _statDatagramsDropped++;
+                continue;
+            }
             int length = FrameWriter.GetDatagramFrameLength(d.Length, withLength: true);
             if (length > w.Remaining) break; // next packet
             FrameWriter.TryWrite(ref w, new DatagramFrame(d, hasLengthField: true));

@@ -147,7 +147,7 @@ public sealed partial class QuicConnectionCore
     {
         if (!_options.EnableEcn || _ecnState == EcnValidationState.Failed) return;
         foreach (ref readonly var p in lost)
-            if (p.Payload is SentPacketInfo { EcnMarked: true }) _ecnMarkedLost++;
+            if (p.Payload is SentPacketInfo { EcnMarked: true } && !p.IsPathMtuProbe) _ecnMarkedLost++;
         if (_ecnState != EcnValidationState.Capable && _ecnMarkedAcknowledged == 0 && _ecnPacketsMarked >= EcnTestingPackets
             && _ecnMarkedLost >= _ecnPacketsMarked)
             EcnFailed();

@@ -328,6 +328,7 @@ public sealed partial class QuicConnectionCore
         _amplificationBytesSent = p.BytesSent;
         _cids.Use(p.DestinationSequence);
         UpdateAmplificationState();
+        OnPathMtuPathChanged(); // RFC 9000 §14.2.1: a new path's PMTU is unknown (QuicConnectionCore.PathMtu.cs)
     }
 
     private void OnPathValidated(PathState path)

@@ -41,6 +41,7 @@ public sealed partial class QuicConnectionCore
         if (_qlog is not null) QlogRecovery(outcome.Lost, outcome.IsPersistentCongestion, outcome.IsEcnCongestion);
         ValidateEcn(space, ack, outcome); // RFC 9000 §13.4.2 (QuicConnectionCore.Ecn.cs)
         EcnOnLost(outcome.Lost);
+        OnPathMtuOutcome(outcome.NewlyAcknowledged, outcome.Lost); // QuicConnectionCore.PathMtu.cs
         foreach (ref readonly var p in outcome.NewlyAcknowledged)
         {
             if (p.Payload is SentPacketInfo info)
@@ -206,6 +207,7 @@ public sealed partial class QuicConnectionCore
     {
         foreach (ref readonly var p in lost)
         {
+            if (p.IsPathMtuProbe) continue; // RFC 9000 §14.4: a lost PMTU probe is no congestion signal
             if (p.TimeSent > _statCongestionEventStart)
             {
                 _statCongestionEvents++;
@@ -224,6 +226,7 @@ public sealed partial class QuicConnectionCore
         switch (outcome.Kind)
         {
             case LossDetectionTimeoutKind.LossTime:
+                OnPathMtuOutcome(default, outcome.Lost); // QuicConnectionCore.PathMtu.cs
                 CountCongestionEvent(outcome.Lost);
                 foreach (ref readonly var p in outcome.Lost)
                 {
@@ -239,6 +242,7 @@ public sealed partial class QuicConnectionCore
                 _statProbeTimeouts++;
                 var space = _spaces[(int)outcome.Space];
                 if (space.IsDiscarded) break;
+                if (outcome.Space == PacketNumberSpace.ApplicationData) OnPathMtuProbeTimeout(); // black hole? (QuicConnectionCore.PathMtu.cs)
                 space.ProbesPending = Math.Max(space.ProbesPending, outcome.ProbeCount);
                 // RFC 9002 §6.2.4: a probe should carry data; resend the oldest outstanding packets' contents (all of the
                 // handshake data in Initial and Handshake, so the handshake completes even under heavy loss).

@@ -22,6 +22,7 @@ public sealed partial class QuicConnectionCore
         public int Padding;
         public bool AckEliciting;
         public bool ZeroRtt;
+        public bool PathMtuProbe; // QuicConnectionCore.PathMtu.cs
     }
 
     // Frames are written here, then copied into the datagram, within one PollTransmit call: one set per thread, not per
@@ -50,6 +51,20 @@ public sealed partial class QuicConnectionCore
         info = default;
         if (_phase is ConnectionPhase.Draining or ConnectionPhase.Terminated) return 0;
         if (_paths.Count > 0 && PollPathTransmit(buffer, out info) is int pathBytes and > 0) return pathBytes; // PATH_CHALLENGE / PATH_RESPONSE
+        if (_pmtuPhase == PathMtuPhase.Searching || _pmtuPhase == PathMtuPhase.SearchComplete)
+        {
+            int probeBytes; // a PMTU probe, when one is due (QuicConnectionCore.PathMtu.cs)
+            try
+            {
+                probeBytes = PollPathMtuProbe(buffer, out info);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                OnInternalError(ex);
+                return 0;
+            }
+            if (probeBytes > 0) return probeBytes;
+        }
         int limit = Math.Min(buffer.Length, _maxDatagramSize);
         if (!_addressValidated)
         {
@@ -235,7 +250,7 @@ public sealed partial class QuicConnectionCore
                 else if (b.ZeroRtt) info.KeyGeneration = -1;
                 info.ZeroRtt = b.ZeroRtt;
                 bool inFlight = b.AckEliciting || b.Padding > 0;
-                _recovery.OnPacketSent(b.Space.Id, b.PacketNumber, _now, packetLength, b.AckEliciting, inFlight, info);
+                _recovery.OnPacketSent(b.Space.Id, b.PacketNumber, _now, packetLength, b.AckEliciting, inFlight, info, b.PathMtuProbe);
                 if (b.AckEliciting && b.Space.ProbesPending > 0) b.Space.ProbesPending--;
             }
             else if (b.Info is { } unused)

@@ -57,6 +57,11 @@ public sealed partial class QuicConnectionCore
             EcnMarkedPacketsSent = _ecnPacketsMarked,
             EcnMarkedPacketsReceived = EcnMarkedPacketsReceived,
             EcnCongestionEvents = _statEcnCongestionEvents,
+            PathMtu = _maxDatagramSize,
+            PathMtuProbesSent = _pmtuProbesSent,
+            PathMtuProbesAcknowledged = _pmtuProbesAcknowledged,
+            PathMtuProbesLost = _pmtuProbesLost,
+            PathMtuBlackHolesDetected = _pmtuBlackHoles,
         };
     }
 }

@@ -208,6 +208,7 @@ public sealed partial class QuicConnectionCore
         _discardHandshakePending = true; // RFC 9001 §4.9.2
         Emit(ConnectionEventKind.HandshakeConfirmed);
         StartPreferredAddressProbe(); // RFC 9000 §9.6: the client, once the handshake is confirmed
+        OnPathMtuHandshakeConfirmed(); // RFC 8899 §5.2: PMTU discovery starts (QuicConnectionCore.PathMtu.cs)
     }
 
     /// <summary>Applies key discards decided while processing (never in the middle of a packet).</summary>

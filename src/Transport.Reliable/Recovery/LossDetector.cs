@@ -194,12 +194,17 @@ public sealed class LossDetector
     /// <param name="isAckEliciting">True when it carries an ack-eliciting frame.</param>
     /// <param name="isInFlight">True when it counts toward bytes in flight (every ack-eliciting or padded packet).</param>
     /// <param name="payload">The caller's handle for its content, handed back when it is acknowledged or lost.</param>
+    /// <param name="isPathMtuProbe">
+    /// True for a path MTU probe (RFC 9000 §14.4, RFC 8899): in flight like any packet, but its loss is not a congestion
+    /// signal and it never sets the packet size the window-full test uses.
+    /// </param>
     /// <exception cref="ArgumentException">
-    /// The packet number does not increase, the size is negative, or an ack-eliciting packet is said not to be in flight.
+    /// The packet number does not increase, the size is negative, an ack-eliciting packet is said not to be in flight, or a
+    /// path MTU probe is not ack-eliciting.
     /// </exception>
     /// <exception cref="InvalidOperationException">The space's keys were discarded.</exception>
     public void OnPacketSent(PacketNumberSpace space, long packetNumber, Instant now, int size, bool isAckEliciting, bool isInFlight,
-        object? payload = null)
+        object? payload = null, bool isPathMtuProbe = false)
     {
         var s = Space(space);
         if (s.IsDiscarded) throw new InvalidOperationException($"The {space} packet number space was discarded; nothing more can be sent in it.");
@@ -209,9 +214,11 @@ public sealed class LossDetector
         ArgumentOutOfRangeException.ThrowIfNegative(size);
         if (isAckEliciting && !isInFlight)
             throw new ArgumentException("An ack-eliciting packet always counts as in flight (RFC 9002 §2).", nameof(isInFlight));
+        if (isPathMtuProbe && !isAckEliciting)
+            throw new ArgumentException("A path MTU probe must be ack-eliciting (RFC 8899 §4.1): its acknowledgment is the answer.", nameof(isPathMtuProbe));
 
         var snapshot = isInFlight ? DeliveryRate.OnPacketSent(now, BytesInFlight, size) : default;
-        s.Sent.Add(new SentPacket(packetNumber, now, size, isAckEliciting, isInFlight, payload, snapshot));
+        s.Sent.Add(new SentPacket(packetNumber, now, size, isAckEliciting, isInFlight, payload, snapshot, isPathMtuProbe));
         s.LargestSent = packetNumber;
         if (!isInFlight) return;
 
@@ -223,7 +230,7 @@ public sealed class LossDetector
         }
         s.BytesInFlight += size;
         BytesInFlight += size;
-        if (size > _largestInFlightPacket) _largestInFlightPacket = size;
+        if (size > _largestInFlightPacket && !isPathMtuProbe) _largestInFlightPacket = size;
         if (IsWindowFull) NoteCongestionWindowLimited();
         else if (!_cwndLimitedInWindow && BytesInFlight > _maxBytesInFlightInWindow)
         {
@@ -310,7 +317,7 @@ public sealed class LossDetector
 
         for (int i = 0; i < sc.SpuriousCount; i++)
         {
-            if (!sc.Spurious[i].IsInFlight) continue;
+            if (!sc.Spurious[i].IsInFlight || sc.Spurious[i].IsPathMtuProbe) continue;
             CongestionController.OnSpuriousCongestionEvent(now); // once per ACK, and only for losses that cost the window
             break;
         }
@@ -615,6 +622,15 @@ public sealed class LossDetector
                 lostSlot.LostTime = now;
                 Append(ref sc.Lost, ref sc.LostCount, p);
                 LostPacketCount++;
+                if (p.IsPathMtuProbe)
+                {
+                    // RFC 9000 §14.4: a lost PMTU probe says the packet was too big, not that the path is congested: it
+                    // leaves bytes in flight, and neither the controller nor persistent congestion hears of it.
+                    s.AckElicitingInFlight--;
+                    s.BytesInFlight -= p.Size;
+                    BytesInFlight -= p.Size;
+                    continue;
+                }
                 if (p.IsInFlight)
                 {
                     if (p.IsAckEliciting) s.AckElicitingInFlight--;

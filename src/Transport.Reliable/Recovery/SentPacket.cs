@@ -12,6 +12,10 @@ namespace Transport.Reliable.Recovery;
 /// The caller's handle for what the packet carried (for example the frames to retransmit if it is lost); opaque here.
 /// </param>
 /// <param name="Delivery">The delivery-rate snapshot taken when it was sent.</param>
+/// <param name="IsPathMtuProbe">
+/// True for a path MTU probe (RFC 8899, RFC 9000 §14.4): it counts in bytes in flight, but its loss is no congestion signal
+/// (the controller is not told, it is no part of persistent congestion) and its spurious loss undoes nothing.
+/// </param>
 public readonly record struct SentPacket(
     long PacketNumber,
     Instant TimeSent,
@@ -19,4 +23,5 @@ public readonly record struct SentPacket(
     bool IsAckEliciting,
     bool IsInFlight,
     object? Payload,
-    DeliverySnapshot Delivery);
+    DeliverySnapshot Delivery,
+    bool IsPathMtuProbe = false);
