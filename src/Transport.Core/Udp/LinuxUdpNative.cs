@@ -26,6 +26,12 @@ internal static unsafe partial class LinuxUdpNative
     internal const int IPV6_RECVERR = 25;
     internal const int IPV6_RECVTCLASS = 66;
     internal const int IPV6_TCLASS = 67;
+    internal const int IP_MTU_DISCOVER = 10;
+    internal const int IP_MTU = 14;
+    internal const int IPV6_MTU_DISCOVER = 23;
+    internal const int IPV6_MTU = 24;
+    /// <summary>IP_PMTUDISC_PROBE / IPV6_PMTUDISC_PROBE: set DF, never fragment, ignore the kernel's path MTU cache (a sender that discovers the path MTU itself).</summary>
+    internal const int PMTUDISC_PROBE = 3;
 
     // Socket options.
     internal const int SO_SNDBUFFORCE = 32;

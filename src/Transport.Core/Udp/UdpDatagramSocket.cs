@@ -74,6 +74,7 @@ public sealed class UdpDatagramSocket : IDisposable
             }
             _dualModeForEcn = family == AddressFamily.InterNetworkV6 && _dualMode;
             if (options.SendEcnCodepoint != 0) ApplySendEcn(socket, family, options.SendEcnCodepoint);
+            if (options.DontFragment) _dontFragment = ApplyDontFragment(socket, family, _dualMode);
             if (OperatingSystem.IsLinux() && options.ReportIcmpErrors)
             {
                 if (family == AddressFamily.InterNetwork || _dualMode) TrySetInt(socket, IPPROTO_IP, IP_RECVERR, 1);
@@ -93,6 +94,36 @@ public sealed class UdpDatagramSocket : IDisposable
     }
 
     private readonly bool _dualModeForEcn;
+    private readonly bool _dontFragment;
+
+    /// <summary>
+    /// Whether datagrams go out unfragmentable (<see cref="UdpSocketOptions.DontFragment"/>): IPv4 with the DF bit, and
+    /// a datagram larger than the route's MTU fails with <see cref="SocketError.MessageSize"/> instead of being
+    /// fragmented. False when it was not asked or the OS refused.
+    /// </summary>
+    public bool IsDontFragmentEnabled => _dontFragment;
+
+    /// <summary>IP_MTU_DISCOVER / IPV6_MTU_DISCOVER = PMTUDISC_PROBE on Linux (both for a dual-mode socket); Socket.DontFragment elsewhere (IPv4).</summary>
+    private static bool ApplyDontFragment(Socket socket, AddressFamily family, bool dualMode)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            bool ok = true;
+            if (family == AddressFamily.InterNetwork || dualMode) ok &= TrySetInt(socket, IPPROTO_IP, IP_MTU_DISCOVER, PMTUDISC_PROBE);
+            if (family == AddressFamily.InterNetworkV6) ok &= TrySetInt(socket, IPPROTO_IPV6, IPV6_MTU_DISCOVER, PMTUDISC_PROBE);
+            return ok;
+        }
+        if (family != AddressFamily.InterNetwork) return false; // IPv6 is never fragmented by routers; local fragmentation cannot be turned off portably
+        try
+        {
+            socket.DontFragment = true;
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or NotSupportedException)
+        {
+            return false;
+        }
+    }
     private volatile int _sendEcn;
 
     /// <summary>

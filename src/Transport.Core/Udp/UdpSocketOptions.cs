@@ -53,6 +53,17 @@ public sealed class UdpSocketOptions
     public int SendEcnCodepoint { get; set; }
 
     /// <summary>
+    /// Send every datagram with the IPv4 Don't Fragment bit, and never fragment IPv6 datagrams locally (RFC 9000 §14:
+    /// QUIC datagrams must not be fragmented at the IP layer), leaving path MTU discovery to the protocol above
+    /// (DPLPMTUD, RFC 8899): on Linux IP_MTU_DISCOVER / IPV6_MTU_DISCOVER = *_PMTUDISC_PROBE, which also makes the
+    /// kernel ignore its own path MTU cache, so a probe larger than the route's MTU fails with
+    /// <see cref="System.Net.Sockets.SocketError.MessageSize"/> instead of being fragmented. Elsewhere the portable
+    /// <see cref="System.Net.Sockets.Socket.DontFragment"/> for IPv4. Default true;
+    /// <see cref="UdpDatagramSocket.IsDontFragmentEnabled"/> says whether it took effect.
+    /// </summary>
+    public bool DontFragment { get; set; } = true;
+
+    /// <summary>
     /// Linux only, for tests: set IP_RECVERR / IPV6_RECVERR so ICMP errors about earlier sends surface as
     /// ConnectionRefused on the next socket call, which the receive path must survive.
     /// </summary>

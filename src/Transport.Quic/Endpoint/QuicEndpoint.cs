@@ -70,6 +70,7 @@ public sealed class QuicEndpoint : IDisposable
         _core = new QuicEndpointCore(options);
         _clock = clock ?? SystemClock.Instance;
         _socket = new UdpDatagramSocket(socketOptions);
+        _core.LocalMaxUdpPayload = LocalMaxUdpPayload;
         _receiveLoop = _socket.StartReceiveLoop(new Receiver(this), threadName: "quic-endpoint-receive");
         _driver = new Thread(DriverLoop) { IsBackground = true, Name = "quic-endpoint-driver" };
         _driver.Start();
@@ -77,6 +78,18 @@ public sealed class QuicEndpoint : IDisposable
 
     /// <summary>The bound local address.</summary>
     public IPEndPoint LocalEndPoint => _socket.LocalEndPoint;
+
+    /// <summary>
+    /// The upper bound of a new connection's path MTU discovery: the route's MTU toward <paramref name="remote"/> less
+    /// the headers (<see cref="UdpPathMtu"/>; 65507 on IPv4 loopback, 1472 on IPv4 Ethernet). A socket that could not
+    /// be made Don't-Fragment gets 1200, so its connections never probe: a fragmented probe would pass and teach a
+    /// size the path does not carry whole (RFC 9000 §14). 0: unknown, the connection's own ceiling applies.
+    /// </summary>
+    private int LocalMaxUdpPayload(IPEndPoint remote)
+    {
+        if (!_socket.IsDontFragmentEnabled) return 1200;
+        return UdpPathMtu.TryGetMaxUdpPayload(remote, out int payload) ? payload : 0;
+    }
 
     /// <summary>
     /// Binds one more socket (a server's preferred address, RFC 9000 §9.6) and receives on it: its datagrams go to

@@ -111,6 +111,21 @@ public sealed class QuicEndpointCore : IDisposable
     public long StatelessResetsSent { get; private set; }
 
     /// <summary>
+    /// The driver's answer to "what is the largest UDP payload the local route to this address carries" (the route's
+    /// MTU less the headers; see <c>UdpPathMtu</c>), or 0 when it cannot tell. Asked once per new connection and given
+    /// to it as the upper bound of its path MTU discovery (RFC 8899 §5.1.2). Null (the default, and in virtual-time
+    /// tests): connections probe up to their options' ceiling.
+    /// </summary>
+    internal Func<IPEndPoint, int>? LocalMaxUdpPayload { get; set; }
+
+    private void ApplyLocalMaxUdpPayload(QuicConnectionCore connection, IPEndPoint remote)
+    {
+        if (LocalMaxUdpPayload is not { } query) return;
+        int limit = query(remote);
+        if (limit >= 1200) connection.SetLocalMaxUdpPayload(Math.Min(limit, 65527));
+    }
+
+    /// <summary>
     /// Opens a client connection to <paramref name="remote"/> on this endpoint. Its local connection IDs are routed here,
     /// so the server's replies reach it. Call <see cref="PollTransmit"/> afterwards.
     /// </summary>
@@ -128,6 +143,7 @@ public sealed class QuicEndpointCore : IDisposable
             var entry = new Entry { Connection = connection };
             if (_router.TryAdd(connection.LocalConnectionId, entry))
             {
+                ApplyLocalMaxUdpPayload(connection, remote);
                 entry.LocalIds.Add(connection.LocalConnectionId);
                 Track(entry);
                 Touched(entry);
@@ -286,6 +302,7 @@ public sealed class QuicEndpointCore : IDisposable
             ? QuicConnectionCore.CreateServer(serverOptions, remote, dcid, now, local, token.OriginalDestinationConnectionId, _qlog, _keyLog)
             : QuicConnectionCore.CreateServer(serverOptions, remote, dcid, now, local, null, _qlog, _keyLog);
         created.LocalIds.Add(local);
+        ApplyLocalMaxUdpPayload(created.Connection, remote);
         // Later Initials (and 0-RTT) still carry the client-chosen DCID until the client learns ours.
         if (_router.TryAddInitial(remote, dcid, created))
         {
