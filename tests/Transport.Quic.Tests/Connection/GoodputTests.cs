@@ -8,7 +8,9 @@ public class GoodputTests(ITestOutputHelper output)
 {
     [Theory]
     [InlineData(CongestionControlAlgorithm.Cubic, 0)]
-    [InlineData(CongestionControlAlgorithm.Cubic, 2)]
+    [InlineData(CongestionControlAlgorithm.Bbr, 0)]
+    [InlineData(CongestionControlAlgorithm.Bbr, 10)]
+    [InlineData(CongestionControlAlgorithm.NewReno, 0)]
     [InlineData(CongestionControlAlgorithm.Cubic, 5)]
     [InlineData(CongestionControlAlgorithm.Cubic, 10)]
     public void Runner_goodput_case_in_virtual_time(CongestionControlAlgorithm algorithm, int latencyMs)
