@@ -23,6 +23,7 @@ public sealed class Cubic : ICongestionController
     private TimeSpan _smoothedRtt;
     private bool _inRecovery;
     private Instant? _recoveryStartTime;
+    private Instant? _lastReductionTime;
     private bool _idle;
     private Instant _idleSince;
     private Snapshot _s;
@@ -202,9 +203,15 @@ public sealed class Cubic : ICongestionController
             _inRecovery = true;
             _hyStart.Reset();
 
-            // RFC 9438 §4.7 fast convergence, §4.6 multiplicative decrease.
+            // RFC 9438 §4.7 fast convergence, §4.6 multiplicative decrease. Fast convergence reads a peak below the
+            // last one as a new flow taking its share. A loss of a packet sent within a round trip of the previous
+            // reduction is no new peak: that reduction did not drain the overshoot (a slow start into a shallow queue
+            // overflows it by about a window's worth, and 0.7 of that still overflows). Shrinking W_max again there
+            // left it below the path's capacity, and the window crept back at the Reno-friendly pace.
             double cwnd = _s.Cwnd;
-            _s.WMax = cwnd < _s.WMax ? cwnd * (1 + Beta) / 2 : cwnd;
+            bool continuesLastReduction = _lastReductionTime is { } last && congestion.LargestSentTime <= last + _smoothedRtt;
+            _s.WMax = cwnd < _s.WMax && !continuesLastReduction ? cwnd * (1 + Beta) / 2 : cwnd;
+            _lastReductionTime = now;
             _s.CwndPrior = cwnd;
             _s.Ssthresh = Math.Max((long)(cwnd * Beta), MinimumWindow);
             _s.Cwnd = _s.Ssthresh;

@@ -54,7 +54,8 @@ public class FeatureTests
             ConnectionPair.ServerOptions(o => { o.KeyUpdateIntervalPackets = 500; o.EnablePathMtuDiscovery = false; }),
             new LinkConditions { Delay = TimeSpan.FromMilliseconds(10), LossRate = 0.005, ReorderRate = 0.01, ReorderDelay = TimeSpan.FromMilliseconds(5) }, seed: 3);
         Assert.True(pair.CompleteHandshake());
-        var app = new TransferApp(pair, 1 << 20);
+        // 2 MB a stream: long enough for two updates 3 PTO apart (RFC 9001 §6.5) however fast the window grows.
+        var app = new TransferApp(pair, 2 << 20);
         app.OpenStreams(2);
         Assert.True(pair.RunUntil(() => app.IsComplete || app.Errors.Count > 0));
         Assert.Empty(app.Errors);

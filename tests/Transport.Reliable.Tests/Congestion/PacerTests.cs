@@ -94,6 +94,46 @@ public class PacerTests
         Assert.Equal(later + TimeSpan.FromMilliseconds(1), p.NextSendTime(later, 1200));
     }
 
+    [Theory]
+    [InlineData(5, 6)]     // 5 ms late: 6 ms of tokens (7,200 B) under a bound of 2,400 + 6,000 B
+    [InlineData(100, 10)]  // very late: at most ten datagrams (the initial window, RFC 9002 §7.7)
+    public void A_driver_late_for_a_held_packet_catches_up_the_lateness_up_to_ten_datagrams(int lateMs, int expected)
+    {
+        var p = new Pacer(1200);
+        p.SetRate(T0, 1_200_000); // 1,200 B per ms: bucket 2,400 B
+        p.OnPacketSent(T0, 1200);
+        p.OnPacketSent(T0, 1200);
+        Instant release = p.NextSendTime(T0, 1200);
+        Assert.Equal(T0 + TimeSpan.FromMilliseconds(1), release);
+        Instant late = release + TimeSpan.FromMilliseconds(lateMs);
+        p.SetRate(late, 1_200_000); // an ACK processed first keeps the catch-up
+        int sent = 0;
+        while (sent < 100 && p.NextSendTime(late, 1200) == late)
+        {
+            p.OnPacketSent(late, 1200);
+            sent++;
+        }
+        Assert.Equal(expected, sent);
+        // Then the plain rate again.
+        Assert.Equal(late + TimeSpan.FromMilliseconds(1), p.NextSendTime(late, 1200));
+    }
+
+    [Fact]
+    public void Idle_time_without_a_held_packet_earns_no_catch_up()
+    {
+        var p = new Pacer(1200);
+        p.SetRate(T0, 1_200_000);
+        p.OnPacketSent(T0, 2400);
+        Instant later = T0 + TimeSpan.FromMilliseconds(50);
+        int sent = 0;
+        while (sent < 100 && p.NextSendTime(later, 1200) == later)
+        {
+            p.OnPacketSent(later, 1200);
+            sent++;
+        }
+        Assert.Equal(2, sent);
+    }
+
     [Fact]
     public void Packet_larger_than_the_bucket_waits_for_a_full_bucket()
     {
