@@ -18,6 +18,8 @@ public sealed class PacketTrace
     private readonly Dictionary<string, IReadOnlyList<TraceDatagram>> _cache = new(StringComparer.Ordinal);
     private readonly string _workDirectory;
     private int _queries;
+    private string? _dissectPath;                                         // DissectPath()
+    private List<(IPEndPoint Source, IPEndPoint Destination)?>? _realEndpoints; // set when _dissectPath is the one-path copy
 
     /// <summary>A trace of <paramref name="pcapPath"/> where the server is <paramref name="serverEndPoint"/>.</summary>
     public PacketTrace(string pcapPath, IPEndPoint serverEndPoint, string? keyLogPath, string workDirectory, TimeSpan? tsharkDeadline = null,
@@ -69,9 +71,20 @@ public sealed class PacketTrace
     {
         if (_cache.TryGetValue(displayFilter, out IReadOnlyList<TraceDatagram>? cached)) return cached;
         string output = NextOutputPath("json");
-        Tshark.Run(PcapPath, KeyLogPath, QuicPorts, displayFilter, ["-T", "json", "--no-duplicate-keys"], output, TsharkDeadline);
+        Tshark.Run(DissectPath(), KeyLogPath, QuicPorts, displayFilter, ["-T", "json", "--no-duplicate-keys"], output, TsharkDeadline);
         IReadOnlyList<TraceDatagram> result;
         using (FileStream fs = File.OpenRead(output)) result = ParseJson(fs, this);
+        if (_realEndpoints is { } real)
+        {
+            // Dissected from the one-path copy: each datagram's real addresses come from the original.
+            var fixedUp = new List<TraceDatagram>(result.Count);
+            foreach (TraceDatagram d in result)
+            {
+                (IPEndPoint src, IPEndPoint dst) = d.Number >= 1 && d.Number <= real.Count && real[d.Number - 1] is { } r ? r : (d.Source, d.Destination);
+                fixedUp.Add(new TraceDatagram(d.Number, d.TimeEpoch, src, dst, d.UdpLength, d.Ecn, DirectionOf(src, dst), d.Packets));
+            }
+            result = fixedUp;
+        }
         _cache[displayFilter] = result;
         return result;
     }
@@ -100,13 +113,22 @@ public sealed class PacketTrace
         var args = new List<string> { "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=,",
             "-e", "ip.src", "-e", "ipv6.src", "-e", "udp.srcport", "-e", "ip.dst", "-e", "ipv6.dst", "-e", "udp.dstport" };
         foreach (string f in fields) { args.Add("-e"); args.Add(f); }
-        Tshark.Run(PcapPath, KeyLogPath, QuicPorts, displayFilter, args, output, TsharkDeadline);
+        // The frame number (to find a row's real addresses when the one-path copy is dissected): the caller's column, or
+        // one more at the end (tshark prints a field given twice only once).
+        int numberColumn = 6 + Array.IndexOf(fields, "frame.number");
+        if (numberColumn < 6)
+        {
+            numberColumn = 6 + fields.Length;
+            args.Add("-e");
+            args.Add("frame.number");
+        }
+        Tshark.Run(DissectPath(), KeyLogPath, QuicPorts, displayFilter, args, output, TsharkDeadline);
         var rows = new List<string[]>();
         foreach (string line in File.ReadLines(output))
         {
             if (line.Length == 0) continue;
             string[] cols = line.Split('\t');
-            if (cols.Length < 6 + fields.Length) Array.Resize(ref cols, 6 + fields.Length);
+            if (cols.Length < 7 + fields.Length) Array.Resize(ref cols, 7 + fields.Length);
             string src = First(cols[0]) ?? First(cols[1]) ?? "";
             string dst = First(cols[3]) ?? First(cols[4]) ?? "";
             var row = new string[4 + fields.Length];
@@ -114,6 +136,15 @@ public sealed class PacketTrace
             row[1] = First(cols[2]) ?? "";
             row[2] = dst;
             row[3] = First(cols[5]) ?? "";
+            int number = ParseInt(First(cols[numberColumn]));
+            if (_realEndpoints is { } real && number >= 1 && number <= real.Count && real[number - 1] is { } r)
+            {
+                // Dissected from the one-path copy: the real addresses come from the original.
+                row[0] = r.Source.Address.ToString();
+                row[1] = r.Source.Port.ToString(CultureInfo.InvariantCulture);
+                row[2] = r.Destination.Address.ToString();
+                row[3] = r.Destination.Port.ToString(CultureInfo.InvariantCulture);
+            }
             for (int i = 0; i < fields.Length; i++) row[4 + i] = cols[6 + i] ?? "";
             rows.Add(row);
         }
@@ -220,6 +251,26 @@ public sealed class PacketTrace
         a.Port == b.Port && Normalize(a.Address).Equals(Normalize(b.Address));
 
     private static IPAddress Normalize(IPAddress a) => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;
+
+    /// <summary>
+    /// The file tshark dissects: with a key log and more than one client endpoint, a copy in which every client
+    /// endpoint is the first one (OnePathPcap: tshark 4.0 decrypts no 1-RTT packet when the first one is on another
+    /// 4-tuple than the TLS handshake, as after a rebinding inside the handshake); else the pcap itself.
+    /// </summary>
+    private string DissectPath()
+    {
+        if (_dissectPath is not null) return _dissectPath;
+        _dissectPath = PcapPath;
+        if (KeyLogPath is null || !File.Exists(PcapPath)) return _dissectPath;
+        Directory.CreateDirectory(_workDirectory);
+        string copy = Path.Combine(_workDirectory, Path.GetFileNameWithoutExtension(PcapPath) + ".onepath.pcap");
+        if (OnePathPcap.TryWrite(PcapPath, IsServer, copy))
+        {
+            _realEndpoints = OnePathPcap.Endpoints(PcapPath);
+            _dissectPath = copy;
+        }
+        return _dissectPath;
+    }
 
     private string NextOutputPath(string extension)
     {

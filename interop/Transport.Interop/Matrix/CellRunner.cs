@@ -40,6 +40,14 @@ public sealed class CellRunner
     /// <summary>The column.</summary>
     public MatrixPair Pair { get; }
 
+    /// <summary>
+    /// Why <see cref="LoopbackRedirect"/> cannot be used here, or null when it can; default
+    /// <see cref="LoopbackRedirect.MissingReason"/> (tests substitute their own).
+    /// </summary>
+    public Func<string?> RedirectMissingReason { get; init; } = () => LoopbackRedirect.MissingReason;
+
+    private bool NeedsRedirect(MatrixTestCase test) => test.ForeignServerNeedsRedirect && Pair.Server != MatrixImplementation.Ours;
+
     /// <summary>Runs <paramref name="test"/> (all its repetitions) with artifacts under <paramref name="cellDirectory"/>.</summary>
     public async Task<CellResult> RunAsync(MatrixTestCase test, bool quick, int seed, string cellDirectory, CancellationToken cancellationToken)
     {
@@ -50,8 +58,9 @@ public sealed class CellRunner
             Test = test.Name, Pair = Pair.Key, Outcome = o, Reason = reason, Duration = clock.Elapsed, Artifacts = cellDirectory,
         };
         if (test.NotRunnableReason is { } notRun) return Result(CellOutcome.NotRun, notRun);
-        if (test.ForeignServerNotRunnableReason is { } notRunForeign && Pair.Server != MatrixImplementation.Ours)
-            return Result(CellOutcome.NotRun, notRunForeign);
+        if (NeedsRedirect(test) && RedirectMissingReason() is { } missing)
+            return Result(CellOutcome.NotRun, "not run: the server binds and advertises its preferred address itself, and redirecting it " +
+                "to the relay's second port needs an nftables rule: " + missing);
         string? unavailable = _client.UnavailableReason ?? _server.UnavailableReason;
         if (unavailable is not null) return Result(CellOutcome.Unavailable, unavailable);
 
@@ -117,6 +126,8 @@ public sealed class CellRunner
         {
             serverEndPoint = server.EndPoint;
             moreServer = server.MoreEndPoints;
+            bool redirecting = relayPreferred is not null && NeedsRedirect(test);
+            if (redirecting && moreServer.Count == 0) return (CellOutcome.Failed, "the server advertised no preferred address to redirect", null);
             string[] requests = files.Files.Select(f => $"https://{test.UrlHost}:443/{f}").ToArray();
             ClientRequest Request(IPEndPoint target) => new()
             {
@@ -139,8 +150,12 @@ public sealed class CellRunner
                     PreferredListenEndPoint = relayPreferred is not null && moreServer.Count > 0 ? relayPreferred : null,
                     PreferredServerEndPoint = relayPreferred is not null && moreServer.Count > 0 ? moreServer[0] : null,
                     TcpCubicCrossTraffic = test.CrossTraffic,
+                    UpstreamSocketMark = redirecting ? LoopbackRedirect.BypassMark : 0,
                 });
                 relayEndPoint = relay.ListenEndPoint;
+                // A foreign server's own preferred address: the client's datagrams to it go to the relay's second port
+                // (the relay's marked upstream sockets still reach it); the table is deleted however the run ends.
+                using LoopbackRedirect? redirect = redirecting ? LoopbackRedirect.Create(moreServer[0], relay.PreferredListenEndPoint!) : null;
                 run = await _client.RunClientAsync(Request(relayEndPoint), cancellationToken).ConfigureAwait(false);
                 File.WriteAllText(Path.Combine(sim, "relay.txt"), relay.Statistics.ToString() + (relay.CrossTraffic is { } x
                     ? $"\ncross traffic (TCP Cubic, to client): segments sent {x.Sent}, delivered {x.Delivered}, dropped {x.Dropped}, window reductions {x.Reductions}" : ""));

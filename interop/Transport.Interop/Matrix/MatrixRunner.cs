@@ -1,6 +1,7 @@
 using System.Globalization;
 using Transport.Interop.Checks;
 using Transport.Interop.Peers;
+using Transport.Interop.Relay;
 
 namespace Transport.Interop.Matrix;
 
@@ -35,6 +36,14 @@ public sealed class MatrixRunner
         if (!tshark) result.Notes.Add("tshark missing: cells were judged by exit code and files only (" + Tshark.NotInstalledMessage + ").");
         if (pairs.Any(p => p.Client == MatrixImplementation.Ngtcp2 || p.Server == MatrixImplementation.Ngtcp2) && !Ngtcp2.IsInstalled)
             result.Notes.Add(Ngtcp2.NotInstalledMessage);
+
+        // connectionmigration with a foreign server redirects its preferred address to the relay through nftables (as root).
+        if (tests.Any(t => t.ForeignServerNeedsRedirect) && pairs.Any(p => p.Server != MatrixImplementation.Ours))
+        {
+            LoopbackRedirect.RemoveStaleTables(_log);
+            if (!LoopbackRedirect.EnsureAvailable(_log, TimeSpan.FromMinutes(5)))
+                result.Notes.Add("connectionmigration with a foreign server not run: " + LoopbackRedirect.MissingReason);
+        }
 
         // The runner's compliance probe (TESTCASES.md §1): an unknown TESTCASE must exit 127, else the implementation is skipped.
         var nonCompliant = new Dictionary<(MatrixImplementation, string), string>();

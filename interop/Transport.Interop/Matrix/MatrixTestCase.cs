@@ -54,8 +54,12 @@ public sealed record MatrixTestCase
     /// <summary>When set, the test cannot be run on this harness at all (the reason).</summary>
     public string? NotRunnableReason { get; init; }
 
-    /// <summary>Why the cell is not run when the server is not ours (the harness cannot do it with that server), or null.</summary>
-    public string? ForeignServerNotRunnableReason { get; init; }
+    /// <summary>
+    /// connectionmigration: a server that is not ours binds and advertises its preferred address itself, so the cell
+    /// redirects the client's datagrams to that address to the relay's second port (<see cref="Relay.LoopbackRedirect"/>,
+    /// nftables, root); without it the cell is not run.
+    /// </summary>
+    public bool ForeignServerNeedsRedirect { get; init; }
     /// <summary>crosstraffic: the relay models the runner's iperf3 TCP Cubic flow on the to-client bottleneck (Relay/CubicCrossFlow.cs).</summary>
     public bool CrossTraffic { get; init; }
 

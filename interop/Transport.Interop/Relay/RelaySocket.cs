@@ -55,6 +55,24 @@ internal static unsafe partial class RelaySocket
         }
     }
 
+    /// <summary>
+    /// Sets SO_MARK (Linux; needs CAP_NET_ADMIN) on <paramref name="socket"/>, so nftables rules can tell its datagrams
+    /// apart. Throws <see cref="InvalidOperationException"/> when the OS refuses.
+    /// </summary>
+    public static void SetMark(Socket socket, uint mark)
+    {
+        const int SOL_SOCKET = 1, SO_MARK = 36;
+        if (!OperatingSystem.IsLinux()) throw new InvalidOperationException("SO_MARK needs Linux.");
+        try
+        {
+            socket.SetRawSocketOption(SOL_SOCKET, SO_MARK, BitConverter.GetBytes(mark));
+        }
+        catch (SocketException e)
+        {
+            throw new InvalidOperationException($"SO_MARK 0x{mark:x8} could not be set (needs root / CAP_NET_ADMIN): {e.Message}", e);
+        }
+    }
+
     /// <summary>Sets the TOS / traffic class of the next sends (ECN bits included; Linux keeps them for UDP).</summary>
     public static void SetTrafficClass(Socket socket, byte trafficClass)
     {

@@ -103,6 +103,8 @@ public sealed class UdpRelay : IDisposable
             }
             _wakeReceiver = NewSocket(new IPEndPoint(IPAddress.Loopback, 0));
             sockets.Add(_wakeReceiver);
+            // Fail here, not in the receive thread, when upstream sockets cannot be marked (the wake socket only receives).
+            if (options.UpstreamSocketMark != 0) RelaySocket.SetMark(_wakeReceiver, options.UpstreamSocketMark);
             _wakeSender = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
             sockets.Add(_wakeSender);
             _wakeAddress = _wakeReceiver.LocalEndPoint!.Serialize();
@@ -395,6 +397,7 @@ public sealed class UdpRelay : IDisposable
             address = _epochAddresses[epoch];
         }
         Socket socket = NewSocket(new IPEndPoint(address, 0));
+        if (_options.UpstreamSocketMark != 0) RelaySocket.SetMark(socket, _options.UpstreamSocketMark);
         var binding = new UpstreamBinding(mapping, socket, epoch);
         lock (_mappingLock)
         {

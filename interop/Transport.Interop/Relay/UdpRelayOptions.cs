@@ -67,4 +67,12 @@ public sealed class UdpRelayOptions
     /// bottleneck (<see cref="CubicCrossFlow"/>) for the relay's whole lifetime.
     /// </summary>
     public bool TcpCubicCrossTraffic { get; set; }
+
+    /// <summary>
+    /// Linux SO_MARK of every upstream socket (relay → server), or 0 (default) for none: a <see cref="LoopbackRedirect"/>
+    /// skips datagrams with this mark, so the relay itself still reaches a server address whose other traffic is
+    /// redirected to the relay. Needs root (CAP_NET_ADMIN); the relay throws <see cref="InvalidOperationException"/>
+    /// when the mark cannot be set.
+    /// </summary>
+    public uint UpstreamSocketMark { get; set; }
 }

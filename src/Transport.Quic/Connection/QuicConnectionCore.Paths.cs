@@ -31,6 +31,10 @@ public sealed partial class QuicConnectionCore
     private int _pathChallengesSent;
     private bool _datagramFromNewHandshakeAddress; // server, handshake not confirmed: the datagram came from another client address
     private int _handshakeAddressChanges;
+    private bool _handshakePathChallengePending;    // server followed the client during the handshake: challenge the new address
+    private IPEndPoint? _handshakePathChallengeRemote; // where that challenge went (until answered)
+    private ulong _handshakePathChallengeData;
+    private int _handshakePathResponses;
 
     /// <summary>
     /// Processes one UDP datagram that arrived from <paramref name="remote"/> at the local address <paramref name="local"/>
@@ -88,6 +92,7 @@ public sealed partial class QuicConnectionCore
     internal int PathCongestionResetCount => _pathCongestionResets;
     internal int PathChallengesSentCount => _pathChallengesSent;
     internal int HandshakeAddressChangeCount => _handshakeAddressChanges;
+    internal int HandshakePathResponseCount => _handshakePathResponses;
     internal bool IsActivePathValidating => _activePath?.IsValidating ?? false;
 
     private PathState ActivePath
@@ -209,7 +214,29 @@ public sealed partial class QuicConnectionCore
         _amplificationBytesReceived = _datagramLength;
         _amplificationBytesSent = 0;
         _handshakeAddressChanges++;
+        // RFC 9000 §9.3, §8.2: the new address is challenged as after a migration. A server has 1-RTT keys after its
+        // first flight, so the first datagram to the new address carries a PATH_CHALLENGE in a 1-RTT packet coalesced
+        // after any Initial/Handshake packets (WriteHandshakePathChallenge); the anti-amplification limit still applies.
+        _handshakePathChallengePending = IsServer && CanSendOneRtt;
         UpdateAmplificationState();
+    }
+
+    /// <summary>Bytes an Initial/Handshake packet leaves free for the coalesced 1-RTT PATH_CHALLENGE packet, when one is due.</summary>
+    private int HandshakePathChallengeReserve(int dcidLength) =>
+        _handshakePathChallengePending && CanSendOneRtt ? ShortHeaderBuilder.GetHeaderLength(dcidLength, 4) + 16 + TagLength : 0;
+
+    /// <summary>Writes the PATH_CHALLENGE for an address the server followed during the handshake (FollowHandshakeAddress).</summary>
+    private void WriteHandshakePathChallenge(ref SpanWriter w)
+    {
+        if (!_handshakePathChallengePending) return;
+        Span<byte> data = stackalloc byte[8];
+        System.Security.Cryptography.RandomNumberGenerator.Fill(data); // RFC 9000 §8.2.1: unpredictable
+        ulong value = BitConverter.ToUInt64(data);
+        if (!FrameWriter.TryWrite(ref w, new PathChallengeFrame(value))) return;
+        _handshakePathChallengePending = false;
+        _handshakePathChallengeData = value;
+        _handshakePathChallengeRemote = RemoteEndPoint;
+        _pathChallengesSent++;
     }
 
     /// <summary>The path of the datagram being processed, created (and credited with the datagram's bytes) on first need.</summary>
@@ -243,6 +270,18 @@ public sealed partial class QuicConnectionCore
     /// <summary>RFC 9000 §8.2.3: a response validates the path its challenge was sent on, whichever path it arrives on; other data is ignored.</summary>
     private bool OnPathResponseFrame(PathResponseFrame f)
     {
+        if (_handshakePathChallengeRemote is { } challenged && f.Data == _handshakePathChallengeData)
+        {
+            // RFC 9000 §8.2.3: the address the server followed during the handshake answered.
+            _handshakePathChallengeRemote = null;
+            _handshakePathResponses++;
+            if (!_addressValidated && PathState.SameEndPoint(challenged, RemoteEndPoint))
+            {
+                _addressValidated = true;
+                UpdateAmplificationState();
+            }
+            return true;
+        }
         foreach (var p in _paths)
         {
             if (!p.Matches(f.Data)) continue;

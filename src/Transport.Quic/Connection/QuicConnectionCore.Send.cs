@@ -103,7 +103,8 @@ public sealed partial class QuicConnectionCore
     {
         MaybeInitiateKeyUpdate();
         int limit = buffer.Length;
-        bool probe = _spaces[0].ProbesPending > 0 || _spaces[1].ProbesPending > 0 || _spaces[2].ProbesPending > 0;
+        bool probe = _spaces[0].ProbesPending > 0 || _spaces[1].ProbesPending > 0 || _spaces[2].ProbesPending > 0
+            || _handshakePathChallengePending; // the first datagram to a followed address carries the challenge (Paths.cs)
         var cc = _recovery.CongestionController;
         bool windowAllows = probe || _recovery.BytesInFlight + limit <= cc.CongestionWindow; // RFC 9002 §7
         bool allowAckEliciting = windowAllows;
@@ -141,7 +142,7 @@ public sealed partial class QuicConnectionCore
                 : si == 2
                 ? ShortHeaderBuilder.GetHeaderLength(dcid.Length, pnLength)
                 : LongHeaderBuilder.GetHeaderLength(si == 0 ? PacketType.Initial : PacketType.Handshake, dcid.Length, scid.Length, si == 0 ? _retryToken.Length : 0, pnLength);
-            int room = limit - used - paddingReserved - headerLength - TagLength;
+            int room = limit - used - paddingReserved - headerLength - TagLength - (si < 2 ? HandshakePathChallengeReserve(dcid.Length) : 0);
             if (room < 16) continue;
             var info = _infoPool.Rent(space.Id);
             info.EcnMarked = _ecnMarking;
@@ -272,7 +273,8 @@ public sealed partial class QuicConnectionCore
         if (space.Id != PacketNumberSpace.ApplicationData) return false;
         return _handshakeDonePending || _maxDataPending || _maxStreamsBidiPending || _maxStreamsUniPending || _streamsBlockedBidiPending
             || _streamsBlockedUniPending || _cids.PendingNew.Count > 0 || _cids.PendingRetire.Count > 0 || _controlQueue.Count > 0
-            || _sendQueue.Count > 0 || _datagramQueue.Count > 0 || _keepAlivePending || _rawFramesForTesting.Count > 0 || _newTokenPending;
+            || _sendQueue.Count > 0 || _datagramQueue.Count > 0 || _keepAlivePending || _rawFramesForTesting.Count > 0 || _newTokenPending
+            || _handshakePathChallengePending;
     }
 
     private int WriteFrames(PacketSpace space, Span<byte> destination, bool allowAckEliciting, SentPacketInfo info, bool zeroRtt, out bool ackEliciting)
@@ -287,6 +289,7 @@ public sealed partial class QuicConnectionCore
         if (sendOther)
         {
             bool app = space.Id == PacketNumberSpace.ApplicationData;
+            if (app && !zeroRtt) WriteHandshakePathChallenge(ref w); // RFC 9000 §9.3 (Paths.cs)
             if (app && !zeroRtt) WriteControlFrames(ref w, info);
             if (!zeroRtt) WriteCrypto(space, ref w, info);
             if (app)

@@ -10,10 +10,13 @@ public sealed class CellVerdictTests
     private static readonly MatrixPair Pair = new(MatrixImplementation.Ours, MatrixImplementation.Ours);
     private static readonly MatrixTestCase Handshake = MatrixCatalogue.Find("handshake")! with { Scenario = "simple-p2p --delay=1ms --bandwidth=100Mbps --queue=25" };
 
-    private static async Task<CellResult> Run(StandInEndpoint client, StandInEndpoint server, bool tshark = false, MatrixTestCase? test = null, MatrixPair? pair = null)
+    private static async Task<CellResult> Run(StandInEndpoint client, StandInEndpoint server, bool tshark = false, MatrixTestCase? test = null, MatrixPair? pair = null,
+        string? redirectMissing = null)
     {
         using var dir = new PeerTestDirectory("matrix-verdict");
-        return await new CellRunner(pair ?? Pair, client, server, tshark).RunAsync(test ?? Handshake, quick: true, seed: 3, dir.Path, CancellationToken.None);
+        var runner = new CellRunner(pair ?? Pair, client, server, tshark);
+        if (redirectMissing is not null) runner = new CellRunner(pair ?? Pair, client, server, tshark) { RedirectMissingReason = () => redirectMissing };
+        return await runner.RunAsync(test ?? Handshake, quick: true, seed: 3, dir.Path, CancellationToken.None);
     }
 
     [Fact]
@@ -73,12 +76,16 @@ public sealed class CellVerdictTests
         CellResult r = await Run(client, new StandInEndpoint());
         Assert.Equal(CellOutcome.Unavailable, r.Outcome);
         Assert.Empty(client.ClientRequests);
-        // connectionmigration runs only with our server (the relay forwards the preferred port our server advertises).
+        // connectionmigration with a foreign server needs the nftables redirect of its own preferred address; without it
+        // (not root, nft missing) the cell is not run and says what is missing.
         var server = new StandInEndpoint();
-        CellResult cm = await Run(new StandInEndpoint(), server, test: MatrixCatalogue.Find("connectionmigration"),
-            pair: new MatrixPair(MatrixImplementation.Ours, MatrixImplementation.Ngtcp2));
+        var cmClient = new StandInEndpoint();
+        CellResult cm = await Run(cmClient, server, test: MatrixCatalogue.Find("connectionmigration"),
+            pair: new MatrixPair(MatrixImplementation.Ours, MatrixImplementation.Ngtcp2), redirectMissing: "needs root (CAP_NET_ADMIN) for an nftables redirect");
         Assert.Equal(CellOutcome.NotRun, cm.Outcome);
-        Assert.Contains("preferred", cm.Reason);
+        Assert.Contains("preferred address", cm.Reason);
+        Assert.Contains("needs root", cm.Reason);
+        Assert.Empty(cmClient.ClientRequests);
         CellResult notRunnable = await Run(new StandInEndpoint(), new StandInEndpoint(), test: Handshake with { NotRunnableReason = "not run: no way here" });
         Assert.Equal(CellOutcome.NotRun, notRunnable.Outcome);
         Assert.Equal("not run: no way here", notRunnable.Reason);

@@ -95,6 +95,56 @@ public class PathTests(ITestOutputHelper output)
     public void Server_with_disable_active_migration_still_follows_a_nat_rebinding()
         => AssertRebindingTransfer(ReboundPort, server: o => o.DisableActiveMigration = true);
 
+    /// <summary>
+    /// The NAT rebinds the client inside the handshake (after its first Initial left, before its next datagram): the
+    /// server follows it (FollowHandshakeAddress), and its first datagram to the new address carries a PATH_CHALLENGE in
+    /// a coalesced 1-RTT packet (RFC 9000 §9.3, §8.2; the interop runner's rebind rule), within the anti-amplification
+    /// limit; the client answers it and the transfer completes. With the big flight the server is still sending its
+    /// Handshake CRYPTO when it follows, so the 1-RTT packet shares the datagram with it.
+    /// </summary>
+    [Theory]
+    [InlineData(15, false)]
+    [InlineData(15, true)]
+    [InlineData(5, true)]
+    public void A_rebinding_inside_the_handshake_gets_a_path_challenge_in_the_first_datagram_to_the_new_address(int rebindAfterMs, bool bigFlight)
+    {
+        var up = Link with { Rebinds = [new AddressRebind(Instant.FromMilliseconds(1_000 + rebindAfterMs), ReboundPort)] };
+        using var pair = new ConnectionPair(ConnectionPair.ClientOptions(), ConnectionPair.ServerOptions(bigFlight: bigFlight), up, serverToClient: Link);
+        bool sawFirst = false, firstCarriedChallenge = false;
+        int challengesSeen = 0, datagramsToNew = 0;
+        bool handshakeDoneAtFirst = false;
+        pair.OnTransmit = (fromClient, info, length) =>
+        {
+            if (fromClient) return;
+            int challenges = pair.Server.PathChallengesSentCount;
+            if (info.Destination.Equals(ReboundPort))
+            {
+                datagramsToNew++;
+                if (!sawFirst)
+                {
+                    sawFirst = true;
+                    firstCarriedChallenge = challenges > challengesSeen; // this very datagram carried a PATH_CHALLENGE
+                    handshakeDoneAtFirst = pair.Server.IsHandshakeConfirmed;
+                }
+            }
+            challengesSeen = challenges;
+        };
+        Assert.True(pair.CompleteHandshake());
+        var app = new TransferApp(pair, bytesPerStream: 200_000);
+        app.OpenStreams(1);
+        Assert.True(pair.RunUntil(() => app.IsComplete || app.Errors.Count > 0));
+        pair.RunFor(TimeSpan.FromMilliseconds(200));
+        output.WriteLine($"datagrams to the new address {datagramsToNew}, handshake confirmed at the first: {handshakeDoneAtFirst}; server {pair.Server.GetStatistics()}");
+
+        Assert.Empty(app.Errors);
+        Assert.Equal(1, pair.Server.HandshakeAddressChangeCount); // the rebinding landed inside the handshake
+        Assert.Equal(ReboundPort, pair.Server.RemoteEndPoint);
+        Assert.True(sawFirst);
+        Assert.True(firstCarriedChallenge, "the first datagram to the new address must carry a PATH_CHALLENGE");
+        Assert.Equal(1, pair.Server.HandshakePathResponseCount); // the client answered it
+        Assert.False(pair.AmplificationViolated);
+    }
+
     /// <summary>After a transfer (a grown window and a measured RTT) the client's address changes: RFC 9000 §9.4.</summary>
     private (ConnectionStatistics Before, ConnectionStatistics After, ConnectionPair Pair) MoveAfterTransfer(IPEndPoint newAddress)
     {
