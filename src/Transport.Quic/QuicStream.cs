@@ -140,8 +140,13 @@ public sealed class QuicStream : Stream
         {
             cancellationToken.ThrowIfCancellationRequested();
             (int n, Task wait) = _connection.Pump.Invoke(_connection.Core, (this, buffer), static (_, s) => s.Item1.TryRead(s.buffer.Span));
-            if (n >= 0) return n;
+            if (n >= 0)
+            {
+                LatencyProbe.Mark(_connection.IsServer, LatencyProbe.ReadReturned);
+                return n;
+            }
             await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+            LatencyProbe.Mark(_connection.IsServer, LatencyProbe.ReaderResumed);
         }
     }
 
@@ -184,6 +189,7 @@ public sealed class QuicStream : Stream
         if (!CanWrite) throw new InvalidOperationException($"Stream {Id} is receive-only.");
         ThrowIfDisposed();
         if (_writesCompleted && !_writeAborted) throw new InvalidOperationException($"Writes on stream {Id} were completed.");
+        LatencyProbe.Mark(_connection.IsServer, LatencyProbe.WriteEntered);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
