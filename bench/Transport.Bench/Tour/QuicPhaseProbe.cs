@@ -16,7 +16,8 @@ internal static class QuicPhaseProbe
         if (args.Length > 0 && args[0] == "bulk")
             return BulkAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 256).GetAwaiter().GetResult();
         if (args.Length > 0 && args[0] == "rtt")
-            return RoundTripAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5000).GetAwaiter().GetResult();
+            return RoundTripAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5000,
+                args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1).GetAwaiter().GetResult();
         if (args.Length > 0 && args[0] == "handshakes")
             return HandshakesAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100).GetAwaiter().GetResult();
         int count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20;
@@ -116,11 +117,12 @@ internal static class QuicPhaseProbe
     }
 
     /// <summary>
-    /// <c>quicphases rtt [count]</c>: 64-byte round trips on one stream, one outstanding (the tour's loopback ping-pong);
+    /// <c>quicphases rtt [count] [in flight]</c>: 64-byte round trips on one stream, one outstanding (the tour's loopback ping-pong);
     /// p50/p99 and, when Transport.Quic was built with <c>-p:QuicLatencyProbe=true</c>, the median time of each step
     /// along the path (<see cref="Transport.Quic.LatencyProbe"/>), plus datagrams and system calls per round trip.
+    /// With more in flight: requests per second, CPU and datagrams per request (the tour's pipelined row).
     /// </summary>
-    private static async Task<int> RoundTripAsync(int count)
+    private static async Task<int> RoundTripAsync(int count, int inFlight)
     {
         using var contender = new TransportQuicContender();
         await using var server = await contender.StartServerAsync(static async (s, ct) =>
@@ -143,6 +145,7 @@ internal static class QuicPhaseProbe
             await stream.Stream.WriteAsync(req).ConfigureAwait(false);
             await stream.Stream.ReadExactlyAsync(req).ConfigureAwait(false);
         }
+        if (inFlight > 1) return await PipelinedAsync(stream.Stream, quic, count, inFlight).ConfigureAwait(false);
         bool probe = Transport.Quic.LatencyProbe.IsCompiledIn;
         const int P = Transport.Quic.LatencyProbe.PointCount;
         // The critical path of one round trip: (side, point) pairs in order (client 0, server P).
@@ -209,6 +212,31 @@ internal static class QuicPhaseProbe
             l.Sort();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {steps[k].Name,-44} {l[l.Count / 2],8:F1} {l[l.Count * 9 / 10],8:F1}  (n={l.Count})"));
         }
+        return 0;
+    }
+
+    private static async Task<int> PipelinedAsync(Stream stream, Transport.Quic.QuicConnection quic, int count, int inFlight)
+    {
+        var req = new byte[64];
+        var resp = new byte[64];
+        var (cc0, cd0) = quic.Pump.Endpoint.SendCounters;
+        var (rb0, rd0) = quic.Pump.Endpoint.ReceiveCounters;
+        TimeSpan cpu0 = CpuMeter.ProcessCpuTime();
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < inFlight; i++) await stream.WriteAsync(req).ConfigureAwait(false);
+        for (int i = 0; i < count; i++)
+        {
+            await stream.ReadExactlyAsync(resp).ConfigureAwait(false);
+            if (i + inFlight < count) await stream.WriteAsync(req).ConfigureAwait(false);
+        }
+        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        double cpu = (CpuMeter.ProcessCpuTime() - cpu0).TotalMicroseconds;
+        var (cc1, cd1) = quic.Pump.Endpoint.SendCounters;
+        var (rb1, rd1) = quic.Pump.Endpoint.ReceiveCounters;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"64 B requests, {inFlight} in flight: {count} in {seconds:F2} s ({count / seconds:F0}/s), {cpu / count:F1} CPU us per request (process)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  client endpoint per request: {(double)(cd1 - cd0) / count:F2} datagrams sent in {(double)(cc1 - cc0) / count:F2} send calls, {(double)(rd1 - rd0) / count:F2} datagrams received in {(double)(rb1 - rb0) / count:F2} receive batches"));
         return 0;
     }
 

@@ -151,23 +151,49 @@ public sealed class QuicEndpoint : IDisposable
         ArgumentNullException.ThrowIfNull(action);
         ObjectDisposedException.ThrowIf(_disposed, this);
         T result;
-        lock (_gate)
+        // The send side first (the lock order is _sendGate, then _gate; TryEnter never waits): when it is free, what the
+        // action makes ready (a request, a response) is collected in the same hold of _gate as the action, so an
+        // application write takes the endpoint's lock and runs the activity callback once instead of twice.
+        bool sending = !_disposed && Monitor.TryEnter(_sendGate);
+        int count = 0;
+        bool wakeDriver = false;
+        try
         {
-            // Events of datagrams handled since the last callback first (the receive thread releases the lock between a
-            // datagram and its batch's callback), so the action sees the application state agree with the core's.
-            RunActivityCallback();
-            try
+            lock (_gate)
             {
-                result = action(_core, state);
-            }
-            finally
-            {
-                if (ReferenceEquals(target, AllConnections)) _core.DrainAllEvents();
-                else if (target is QuicConnectionCore connection) _core.MarkActive(connection);
+                // Events of datagrams handled since the last callback first (the receive thread releases the lock between a
+                // datagram and its batch's callback), so the action sees the application state agree with the core's.
                 RunActivityCallback();
+                try
+                {
+                    result = action(_core, state);
+                }
+                finally
+                {
+                    if (ReferenceEquals(target, AllConnections)) _core.DrainAllEvents();
+                    else if (target is QuicConnectionCore connection) _core.MarkActive(connection);
+                    if (sending)
+                    {
+                        Volatile.Write(ref _flushRequested, 0); // this collection covers every request made so far
+                        count = Collect(_clock.Now);
+                        wakeDriver = count == MaxDatagramsPerFlush || _held || (_core.NextTimeout() is { } t && t < _driverWakeAt);
+                    }
+                    RunActivityCallback();
+                }
             }
+            if (sending) SendCollected(count);
         }
-        FlushFromCaller();
+        finally
+        {
+            if (sending) Monitor.Exit(_sendGate);
+        }
+        if (wakeDriver) _wake.Set();
+        else if (!sending) FlushFromCaller();
+        else
+        {
+            Interlocked.MemoryBarrier(); // as in FlushFromCaller: a thread that found _sendGate taken left its request
+            if (Volatile.Read(ref _flushRequested) != 0) FlushFromCaller();
+        }
         return result;
     }
 
