@@ -67,7 +67,7 @@ public class StreamSignalTests
     }
 
     [Fact]
-    public void SetRacingCancellation_CompletesTheWaitExactlyOnce()
+    public async Task SetRacingCancellation_CompletesTheWaitExactlyOnce()
     {
         var signal = new StreamSignal();
         for (int i = 0; i < 200; i++)
@@ -78,11 +78,11 @@ public class StreamSignalTests
             {
                 var cancel = Task.Run(cts.Cancel);
                 signal.Set();
-                cancel.Wait(TimeSpan.FromSeconds(10));
+                await cancel.WaitAsync(TimeSpan.FromSeconds(10));
                 Assert.True(wait.IsCompleted);
                 try
                 {
-                    wait.GetAwaiter().GetResult();
+                    await wait;
                 }
                 catch (OperationCanceledException)
                 {
