@@ -363,17 +363,56 @@ public sealed class QuicEndpoint : IDisposable
             LatencyProbe.Mark(owner._isServer, LatencyProbe.Processed);
         }
 
-        public void OnBatchCompleted()
+        public void OnBatchCompleted() => owner.OnReceiveBatchCompleted();
+    }
+
+    /// <summary>
+    /// The receive thread, after a batch: dispatches its events, then sends what the batch made ready (ACKs, data they
+    /// released) from this thread. When the send gate is free (a <c>TryEnter</c>, never a wait: the lock order is the
+    /// send gate, then <see cref="_gate"/>), both happen in one hold of the lock, as in <see cref="InvokeCore"/>.
+    /// </summary>
+    private void OnReceiveBatchCompleted()
+    {
+        bool sending = !_disposed && Monitor.TryEnter(_sendGate);
+        int count = 0;
+        bool wakeDriver = false;
+        try
         {
-            if (owner.ActivityCallback is not null)
+            if (sending || ActivityCallback is not null)
             {
-                lock (owner._gate) owner.RunActivityCallback();
+                Monitor.Enter(_gate);
+                try
+                {
+                    RunActivityCallback();
+                    LatencyProbe.Mark(_isServer, LatencyProbe.Dispatched);
+                    if (sending)
+                    {
+                        Volatile.Write(ref _flushRequested, 0); // this collection covers every request made so far
+                        count = Collect(_clock.Now);
+                        if (count > 0) RunActivityCallback();
+                        wakeDriver = count == MaxDatagramsPerFlush || _held || (_core.NextTimeout() is { } t && t < _driverWakeAt);
+                    }
+                }
+                finally
+                {
+                    Monitor.Exit(_gate);
+                }
             }
-            LatencyProbe.Mark(owner._isServer, LatencyProbe.Dispatched);
-            owner.SignalActivity();
-            owner.FlushFromCaller(); // ACKs and what they released go out from this thread
-            LatencyProbe.Mark(owner._isServer, LatencyProbe.ReceiveFlushed);
+            SignalActivity();
+            if (sending) SendCollected(count);
         }
+        finally
+        {
+            if (sending) Monitor.Exit(_sendGate);
+        }
+        if (wakeDriver) _wake.Set();
+        else if (!sending) FlushFromCaller();
+        else
+        {
+            Interlocked.MemoryBarrier(); // as in FlushFromCaller: a thread that found _sendGate taken left its request
+            if (Volatile.Read(ref _flushRequested) != 0) FlushFromCaller();
+        }
+        LatencyProbe.Mark(_isServer, LatencyProbe.ReceiveFlushed);
     }
 
     private void DriverLoop()
