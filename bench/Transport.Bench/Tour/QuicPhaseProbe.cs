@@ -139,13 +139,15 @@ internal static class QuicPhaseProbe
         await using var connection = await contender.ConnectAsync(server.EndPoint, CancellationToken.None).ConfigureAwait(false);
         await using var stream = await connection.OpenStreamAsync(CancellationToken.None).ConfigureAwait(false);
         var quic = ((TransportQuicContender.Connection)connection).Quic;
+        using var cts = new CancellationTokenSource(); // a cancellable token, as the tour passes
+        CancellationToken ct = cts.Token;
         var req = new byte[64];
         for (int i = 0; i < 2000; i++) // warm-up (JIT tiers, pools)
         {
-            await stream.Stream.WriteAsync(req).ConfigureAwait(false);
-            await stream.Stream.ReadExactlyAsync(req).ConfigureAwait(false);
+            await stream.Stream.WriteAsync(req, ct).ConfigureAwait(false);
+            await stream.Stream.ReadExactlyAsync(req, ct).ConfigureAwait(false);
         }
-        if (inFlight > 1) return await PipelinedAsync(stream.Stream, quic, count, inFlight).ConfigureAwait(false);
+        if (inFlight > 1) return await PipelinedAsync(stream.Stream, quic, count, inFlight, ct).ConfigureAwait(false);
         bool probe = Transport.Quic.LatencyProbe.IsCompiledIn;
         const int P = Transport.Quic.LatencyProbe.PointCount;
         // The critical path of one round trip: (side, point) pairs in order (client 0, server P).
@@ -174,14 +176,15 @@ internal static class QuicPhaseProbe
         var (cc0, cd0) = quic.Pump.Endpoint.SendCounters;
         var (rb0, rd0) = quic.Pump.Endpoint.ReceiveCounters;
         TimeSpan cpu0 = CpuMeter.ProcessCpuTime();
+        long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
         long start = Stopwatch.GetTimestamp();
         var marks = Transport.Quic.LatencyProbe.Marks;
         for (int i = 0; i < count; i++)
         {
             Array.Clear(marks);
             long t = Stopwatch.GetTimestamp();
-            await stream.Stream.WriteAsync(req).ConfigureAwait(false);
-            await stream.Stream.ReadExactlyAsync(req).ConfigureAwait(false);
+            await stream.Stream.WriteAsync(req, ct).ConfigureAwait(false);
+            await stream.Stream.ReadExactlyAsync(req, ct).ConfigureAwait(false);
             totals.Add(Stopwatch.GetElapsedTime(t).TotalMicroseconds);
             if (!probe) continue;
             for (int k = 0; k < steps.Length; k++)
@@ -192,11 +195,12 @@ internal static class QuicPhaseProbe
         }
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         double cpu = (CpuMeter.ProcessCpuTime() - cpu0).TotalMicroseconds;
+        double allocated = GC.GetTotalAllocatedBytes(precise: true) - alloc0;
         var (cc1, cd1) = quic.Pump.Endpoint.SendCounters;
         var (rb1, rd1) = quic.Pump.Endpoint.ReceiveCounters;
         totals.Sort();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"64 B round trips: {count} in {seconds:F2} s ({count / seconds:F0}/s): p50 {totals[count / 2]:F1} us, p90 {totals[count * 9 / 10]:F1} us, p99 {totals[count * 99 / 100]:F1} us; {cpu / count:F1} CPU us per round trip (process)"));
+            $"64 B round trips: {count} in {seconds:F2} s ({count / seconds:F0}/s): p50 {totals[count / 2]:F1} us, p90 {totals[count * 9 / 10]:F1} us, p99 {totals[count * 99 / 100]:F1} us; {cpu / count:F1} CPU us per round trip (process), {allocated / count:F0} bytes allocated per round trip (process)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  client endpoint per round trip: {(double)(cd1 - cd0) / count:F2} datagrams sent in {(double)(cc1 - cc0) / count:F2} send calls, {(double)(rd1 - rd0) / count:F2} datagrams received in {(double)(rb1 - rb0) / count:F2} receive batches"));
         if (!probe)
@@ -215,26 +219,28 @@ internal static class QuicPhaseProbe
         return 0;
     }
 
-    private static async Task<int> PipelinedAsync(Stream stream, Transport.Quic.QuicConnection quic, int count, int inFlight)
+    private static async Task<int> PipelinedAsync(Stream stream, Transport.Quic.QuicConnection quic, int count, int inFlight, CancellationToken ct)
     {
         var req = new byte[64];
         var resp = new byte[64];
         var (cc0, cd0) = quic.Pump.Endpoint.SendCounters;
         var (rb0, rd0) = quic.Pump.Endpoint.ReceiveCounters;
         TimeSpan cpu0 = CpuMeter.ProcessCpuTime();
+        long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
         long start = Stopwatch.GetTimestamp();
-        for (int i = 0; i < inFlight; i++) await stream.WriteAsync(req).ConfigureAwait(false);
+        for (int i = 0; i < inFlight; i++) await stream.WriteAsync(req, ct).ConfigureAwait(false);
         for (int i = 0; i < count; i++)
         {
-            await stream.ReadExactlyAsync(resp).ConfigureAwait(false);
-            if (i + inFlight < count) await stream.WriteAsync(req).ConfigureAwait(false);
+            await stream.ReadExactlyAsync(resp, ct).ConfigureAwait(false);
+            if (i + inFlight < count) await stream.WriteAsync(req, ct).ConfigureAwait(false);
         }
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         double cpu = (CpuMeter.ProcessCpuTime() - cpu0).TotalMicroseconds;
+        double allocated = GC.GetTotalAllocatedBytes(precise: true) - alloc0;
         var (cc1, cd1) = quic.Pump.Endpoint.SendCounters;
         var (rb1, rd1) = quic.Pump.Endpoint.ReceiveCounters;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"64 B requests, {inFlight} in flight: {count} in {seconds:F2} s ({count / seconds:F0}/s), {cpu / count:F1} CPU us per request (process)"));
+            $"64 B requests, {inFlight} in flight: {count} in {seconds:F2} s ({count / seconds:F0}/s), {cpu / count:F1} CPU us per request (process), {allocated / count:F0} bytes allocated per request (process)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  client endpoint per request: {(double)(cd1 - cd0) / count:F2} datagrams sent in {(double)(cc1 - cc0) / count:F2} send calls, {(double)(rd1 - rd0) / count:F2} datagrams received in {(double)(rb1 - rb0) / count:F2} receive batches"));
         return 0;
