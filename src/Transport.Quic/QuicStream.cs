@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using Transport.Quic.Connection;
 
 namespace Transport.Quic;
@@ -36,9 +37,9 @@ public sealed class QuicStream : Stream
         CanWrite = canWrite;
     }
 
-    internal AsyncSignal ReadSignal { get; } = new();
+    internal StreamSignal ReadSignal { get; } = new();
 
-    internal AsyncSignal WriteSignal { get; } = new();
+    internal StreamSignal WriteSignal { get; } = new();
 
     /// <summary>The stream ID (RFC 9000 §2.1).</summary>
     public long Id { get; }
@@ -131,6 +132,7 @@ public sealed class QuicStream : Stream
     /// <summary>Reads up to <paramref name="buffer"/>.Length bytes; 0 once the peer's FIN was read.</summary>
     /// <exception cref="QuicException">The peer reset the stream (<see cref="QuicError.StreamAborted"/> with its code), this side aborted reading, or the connection closed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired (no data is lost: the next read returns it).</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))] // no state-machine box per read that waits
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (!CanRead) throw new InvalidOperationException($"Stream {Id} is send-only.");
@@ -139,36 +141,42 @@ public sealed class QuicStream : Stream
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            (int n, Task wait) = _connection.Pump.Invoke(_connection.Core, (this, buffer), static (_, s) => s.Item1.TryRead(s.buffer.Span));
-            if (n >= 0) return n;
-            await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+            (int n, ValueTask wait) = _connection.Pump.Invoke(_connection.Core, (this, buffer), static (_, s) => s.Item1.TryRead(s.buffer.Span));
+            if (n >= 0)
+            {
+                LatencyProbe.Mark(_connection.IsServer, LatencyProbe.ReadReturned);
+                return n;
+            }
+            using (ReadSignal.RegisterCancellation(cancellationToken))
+                await wait.ConfigureAwait(false);
+            LatencyProbe.Mark(_connection.IsServer, LatencyProbe.ReaderResumed);
         }
     }
 
     /// <summary>Under the lock: bytes read (0 at FIN), or -1 and the task to wait for.</summary>
-    private (int, Task) TryRead(Span<byte> buffer)
+    private (int, ValueTask) TryRead(Span<byte> buffer)
     {
         if (_readAborted) throw new QuicException(QuicError.OperationAborted, null, null, ConnectionCloseSource.None, $"Reading stream {Id} was aborted by this side.");
         if (_peerResetCode is { } code)
             throw new QuicException(QuicError.StreamAborted, code, null, ConnectionCloseSource.None, $"The peer reset stream {Id} (RESET_STREAM) with application error 0x{code:x}.");
-        if (_readFinished) return (0, Task.CompletedTask);
+        if (_readFinished) return (0, default);
         var core = _connection.Core;
         if (!_connection.IsCoreGone && !core.IsTerminated)
         {
             if (buffer.IsEmpty)
             {
                 // A zero-byte read waits for data without consuming it (as Stream-over-socket readers expect).
-                if (!core.PeekStream(Id, out bool f).IsEmpty || f) return (0, Task.CompletedTask);
+                if (!core.PeekStream(Id, out bool f).IsEmpty || f) return (0, default);
             }
             else
             {
                 int read = core.ReadStream(Id, buffer, out bool fin);
                 if (fin) _readFinished = true;
-                if (read > 0 || fin) return (read, Task.CompletedTask);
+                if (read > 0 || fin) return (read, default);
             }
         }
         _connection.ThrowIfClosed();
-        return (-1, ReadSignal.Task);
+        return (-1, ReadSignal.Arm("read"));
     }
 
     /// <summary>Queues <paramref name="buffer"/> for sending, waiting while the send buffer is full.</summary>
@@ -179,25 +187,31 @@ public sealed class QuicStream : Stream
 
     /// <summary>Queues <paramref name="buffer"/>, and FIN after it when <paramref name="completeWrites"/> (one STREAM frame can carry both).</summary>
     /// <exception cref="QuicException">The peer sent STOP_SENDING, this side aborted writing, or the connection closed.</exception>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, bool completeWrites, CancellationToken cancellationToken = default)
     {
         if (!CanWrite) throw new InvalidOperationException($"Stream {Id} is receive-only.");
         ThrowIfDisposed();
         if (_writesCompleted && !_writeAborted) throw new InvalidOperationException($"Writes on stream {Id} were completed.");
+        LatencyProbe.Mark(_connection.IsServer, LatencyProbe.WriteEntered);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            (int written, bool done, Task wait) = _connection.Pump.Invoke(_connection.Core, (this, buffer, completeWrites), static (_, s) => s.Item1.TryWrite(s.buffer.Span, s.completeWrites));
+            (int written, bool done, ValueTask wait) = _connection.Pump.Invoke(_connection.Core, (this, buffer, completeWrites), static (_, s) => s.Item1.TryWrite(s.buffer.Span, s.completeWrites));
             if (done) return;
             buffer = buffer.Slice(written);
             // StreamWritable (an acknowledgment advanced the acknowledged prefix) or StreamSendCompleted wakes the writer;
             // both are raised under the same lock that saw the buffer full, so no wake-up is lost and no timeout is needed.
-            if (written == 0) await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (written == 0)
+            {
+                using (WriteSignal.RegisterCancellation(cancellationToken))
+                    await wait.ConfigureAwait(false);
+            }
         }
     }
 
     /// <summary>Under the lock: queues what fits (and FIN after the last byte when <paramref name="fin"/>); when nothing fits, the task to wait for.</summary>
-    private (int Written, bool Done, Task Wait) TryWrite(ReadOnlySpan<byte> data, bool fin)
+    private (int Written, bool Done, ValueTask Wait) TryWrite(ReadOnlySpan<byte> data, bool fin)
     {
         ThrowIfCannotWrite();
         if (_writesCompleted) throw new InvalidOperationException($"Writes on stream {Id} were completed.");
@@ -209,15 +223,15 @@ public sealed class QuicStream : Stream
                 core.FinishStream(Id);
                 _writesCompleted = true;
             }
-            return (0, true, Task.CompletedTask);
+            return (0, true, default);
         }
         long room = MaxBufferedSendBytes - core.GetStreamBufferedBytes(Id);
-        if (room <= 0) return (0, false, WriteSignal.Task);
+        if (room <= 0) return (0, false, WriteSignal.Arm("write"));
         int n = (int)Math.Min(Math.Min(room, data.Length), WriteChunk);
         bool last = fin && n == data.Length;
         core.WriteStream(Id, data.Slice(0, n), last);
         if (last) _writesCompleted = true;
-        return (n, n == data.Length, Task.CompletedTask);
+        return (n, n == data.Length, default);
     }
 
     private void ThrowIfCannotWrite()
