@@ -24,7 +24,11 @@ internal struct LazyResult<T>
         if (Volatile.Read(ref _isSet) != 0) return false;
         _value = value;
         Interlocked.Exchange(ref _isSet, 1); // full fence: the value is visible before the flag, and the flag before the read below
-        Volatile.Read(ref _source)?.TrySetResult(value);
+        if (Volatile.Read(ref _source) is { } source)
+        {
+            source.TrySetResult(value);
+            Volatile.Write(ref _source, null); // completed: later askers get a completed task of their own
+        }
         return true;
     }
 
