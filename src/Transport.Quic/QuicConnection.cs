@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography.X509Certificates;
-using System.Threading.Channels;
 using Transport.Core.Time;
 using Transport.Quic.Connection;
 using Transport.Quic.Endpoint;
@@ -19,18 +19,19 @@ public sealed class QuicConnection : IAsyncDisposable
     private readonly EndpointPump _pump;
     private readonly QuicConnectionCore _core;
     private readonly bool _ownsPump;
-    private readonly Dictionary<long, QuicStream> _streams = new();
-    private readonly Channel<QuicStream> _inbound = Channel.CreateUnbounded<QuicStream>();
-    private readonly Channel<byte[]> _datagrams;
-    private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource<bool> _earlyDataAccepted = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource<TlsSessionTicket?> _sessionTicket = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource<byte[]?> _newToken = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly AsyncSignal _streamsAvailable = new();
+    // What an idle connection keeps is small (issue 7: at most 16 KiB per idle connection, core included): the stream
+    // map, the signals and the one-shot results are created on first use, the two queues are a few fields each.
+    private Dictionary<long, QuicStream>? _streams; // under the lock; created with the first stream
+    private readonly AsyncQueue<QuicStream> _inbound = new();
+    private readonly AsyncQueue<byte[]> _datagrams;
+    private TaskCompletionSource? _connected; // client: ConnectAsync waits on it until the handshake (then let go)
+    private LazyResult<bool> _earlyDataAccepted;
+    private LazyResult<TlsSessionTicket?> _sessionTicket;
+    private LazyResult<byte[]?> _newToken;
+    private AsyncSignal? _streamsAvailable; // under the lock; created when an opener waits for MAX_STREAMS
     private QuicException? _closeError;
-    private ConnectionStatistics _finalStatistics;
+    private StrongBox<ConnectionStatistics>? _finalStatistics; // the last snapshot, taken at dispose (boxed: about 300 bytes inline otherwise)
     private bool _handshakeCompleted, _terminated, _coreReleased;
-    private long _datagramsDroppedOnReceive;
     private int _disposed;
     private IPEndPoint _remoteEndPoint;
     private IPEndPoint? _localEndPoint;
@@ -43,9 +44,8 @@ public sealed class QuicConnection : IAsyncDisposable
         _core = core;
         _ownsPump = ownsPump;
         _remoteEndPoint = core.RemoteEndPoint;
-        _datagrams = Channel.CreateBounded<byte[]>(
-            new BoundedChannelOptions(datagramReceiveQueueCapacity) { FullMode = BoundedChannelFullMode.DropOldest },
-            _ => Interlocked.Increment(ref _datagramsDroppedOnReceive));
+        _datagrams = new AsyncQueue<byte[]>(datagramReceiveQueueCapacity);
+        if (!core.IsServer) _connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>The peer's address (it changes when the connection moves: a client to the server's preferred address, a server following its client).</summary>
@@ -109,7 +109,7 @@ public sealed class QuicConnection : IAsyncDisposable
     /// Datagrams received and dropped because the application did not call <see cref="ReceiveDatagramAsync"/> fast
     /// enough (the receive queue keeps the newest <see cref="QuicClientConnectionOptions.DatagramReceiveQueueCapacity"/>).
     /// </summary>
-    public long DatagramsDroppedOnReceive => Interlocked.Read(ref _datagramsDroppedOnReceive);
+    public long DatagramsDroppedOnReceive => _datagrams.Dropped;
 
     /// <summary>
     /// Whether early data (0-RTT) was offered and what the server decided (<see cref="TlsEarlyDataStatus"/>). On a client
@@ -205,10 +205,11 @@ public sealed class QuicConnection : IAsyncDisposable
                 var api = new QuicConnection(s.pump, c, s.ownsPump, s.options.DatagramReceiveQueueCapacity);
                 s.pump.Register(c, api);
                 // TCP Fast Open style: with a ticket that allows early data, the application may write at once.
-                if (s.options.AllowEarlyData && c.CanSendEarlyData) api._connected.TrySetResult();
+                if (s.options.AllowEarlyData && c.CanSendEarlyData) api._connected!.TrySetResult();
                 return api;
             });
-            await connection._connected.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await connection._connected!.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref connection._connected, null); // completed: nobody waits on it any more
             return connection;
         }
         catch
@@ -223,7 +224,7 @@ public sealed class QuicConnection : IAsyncDisposable
     internal void MarkConnected(bool handshakeCompleted)
     {
         _handshakeCompleted |= handshakeCompleted;
-        _connected.TrySetResult();
+        _connected?.TrySetResult();
     }
 
     /// <summary>Opens a stream, waiting for the peer's stream limit (MAX_STREAMS) when it is reached.</summary>
@@ -242,10 +243,10 @@ public sealed class QuicConnection : IAsyncDisposable
                 if (self._core.TryOpenStream(s.bidirectional, out long id))
                 {
                     var stream = new QuicStream(self, id, canRead: s.bidirectional, canWrite: true);
-                    self._streams[id] = stream;
+                    (self._streams ??= new Dictionary<long, QuicStream>())[id] = stream;
                     return (stream, Task.CompletedTask);
                 }
-                return ((QuicStream?)null, self._streamsAvailable.Task);
+                return ((QuicStream?)null, (self._streamsAvailable ??= new AsyncSignal()).Task);
             });
             if (stream is not null) return stream;
             await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -258,14 +259,7 @@ public sealed class QuicConnection : IAsyncDisposable
     public async ValueTask<QuicStream> AcceptInboundStreamAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        try
-        {
-            return await _inbound.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (ChannelClosedException)
-        {
-            throw CloseErrorOr("The connection was disposed.");
-        }
+        return await _inbound.ReadAsync(cancellationToken).ConfigureAwait(false) ?? throw CloseErrorOr("The connection was disposed.");
     }
 
     /// <summary>
@@ -316,14 +310,7 @@ public sealed class QuicConnection : IAsyncDisposable
     public async ValueTask<byte[]> ReceiveDatagramAsync(CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        try
-        {
-            return await _datagrams.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (ChannelClosedException)
-        {
-            throw CloseErrorOr("The connection was disposed.");
-        }
+        return await _datagrams.ReadAsync(cancellationToken).ConfigureAwait(false) ?? throw CloseErrorOr("The connection was disposed.");
     }
 
     /// <summary>
@@ -335,11 +322,11 @@ public sealed class QuicConnection : IAsyncDisposable
     {
         try
         {
-            return _pump.Invoke(_core, this, static (_, self) => self._coreReleased ? self._finalStatistics : self._core.GetStatistics());
+            return _pump.Invoke(_core, this, static (_, self) => self._coreReleased ? self.FinalStatistics : self._core.GetStatistics());
         }
         catch (ObjectDisposedException)
         {
-            return _finalStatistics;
+            return FinalStatistics;
         }
     }
 
@@ -381,7 +368,7 @@ public sealed class QuicConnection : IAsyncDisposable
         {
             _pump.Invoke(_core, this, static (_, self) =>
             {
-                if (!self._coreReleased) self._finalStatistics = self._core.GetStatistics();
+                if (!self._coreReleased) Volatile.Write(ref self._finalStatistics, new StrongBox<ConnectionStatistics>(self._core.GetStatistics()));
                 if (self._terminated) self.ReleaseCore();
                 return 0;
             });
@@ -389,8 +376,8 @@ public sealed class QuicConnection : IAsyncDisposable
         catch (ObjectDisposedException)
         {
         }
-        _inbound.Writer.TryComplete();
-        _datagrams.Writer.TryComplete();
+        _inbound.Complete();
+        _datagrams.Complete();
         if (_ownsPump)
         {
             var timeout = _handshakeCompleted ? TimeSpan.FromSeconds(2) : TimeSpan.FromMilliseconds(200);
@@ -404,12 +391,14 @@ public sealed class QuicConnection : IAsyncDisposable
 
     internal EndpointPump Pump => _pump;
 
+    private ConnectionStatistics FinalStatistics => Volatile.Read(ref _finalStatistics)?.Value ?? default;
+
     internal QuicConnectionCore Core => _core;
 
     internal bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     /// <summary>Under the lock: the application disposed the stream; its later events need no routing.</summary>
-    internal void ForgetStream(long id) => _streams.Remove(id);
+    internal void ForgetStream(long id) => _streams?.Remove(id);
 
     /// <summary>Under the lock: the core was disposed (terminated and released).</summary>
     internal bool IsCoreGone => _coreReleased;
@@ -445,12 +434,12 @@ public sealed class QuicConnection : IAsyncDisposable
     {
         if (_coreReleased || _closeError is not null)
         {
-            _sessionTicket.TrySetResult(null);
+            _sessionTicket.TrySet(null);
             return true;
         }
         if (_core.SessionTicket is { } ticket)
         {
-            _sessionTicket.TrySetResult(ticket);
+            _sessionTicket.TrySet(ticket);
             return true;
         }
         return false;
@@ -460,7 +449,7 @@ public sealed class QuicConnection : IAsyncDisposable
     private void ReleaseCore()
     {
         if (_coreReleased) return;
-        _finalStatistics = _core.GetStatistics();
+        Volatile.Write(ref _finalStatistics, new StrongBox<ConnectionStatistics>(_core.GetStatistics()));
         _coreReleased = true;
         _core.Dispose();
     }
@@ -472,35 +461,36 @@ public sealed class QuicConnection : IAsyncDisposable
         {
             case ConnectionEventKind.HandshakeCompleted:
                 _handshakeCompleted = true;
-                _earlyDataAccepted.TrySetResult(_core.EarlyDataStatus == TlsEarlyDataStatus.Accepted);
-                _connected.TrySetResult();
+                _earlyDataAccepted.TrySet(_core.EarlyDataStatus == TlsEarlyDataStatus.Accepted);
+                _connected?.TrySetResult();
                 break;
             case ConnectionEventKind.StreamOpened:
-                if (!_streams.ContainsKey(e.StreamId))
+                var streams = _streams ??= new Dictionary<long, QuicStream>();
+                if (!streams.ContainsKey(e.StreamId))
                 {
                     bool bidi = !StreamIds.IsUnidirectional(e.StreamId);
                     var s = new QuicStream(this, e.StreamId, canRead: true, canWrite: bidi);
-                    _streams[e.StreamId] = s;
-                    _inbound.Writer.TryWrite(s);
+                    streams[e.StreamId] = s;
+                    _inbound.TryWrite(s);
                 }
                 break;
             case ConnectionEventKind.StreamReadable:
-                if (_streams.TryGetValue(e.StreamId, out var r)) r.ReadSignal.Set();
+                if (_streams is not null && _streams.TryGetValue(e.StreamId, out var r)) r.ReadSignal.Set();
                 break;
             case ConnectionEventKind.StreamWritable:
-                if (_streams.TryGetValue(e.StreamId, out var wr)) wr.OnWritable();
+                if (_streams is not null && _streams.TryGetValue(e.StreamId, out var wr)) wr.OnWritable();
                 break;
             case ConnectionEventKind.StreamSendCompleted:
-                if (_streams.TryGetValue(e.StreamId, out var w)) w.WriteSignal.Set();
+                if (_streams is not null && _streams.TryGetValue(e.StreamId, out var w)) w.WriteSignal.Set();
                 break;
             case ConnectionEventKind.StreamReset:
-                if (_streams.TryGetValue(e.StreamId, out var rs)) rs.OnPeerReset(e.ErrorCode);
+                if (_streams is not null && _streams.TryGetValue(e.StreamId, out var rs)) rs.OnPeerReset(e.ErrorCode);
                 break;
             case ConnectionEventKind.StreamStopSending:
-                if (_streams.TryGetValue(e.StreamId, out var ss)) ss.OnPeerStopSending(e.ErrorCode);
+                if (_streams is not null && _streams.TryGetValue(e.StreamId, out var ss)) ss.OnPeerStopSending(e.ErrorCode);
                 break;
             case ConnectionEventKind.StreamsAvailable:
-                _streamsAvailable.Set();
+                _streamsAvailable?.Set();
                 break;
             case ConnectionEventKind.PathMigrated:
                 Volatile.Write(ref _remoteEndPoint, _core.RemoteEndPoint);
@@ -520,23 +510,26 @@ public sealed class QuicConnection : IAsyncDisposable
                 }
                 break;
             case ConnectionEventKind.NewTokenReceived:
-                _newToken.TrySetResult(e.Data);
+                _newToken.TrySet(e.Data);
                 break;
             case ConnectionEventKind.DatagramReceived:
-                if (e.Data is { } data) _datagrams.Writer.TryWrite(data);
+                if (e.Data is { } data) _datagrams.TryWrite(data);
                 break;
             case ConnectionEventKind.Closed:
                 _closeError ??= QuicException.FromClose(e, _handshakeCompleted);
-                _connected.TrySetException(_closeError);
-                _earlyDataAccepted.TrySetResult(false);
-                _sessionTicket.TrySetResult(null);
-                _newToken.TrySetResult(null);
+                _connected?.TrySetException(_closeError);
+                _earlyDataAccepted.TrySet(false);
+                _sessionTicket.TrySet(null);
+                _newToken.TrySet(null);
                 _migration?.TrySetException(_closeError);
                 _migration = null;
-                _inbound.Writer.TryComplete();
-                _datagrams.Writer.TryComplete();
-                _streamsAvailable.Set();
-                foreach (var s in _streams.Values) { s.ReadSignal.Set(); s.WriteSignal.Set(); }
+                _inbound.Complete();
+                _datagrams.Complete();
+                _streamsAvailable?.Set();
+                if (_streams is not null)
+                {
+                    foreach (var s in _streams.Values) { s.ReadSignal.Set(); s.WriteSignal.Set(); }
+                }
                 break;
             case ConnectionEventKind.Terminated:
                 _terminated = true;
@@ -544,7 +537,7 @@ public sealed class QuicConnection : IAsyncDisposable
                 if (_closeError is null)
                 {
                     _closeError = new QuicException(QuicError.OperationAborted, null, null, ConnectionCloseSource.Local, "The connection terminated.");
-                    _connected.TrySetException(_closeError);
+                    _connected?.TrySetException(_closeError);
                 }
                 if (Volatile.Read(ref _disposed) != 0) ReleaseCore();
                 break;

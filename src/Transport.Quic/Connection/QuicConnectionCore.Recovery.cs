@@ -18,14 +18,14 @@ public sealed partial class QuicConnectionCore
     private bool OnAckFrame(PacketSpace space, AckFrame ack, ulong frameType)
     {
         int n = 0;
-        var ackRanges = t_ackRanges ??= new ReliableAckRange[32];
+        // Per thread, at its bound from the start (4 KiB): growing it when an ACK first carried more ranges than any before
+        // made a steady-state HandleDatagram allocate.
+        var ackRanges = t_ackRanges ??= new ReliableAckRange[MaxAckRangesProcessed];
         foreach (var r in ack.Ranges)
         {
             if (n == MaxAckRangesProcessed) break; // lower ranges are simply not used (they were probably acknowledged before)
-            if (n == ackRanges.Length) Array.Resize(ref ackRanges, n * 2);
             ackRanges[n++] = new ReliableAckRange((long)r.Smallest, (long)r.Largest);
         }
-        t_ackRanges = ackRanges;
         TimeSpan ackDelay = space.Id == PacketNumberSpace.ApplicationData
             ? ack.GetAckDelay(_peerParameters?.AckDelayExponent ?? Parameters.TransportParameters.DefaultAckDelayExponent)
             : TimeSpan.Zero;

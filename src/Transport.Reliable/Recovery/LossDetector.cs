@@ -268,6 +268,7 @@ public sealed class LossDetector
         long bytesAcked = 0;
         bool includesAckEliciting = false;
         var ring = s.Sent;
+        sc.EnsureCapacity(ring.Capacity, s.Lost.Capacity);
 
         // Ascending order: ranges from the smallest (last) up, packets within a range upward.
         for (int r = ranges.Length - 1; r >= 0; r--)
@@ -582,6 +583,7 @@ public sealed class LossDetector
     /// </summary>
     private bool DetectAndRemoveLostPackets(SpaceRecoveryState s, Instant now, Scratch sc)
     {
+        sc.EnsureLostCapacity(s.Sent.Capacity);
         s.LossTime = null;
         if (s.LargestAcknowledged < 0) return false;
         var lossDelay = Rtt.GetLossDelay();
@@ -767,8 +769,11 @@ public sealed class LossDetector
     }
 
     /// <summary>
-    /// The per-thread buffers behind an outcome's spans: acknowledged and lost packets of one call. They grow to the
-    /// largest call seen on the thread and stay (no allocation in steady state).
+    /// The per-thread buffers behind an outcome's spans: acknowledged and lost packets of one call. Before a call fills
+    /// them they are sized to its bound, the capacity of the space's rings (one ACK acknowledges or declares lost at most
+    /// what Sent tracks; a spurious loss is in Lost), so they grow only when some connection's ring grew, which happens
+    /// while it sends a burst, never later at an ACK that merely covers more packets than any before on this thread
+    /// (growing by what one call appended made a steady-state ACK allocate at a new high-water mark).
     /// </summary>
     private sealed class Scratch
     {
@@ -780,6 +785,21 @@ public sealed class LossDetector
         public int LostCount;
         public SentPacket[] Spurious = new SentPacket[8];
         public int SpuriousCount;
+
+        /// <summary>At least <paramref name="sent"/> acknowledged or lost packets and <paramref name="lost"/> spurious ones fit (called with nothing appended yet).</summary>
+        public void EnsureCapacity(int sent, int lost)
+        {
+            if (NewlyAcked.Length < sent) NewlyAcked = new SentPacket[Math.Max(sent, NewlyAcked.Length * 2)];
+            if (AckedPackets.Length < sent) AckedPackets = new AckedPacket[Math.Max(sent, AckedPackets.Length * 2)];
+            if (Lost.Length < sent) Lost = new SentPacket[Math.Max(sent, Lost.Length * 2)];
+            if (Spurious.Length < lost) Spurious = new SentPacket[Math.Max(lost, Spurious.Length * 2)];
+        }
+
+        /// <summary>At least <paramref name="sent"/> lost packets fit (keeps those appended).</summary>
+        public void EnsureLostCapacity(int sent)
+        {
+            if (Lost.Length < sent) Array.Resize(ref Lost, Math.Max(sent, Lost.Length * 2));
+        }
 
         /// <summary>Forgets the previous call's packets (and the payload objects they name, which may belong to a connection that ended).</summary>
         public void Reset()
