@@ -33,16 +33,31 @@ public class AllocationTests(ITestOutputHelper output)
         var app = new TransferApp(pair, 12 << 20);
         app.OpenStreams(1);
         Assert.True(pair.RunUntil(() => pair.Server.GetStatistics().StreamBytesRead > (4 << 20)));
+        var (rx, tx, packets) = MeasureWindow(pair, 8 << 20);
+        Assert.Empty(app.Errors);
+        Assert.True(packets > 2_000, $"only {packets} packets measured");
+        if (rx != 0 || tx != 0)
+        {
+            // A per-packet allocation shows in every window; a one-time event inside the runtime does not repeat. Such an
+            // event was seen once in many CI runs (480 B inside AesGcm.Decrypt, on a thread's first runs or after a gen2
+            // GC, never in our code), so a second window decides.
+            output.WriteLine("allocation in the first window; measuring a second one");
+            (rx, tx, packets) = MeasureWindow(pair, 11 << 20);
+            Assert.Empty(app.Errors);
+        }
+        Assert.True(tx == 0, $"PollTransmit allocated {tx} B over {packets} packets ({tx / (double)packets:F2} B/packet), in two windows in a row");
+        Assert.True(rx == 0, $"HandleDatagram allocated {rx} B over {packets} packets ({rx / (double)packets:F2} B/packet), in two windows in a row");
+    }
+
+    private (long Rx, long Tx, long Packets) MeasureWindow(ConnectionPair pair, long untilBytesRead)
+    {
         long packetsBefore = pair.Client.GetStatistics().PacketsSent + pair.Server.GetStatistics().PacketsSent;
         long rx0 = pair.ReceiveAllocated, tx0 = pair.TransmitAllocated;
-        Assert.True(pair.RunUntil(() => pair.Server.GetStatistics().StreamBytesRead > (8 << 20)));
+        Assert.True(pair.RunUntil(() => pair.Server.GetStatistics().StreamBytesRead > untilBytesRead));
         long packets = pair.Client.GetStatistics().PacketsSent + pair.Server.GetStatistics().PacketsSent - packetsBefore;
         long rx = pair.ReceiveAllocated - rx0, tx = pair.TransmitAllocated - tx0;
         output.WriteLine($"HandleDatagram {rx} B, PollTransmit {tx} B over {packets} packets; lost {pair.Client.GetStatistics().PacketsLost}");
-        Assert.Empty(app.Errors);
-        Assert.True(packets > 2_000, $"only {packets} packets measured");
-        Assert.True(tx == 0, $"PollTransmit allocated {tx} B over {packets} packets ({tx / (double)packets:F2} B/packet)");
-        Assert.True(rx == 0, $"HandleDatagram allocated {rx} B over {packets} packets ({rx / (double)packets:F2} B/packet)");
+        return (rx, tx, packets);
     }
 
     /// <summary>

@@ -536,7 +536,7 @@ public class KeyUpdateErrorTests
         using var pair = new ConnectionPair(
             ConnectionPair.ClientOptions(o => o.KeyUpdateIntervalPackets = 25),
             ConnectionPair.ServerOptions(o => o.KeyUpdateIntervalPackets = 40),
-            new LinkConditions { Delay = TimeSpan.FromMilliseconds(10), LossRate = 0.01, ReorderRate = 0.03, ReorderDelay = TimeSpan.FromMilliseconds(4) }, seed);
+            new LinkConditions { Delay = TimeSpan.FromMilliseconds(10), LossRate = 0.01, ReorderRate = 0.03, ReorderDelay = TimeSpan.FromMilliseconds(4), Mtu = 1500 }, seed); // Mtu: an Ethernet path, so 1 MiB takes enough packets for several key updates
         Assert.True(pair.CompleteHandshake());
         var app = new TransferApp(pair, 1 << 20);
         app.OpenStreams(2);
