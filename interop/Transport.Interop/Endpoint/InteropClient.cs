@@ -82,6 +82,7 @@ public static class InteropClient
         if (testCase.KeyUpdate) options.KeyUpdateIntervalPackets = 8;
         if (testCase.LongTimeouts) options.IdleTimeout = TimeSpan.FromSeconds(180);
         if (testCase.Ecn) options.EnableEcn = true;
+        options.EnablePathMtuDiscovery = testCase.PathMtuDiscovery;
         // A client waiting for a download receives nothing after a NAT rebinding that lands while only the server sends:
         // the server's datagrams to the old mapping are dropped, and a client with nothing to acknowledge never opens the
         // new one (the runner's rebind cases; a 30 s idle timeout was the result). A PING after 1 s of silence does.

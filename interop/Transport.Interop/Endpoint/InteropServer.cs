@@ -73,6 +73,7 @@ public sealed class InteropServer : IAsyncDisposable
         if (testCase.LongTimeouts) options.IdleTimeout = TimeSpan.FromSeconds(180);
         if (testCase.PreferV2) options.Versions = [QuicVersion.Version2, QuicVersion.Version1];
         if (testCase.Ecn) options.EnableEcn = true;
+        options.EnablePathMtuDiscovery = testCase.PathMtuDiscovery;
         if (config.QlogDirectory is not null) options.Qlog = new QlogFileFactory(config.QlogDirectory);
         return options;
     }

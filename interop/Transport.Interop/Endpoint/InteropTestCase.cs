@@ -60,6 +60,13 @@ public sealed class InteropTestCase
     /// <summary>Client: send the second connection's requests in 0-RTT.</summary>
     public bool EarlyData => Name == "zerortt";
 
+    /// <summary>
+    /// Path MTU probes (PING+PADDING 1-RTT packets) stay off where the check counts 1-RTT bytes or packets: zerortt allows
+    /// the client at most 5000 bytes of 1-RTT payload, which two probes of 1452 and 1472 bytes nearly use up. ngtcp2's
+    /// interop script passes --no-pmtud for zerortt and ecn alike.
+    /// </summary>
+    public bool PathMtuDiscovery => Name is not ("zerortt" or "ecn");
+
     /// <summary>Server: issue session tickets (resumption and 0-RTT).</summary>
     public bool Tickets => Name is "resumption" or "zerortt";
 

@@ -59,6 +59,10 @@ public sealed class QuicH3Stream : IH3Stream
     public PipeWriter Output => _output ?? throw new InvalidOperationException($"Stream {StreamId} cannot be written.");
 
     /// <inheritdoc/>
+    public ValueTask WriteFinalAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
+        (_output ?? throw new InvalidOperationException($"Stream {StreamId} cannot be written.")).WriteFinalAsync(data, cancellationToken);
+
+    /// <inheritdoc/>
     public void AbortRead(long errorCode)
     {
         if (_input is null || Interlocked.Exchange(ref _readAborted, 1) != 0) return;

@@ -34,6 +34,35 @@ public sealed class QuicStreamPipeWriter : PipeWriter
         _onCompleted?.Invoke();
     }
 
+    /// <summary>
+    /// Writes <paramref name="data"/> and FIN in one stream write (one STREAM frame when it fits, instead of a data packet
+    /// and a FIN packet), after whatever is buffered, and completes the writer.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The writer was already completed.</exception>
+    public async ValueTask WriteFinalAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        if (_completed) throw new InvalidOperationException("The writer was already completed.");
+        try
+        {
+            if (!_stopped && !_aborted)
+            {
+                if (_inner.UnflushedBytes > 0) await _inner.FlushAsync(cancellationToken).ConfigureAwait(false);
+                await _stream.WriteAsync(data, completeWrites: true, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (QuicException e) when (e.Error == QuicError.StreamStopped)
+        {
+            _stopped = true;
+        }
+        finally
+        {
+            _completed = true;
+            try { await _inner.CompleteAsync().ConfigureAwait(false); } // nothing left buffered; leaves the stream open
+            catch (Exception e) when (e is QuicException or InvalidOperationException) { }
+            _onCompleted?.Invoke();
+        }
+    }
+
     /// <inheritdoc/>
     public override void Advance(int bytes) => _inner.Advance(bytes);
 

@@ -38,6 +38,16 @@ public interface IH3Stream
     /// <summary>The send half. Throws <see cref="InvalidOperationException"/> when <see cref="CanWrite"/> is false.</summary>
     PipeWriter Output { get; }
 
+    /// <summary>
+    /// Writes <paramref name="data"/> and then FIN, and completes <see cref="Output"/>. Implementations that can should send
+    /// both in one stream write (a request and its FIN in one packet); the default writes, then completes.
+    /// </summary>
+    async ValueTask WriteFinalAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        await Output.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+        await Output.CompleteAsync().ConfigureAwait(false);
+    }
+
     /// <summary>Stops reading: STOP_SENDING with <paramref name="errorCode"/>.</summary>
     void AbortRead(long errorCode);
 
