@@ -61,7 +61,6 @@ public sealed class QuicEndpoint : IDisposable
     private volatile bool _disposed;
     private int _flushRequested;   // 1: something may be ready to send that no thread has collected yet (see FlushFromCaller)
     private int _activityWaiters;  // threads in WaitForActivity: _activity is set only when someone waits
-    private readonly bool _isServer; // ServerConnectionOptions were given (for LatencyProbe)
 
     /// <summary>Binds a socket as <paramref name="socketOptions"/> say and starts the receive and driver threads.</summary>
     /// <exception cref="ArgumentException">Invalid options.</exception>
@@ -69,7 +68,6 @@ public sealed class QuicEndpoint : IDisposable
     public QuicEndpoint(QuicEndpointOptions options, UdpSocketOptions socketOptions, IClock? clock = null)
     {
         _core = new QuicEndpointCore(options);
-        _isServer = options.ServerConnectionOptions is not null;
         _clock = clock ?? SystemClock.Instance;
         _socket = new UdpDatagramSocket(socketOptions);
         _core.LocalMaxUdpPayload = LocalMaxUdpPayload;
@@ -164,49 +162,23 @@ public sealed class QuicEndpoint : IDisposable
         ArgumentNullException.ThrowIfNull(action);
         ObjectDisposedException.ThrowIf(_disposed, this);
         T result;
-        // The send side first (the lock order is _sendGate, then _gate; TryEnter never waits): when it is free, what the
-        // action makes ready (a request, a response) is collected in the same hold of _gate as the action, so an
-        // application write takes the endpoint's lock and runs the activity callback once instead of twice.
-        bool sending = !_disposed && Monitor.TryEnter(_sendGate);
-        int count = 0;
-        bool wakeDriver = false;
-        try
+        lock (_gate)
         {
-            lock (_gate)
+            // Events of datagrams handled since the last callback first (the receive thread releases the lock between a
+            // datagram and its batch's callback), so the action sees the application state agree with the core's.
+            RunActivityCallback();
+            try
             {
-                // Events of datagrams handled since the last callback first (the receive thread releases the lock between a
-                // datagram and its batch's callback), so the action sees the application state agree with the core's.
-                RunActivityCallback();
-                try
-                {
-                    result = action(_core, state);
-                }
-                finally
-                {
-                    if (ReferenceEquals(target, AllConnections)) _core.DrainAllEvents();
-                    else if (target is QuicConnectionCore connection) _core.MarkActive(connection);
-                    if (sending)
-                    {
-                        Volatile.Write(ref _flushRequested, 0); // this collection covers every request made so far
-                        count = Collect(_clock.Now);
-                        wakeDriver = count == MaxDatagramsPerFlush || _held || (_core.NextTimeout() is { } t && t < _driverWakeAt);
-                    }
-                    RunActivityCallback();
-                }
+                result = action(_core, state);
             }
-            if (sending) SendCollected(count);
+            finally
+            {
+                if (ReferenceEquals(target, AllConnections)) _core.DrainAllEvents();
+                else if (target is QuicConnectionCore connection) _core.MarkActive(connection);
+                RunActivityCallback();
+            }
         }
-        finally
-        {
-            if (sending) Monitor.Exit(_sendGate);
-        }
-        if (wakeDriver) _wake.Set();
-        else if (!sending) FlushFromCaller();
-        else
-        {
-            Interlocked.MemoryBarrier(); // as in FlushFromCaller: a thread that found _sendGate taken left its request
-            if (Volatile.Read(ref _flushRequested) != 0) FlushFromCaller();
-        }
+        FlushFromCaller();
         return result;
     }
 
@@ -367,67 +339,22 @@ public sealed class QuicEndpoint : IDisposable
     {
         public void OnDatagram(ReadOnlySpan<byte> datagram, SocketAddress remote, DatagramMetadata metadata)
         {
-            LatencyProbe.Mark(owner._isServer, LatencyProbe.Received);
             lock (owner._gate)
             {
                 if (local is null) owner._core.HandleDatagram(owner._clock.Now, owner.ToEndPoint(remote), datagram, (byte)metadata.EcnCodepoint);
                 else owner._core.HandleDatagramAt(owner._clock.Now, owner.ToEndPoint(remote), local, datagram, (byte)metadata.EcnCodepoint);
             }
-            LatencyProbe.Mark(owner._isServer, LatencyProbe.Processed);
         }
 
-        public void OnBatchCompleted() => owner.OnReceiveBatchCompleted();
-    }
-
-    /// <summary>
-    /// The receive thread, after a batch: collects what the batch made ready (ACKs, data they released), dispatches the
-    /// events, and sends from this thread. When the send gate is free (a <c>TryEnter</c>, never a wait: the lock order
-    /// is the send gate, then <see cref="_gate"/>), collection and dispatch share one hold of the lock, as in
-    /// <see cref="InvokeCore"/>.
-    /// </summary>
-    private void OnReceiveBatchCompleted()
-    {
-        bool sending = !_disposed && Monitor.TryEnter(_sendGate);
-        int count = 0;
-        bool wakeDriver = false;
-        try
+        public void OnBatchCompleted()
         {
-            if (sending || ActivityCallback is not null)
+            if (owner.ActivityCallback is not null)
             {
-                Monitor.Enter(_gate);
-                try
-                {
-                    if (sending)
-                    {
-                        Volatile.Write(ref _flushRequested, 0); // this collection covers every request made so far
-                        count = Collect(_clock.Now);
-                        wakeDriver = count == MaxDatagramsPerFlush || _held || (_core.NextTimeout() is { } t && t < _driverWakeAt);
-                    }
-                    // The events last (the batch's and the collection's at once): a reader woken earlier met this thread
-                    // still collecting under the lock (2 µs of its read in a 64-byte ping-pong).
-                    RunActivityCallback();
-                    LatencyProbe.Mark(_isServer, LatencyProbe.Dispatched);
-                }
-                finally
-                {
-                    Monitor.Exit(_gate);
-                }
+                lock (owner._gate) owner.RunActivityCallback();
             }
-            SignalActivity();
-            if (sending) SendCollected(count);
+            owner.SignalActivity();
+            owner.FlushFromCaller(); // ACKs and what they released go out from this thread
         }
-        finally
-        {
-            if (sending) Monitor.Exit(_sendGate);
-        }
-        if (wakeDriver) _wake.Set();
-        else if (!sending) FlushFromCaller();
-        else
-        {
-            Interlocked.MemoryBarrier(); // as in FlushFromCaller: a thread that found _sendGate taken left its request
-            if (Volatile.Read(ref _flushRequested) != 0) FlushFromCaller();
-        }
-        LatencyProbe.Mark(_isServer, LatencyProbe.ReceiveFlushed);
     }
 
     private void DriverLoop()
@@ -521,7 +448,6 @@ public sealed class QuicEndpoint : IDisposable
     /// <summary>Outside the lock: sends runs of equal-size datagrams to one destination as one train (GSO where available).</summary>
     private void SendCollected(int count)
     {
-        if (count > 0) LatencyProbe.Mark(_isServer, LatencyProbe.Collected);
         int i = 0;
         while (i < count)
         {
@@ -566,7 +492,6 @@ public sealed class QuicEndpoint : IDisposable
             }
             i = j;
         }
-        if (count > 0) LatencyProbe.Mark(_isServer, LatencyProbe.Sent);
     }
 
     /// <summary>
