@@ -24,20 +24,23 @@ internal static class QuicPhaseProbe
         return RunAsync(count).GetAwaiter().GetResult();
     }
 
+    /// <summary>The probes' server: echoes every byte, then finishes its side when the client finishes.</summary>
+    private static async Task EchoAsync(ITourStream s, CancellationToken ct)
+    {
+        var buffer = new byte[4096];
+        while (true)
+        {
+            int n = await s.Stream.ReadAsync(buffer, ct).ConfigureAwait(false);
+            if (n == 0) break;
+            await s.Stream.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+        }
+        await s.CompleteWritesAsync(ct).ConfigureAwait(false);
+    }
+
     private static async Task<int> RunAsync(int count)
     {
         using var contender = new TransportQuicContender();
-        await using var server = await contender.StartServerAsync(static async (s, ct) =>
-        {
-            var buffer = new byte[4096];
-            while (true)
-            {
-                int n = await s.Stream.ReadAsync(buffer, ct).ConfigureAwait(false);
-                if (n == 0) break;
-                await s.Stream.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
-            }
-            await s.CompleteWritesAsync(ct).ConfigureAwait(false);
-        }, CancellationToken.None).ConfigureAwait(false);
+        await using var server = await contender.StartServerAsync(EchoAsync, CancellationToken.None).ConfigureAwait(false);
         var phases = new[] { "connect", "open stream", "1 byte echoed", "64 B round trip (median of 200)", "dispose stream", "dispose connection" };
         var samples = phases.Select(_ => new List<double>()).ToArray();
         var one = new byte[1];
@@ -125,17 +128,7 @@ internal static class QuicPhaseProbe
     private static async Task<int> RoundTripAsync(int count, int inFlight)
     {
         using var contender = new TransportQuicContender();
-        await using var server = await contender.StartServerAsync(static async (s, ct) =>
-        {
-            var buffer = new byte[4096];
-            while (true)
-            {
-                int n = await s.Stream.ReadAsync(buffer, ct).ConfigureAwait(false);
-                if (n == 0) break;
-                await s.Stream.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
-            }
-            await s.CompleteWritesAsync(ct).ConfigureAwait(false);
-        }, CancellationToken.None).ConfigureAwait(false);
+        await using var server = await contender.StartServerAsync(EchoAsync, CancellationToken.None).ConfigureAwait(false);
         await using var connection = await contender.ConnectAsync(server.EndPoint, CancellationToken.None).ConfigureAwait(false);
         await using var stream = await connection.OpenStreamAsync(CancellationToken.None).ConfigureAwait(false);
         var quic = ((TransportQuicContender.Connection)connection).Quic;

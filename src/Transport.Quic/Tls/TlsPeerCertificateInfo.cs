@@ -12,11 +12,8 @@ namespace Transport.Quic.Tls;
 /// </summary>
 internal sealed class TlsPeerCertificateInfo
 {
-    /// <summary>Public-key objects kept for reuse; more may exist while many threads verify at once.</summary>
-    private const int MaxPooledKeys = 4;
-
     private readonly X509Certificate2 _certificate; // private copy, never handed to the application
-    private readonly Stack<AsymmetricAlgorithm> _keys = new();
+    private readonly TlsKeyPool _keys = new(); // public-key objects kept for reuse; more may exist while many threads verify at once
 
     /// <summary>Parses <paramref name="der"/>; throws CryptographicException when it is not a certificate.</summary>
     public TlsPeerCertificateInfo(byte[] der, byte[] sha256)
@@ -69,31 +66,15 @@ internal sealed class TlsPeerCertificateInfo
         }
         finally
         {
-            ReturnKey(key);
+            _keys.Return(key);
         }
     }
 
     private AsymmetricAlgorithm RentKey(bool ecdsa)
     {
-        lock (_keys)
-        {
-            if (_keys.TryPop(out AsymmetricAlgorithm? key)) return key;
-        }
+        if (_keys.TryRent() is { } key) return key;
         return ecdsa
             ? _certificate.GetECDsaPublicKey() ?? throw new TlsAlertException(TlsAlert.IllegalParameter, "The signature scheme is ECDSA but the certificate key is not.")
             : _certificate.GetRSAPublicKey() ?? throw new TlsAlertException(TlsAlert.IllegalParameter, "The signature scheme is RSA-PSS but the certificate key is not RSA.");
-    }
-
-    private void ReturnKey(AsymmetricAlgorithm key)
-    {
-        lock (_keys)
-        {
-            if (_keys.Count < MaxPooledKeys)
-            {
-                _keys.Push(key);
-                return;
-            }
-        }
-        key.Dispose();
     }
 }

@@ -12,12 +12,10 @@ namespace Transport.Quic.Tls;
 /// </summary>
 internal sealed class TlsServerSigningKey
 {
-    private const int MaxPooledKeys = 4;
-
     private static readonly ConditionalWeakTable<X509Certificate2, TlsServerSigningKey> Keys = new();
 
     private readonly X509Certificate2 _certificate;
-    private readonly Stack<AsymmetricAlgorithm> _keys = new();
+    private readonly TlsKeyPool _keys = new();
 
     private TlsServerSigningKey(X509Certificate2 certificate)
     {
@@ -55,31 +53,15 @@ internal sealed class TlsServerSigningKey
         }
         finally
         {
-            Return(key);
+            _keys.Return(key);
         }
     }
 
     private AsymmetricAlgorithm Rent()
     {
-        lock (_keys)
-        {
-            if (_keys.TryPop(out AsymmetricAlgorithm? key)) return key;
-        }
+        if (_keys.TryRent() is { } key) return key;
         return EcdsaKeySize != 0
             ? _certificate.GetECDsaPrivateKey() ?? throw new InvalidOperationException("The certificate has no ECDSA private key.")
             : _certificate.GetRSAPrivateKey() ?? throw new InvalidOperationException("The certificate has no RSA private key.");
-    }
-
-    private void Return(AsymmetricAlgorithm key)
-    {
-        lock (_keys)
-        {
-            if (_keys.Count < MaxPooledKeys)
-            {
-                _keys.Push(key);
-                return;
-            }
-        }
-        key.Dispose();
     }
 }
