@@ -44,8 +44,8 @@ public static class InteropEndpoint
                 }
                 if (InteropWarmUp.Enabled)
                 {
-                    TimeSpan warm = await InteropWarmUp.RunAsync(config, testCase, cancellationToken).ConfigureAwait(false);
-                    log.WriteLine($"server: warmed up in {warm.TotalMilliseconds:F0} ms");
+                    InteropWarmUp.Outcome warm = await InteropWarmUp.RunAsync(config, testCase, cancellationToken).ConfigureAwait(false);
+                    log.WriteLine($"server: {warm}");
                 }
                 await using InteropServer server = await InteropServer.StartAsync(config, testCase, log, cancellationToken).ConfigureAwait(false);
                 log.WriteLine($"server: {testCase.Name} on {server.LocalEndPoint}, serving {config.Www} (ALPN h3 and hq-interop)");
