@@ -78,7 +78,7 @@ public static class InteropWarmUp
     /// <paramref name="cancellationToken"/> fires (Settled false). Returns the time waited (counted in polls), how much
     /// the count grew, and whether it went quiet.
     /// </summary>
-    internal static async Task<(TimeSpan Waited, long Methods, bool Settled)> WaitForJitQuietAsync(Func<long> compiledMethods,
+    public static async Task<(TimeSpan Waited, long Methods, bool Settled)> WaitForJitQuietAsync(Func<long> compiledMethods,
         TimeSpan poll, TimeSpan quietPeriod, TimeSpan limit, Func<TimeSpan, CancellationToken, Task> delay,
         CancellationToken cancellationToken)
     {
