@@ -235,7 +235,7 @@ public sealed partial class QuicConnectionCore
             Span<byte> packet = dest.Slice(0, packetLength);
             if (isShort)
             {
-                _oneRtt!.Seal(packet, layout.HeaderLength, layout.PacketNumberOffset, b.PacketNumberLength, b.PacketNumber);
+                SealShortPacket(packet, offset, layout, b.PacketNumberLength, b.PacketNumber); // SendBatch.cs
                 _packetsSentInKeyPhase++;
             }
             else
