@@ -25,7 +25,8 @@ internal static class ConnectionPairTool
         int mds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1452;
         bool pmtud = args.Length > 3 && args.AsSpan(3).Contains("pmtud");
         bool single = args.Length > 3 && args.AsSpan(3).Contains("single");
-        if (args.Length > 3 && args.AsSpan(3).Contains("ab")) return CompareSingleAndBatch(megabytes, rounds, mds, pmtud);
+        if (args.Length > 3 && args.AsSpan(3).Contains("ab")) return CompareSingleAndBatch(megabytes, rounds, mds, pmtud, variant: null);
+        if (args.Length > 3 && args.AsSpan(3).Contains("abcopy")) return CompareSingleAndBatch(megabytes, rounds, mds, pmtud, variant: "copy");
         long bytes = (long)megabytes << 20;
         using var pair = new InMemoryConnectionPair(mds, pathMtuDiscovery: pmtud) { UseTransmitBatch = !single };
         Console.WriteLine($"connpair: {megabytes} MB per round on one stream, max datagram size {mds}, path MTU discovery {(pmtud ? "on" : "off")}, {(single ? "one PollTransmit per datagram" : $"PollTransmitBatch of up to {pair.BatchSize}")}, in-memory pair, one thread");
@@ -72,17 +73,25 @@ internal static class ConnectionPairTool
     /// PollTransmitBatch (B), in the same process, rounds alternating A B A B, so that the load of other processes on the
     /// machine hits both alike; prints each round and the median and minimum CPU ns per packet of each, and B / A.
     /// </summary>
-    private static int CompareSingleAndBatch(int megabytes, int rounds, int mds, bool pmtud)
+    private static int CompareSingleAndBatch(int megabytes, int rounds, int mds, bool pmtud, string? variant)
     {
+        // variant "copy": A and B both batch; A writes 1-RTT frames through the scratch buffer (copied twice), B in place.
+        bool copy = variant == "copy";
         long bytes = (long)megabytes << 20;
-        using var a = new InMemoryConnectionPair(mds, pathMtuDiscovery: pmtud) { UseTransmitBatch = false };
+        using var a = new InMemoryConnectionPair(mds, pathMtuDiscovery: pmtud) { UseTransmitBatch = copy };
         using var b = new InMemoryConnectionPair(mds, pathMtuDiscovery: pmtud) { UseTransmitBatch = true };
-        Console.WriteLine($"connpair ab: {megabytes} MB per round, max datagram size {mds}, path MTU discovery {(pmtud ? "on" : "off")}; A = one PollTransmit per datagram, B = PollTransmitBatch of up to {b.BatchSize}");
-        if (!a.Transfer(bytes) || !b.Transfer(bytes)) return Fail(a, "warm-up");
+        Console.WriteLine(copy
+            ? $"connpair abcopy: {megabytes} MB per round, max datagram size {mds}; both PollTransmitBatch; A = 1-RTT frames through the scratch buffer, B = written in place"
+            : $"connpair ab: {megabytes} MB per round, max datagram size {mds}, path MTU discovery {(pmtud ? "on" : "off")}; A = one PollTransmit per datagram, B = PollTransmitBatch of up to {b.BatchSize}");
+        Transport.Quic.Connection.QuicConnectionCore.NoInPlaceForBench = copy;
+        if (!a.Transfer(bytes)) return Fail(a, "warm-up");
+        Transport.Quic.Connection.QuicConnectionCore.NoInPlaceForBench = false;
+        if (!b.Transfer(bytes)) return Fail(b, "warm-up");
         var nsA = new double[rounds];
         var nsB = new double[rounds];
         double Round(InMemoryConnectionPair pair)
         {
+            Transport.Quic.Connection.QuicConnectionCore.NoInPlaceForBench = copy && pair == a;
             long packets0 = pair.ClientDatagrams + pair.ServerDatagrams;
             long thread0 = ThreadCpuClock.NowNanoseconds();
             if (!pair.Transfer(bytes)) throw new InvalidOperationException("the transfer stalled");
