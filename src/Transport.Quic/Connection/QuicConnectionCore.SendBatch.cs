@@ -18,6 +18,10 @@ public sealed partial class QuicConnectionCore
     private int _hpTargetCount;
     private HeaderProtection? _hpBatchKey;
     [ThreadStatic] private static HeaderProtectionTarget[]? t_hpTargets; // within one call: per thread, not per connection
+    [ThreadStatic] private static bool t_noHeaderProtectionBatchForBench;
+
+    /// <summary>Bench hook (this thread): in <see cref="PollTransmitBatch"/>, protect each header at once as before (A/B measurements).</summary>
+    internal static bool NoHeaderProtectionBatchForBench { get => t_noHeaderProtectionBatchForBench; set => t_noHeaderProtectionBatchForBench = value; }
 
     /// <summary>
     /// <see cref="PollTransmit"/> repeated: writes up to <c>lengths.Length</c> (at most <see cref="MaxTransmitBatch"/>)
@@ -35,9 +39,10 @@ public sealed partial class QuicConnectionCore
             throw new ArgumentException($"infos ({infos.Length}) must be at least as long as lengths ({lengths.Length}).", nameof(infos));
         int max = Math.Min(lengths.Length, MaxTransmitBatch);
         var targets = t_hpTargets ??= new HeaderProtectionTarget[MaxTransmitBatch];
-        // A later datagram gets the rest of the buffer: it must hold the largest datagram PollTransmit may build, a
-        // path MTU probe included, or the batch would build smaller datagrams than single calls would.
-        int room = Math.Max(_maxDatagramSize, _options.EnablePathMtuDiscovery ? _options.MaxPathMtuDiscoverySize : 0);
+        // A later datagram gets the rest of the buffer: it must hold a full datagram, or the batch would build smaller
+        // datagrams than single calls would. (A path MTU probe larger than the rest waits for the next call's first
+        // datagram: PathMtuProbeToSend skips a probe the buffer cannot hold; it never shrinks it.)
+        int room = _maxDatagramSize;
         int count = 0, offset = 0;
         _hpTargetCount = 0;
         try
@@ -75,7 +80,7 @@ public sealed partial class QuicConnectionCore
     /// <summary>Seals a 1-RTT packet: now, or (inside <see cref="PollTransmitBatch"/>) without header protection, which the batch applies at its end.</summary>
     private void SealShortPacket(Span<byte> packet, int packetStart, in Packets.PacketHeaderLayout layout, int packetNumberLength, long packetNumber)
     {
-        if (_hpBatchBase < 0 || _hpTargetCount == MaxTransmitBatch)
+        if (_hpBatchBase < 0 || _hpTargetCount == MaxTransmitBatch || t_noHeaderProtectionBatchForBench)
         {
             _oneRtt!.Seal(packet, layout.HeaderLength, layout.PacketNumberOffset, packetNumberLength, packetNumber);
             return;

@@ -18,6 +18,7 @@ public sealed class QuicEndpoint : IDisposable
 {
     private const int MaxTrainBytes = 64 * 1024;
     private const int MaxDatagramsPerFlush = 64;
+    private const int MaxDatagramsPerTurn = 16; // one connection's datagrams per PollTransmitBatch in Collect
     private const int MaxFlushRounds = 8; // collections one FlushFromCaller makes for other threads' requests before it hands over
 
     /// <summary>
@@ -422,9 +423,11 @@ public sealed class QuicEndpoint : IDisposable
         }
         while (count < MaxDatagramsPerFlush && _out.Length - offset >= 65536)
         {
-            // One connection's train per call: its 1-RTT header protection in one cipher call (PollTransmitBatch).
+            // Up to 16 datagrams of one connection per call: their 1-RTT header protection in one cipher call
+            // (PollTransmitBatch); 16, not 64, so that connections still take turns within a flush (consecutive turns of
+            // one connection still join into one GSO train).
             var span = _out.AsSpan(offset);
-            int batch = _core.PollTransmitBatch(now, span, _batchLengths.AsSpan(0, MaxDatagramsPerFlush - count), _batchInfos, PacingTolerance);
+            int batch = _core.PollTransmitBatch(now, span, _batchLengths.AsSpan(0, Math.Min(MaxDatagramsPerTurn, MaxDatagramsPerFlush - count)), _batchInfos, PacingTolerance);
             if (batch == 0) break;
             bool held = false;
             for (int k = 0; k < batch; k++)
