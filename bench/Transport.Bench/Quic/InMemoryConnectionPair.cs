@@ -26,11 +26,14 @@ internal sealed class InMemoryConnectionPair : IDisposable
     private readonly byte[] _datagram = new byte[65536];
     private readonly byte[] _feed = new byte[65536];
     private readonly byte[] _read = new byte[65536];
+    private readonly byte[] _batch = new byte[QuicConnectionCore.MaxTransmitBatch * 1500 + 2 * 65536];
+    private readonly int[] _batchLengths = new int[QuicConnectionCore.MaxTransmitBatch];
+    private readonly TransmitInfo[] _batchInfos = new TransmitInfo[QuicConnectionCore.MaxTransmitBatch];
     private long _streamId = -1;
     private long _written;
 
-    /// <summary>Creates both connections and completes the handshake (both sides confirmed).</summary>
-    public InMemoryConnectionPair(int maxDatagramSize = 1452, long linkBitsPerSecond = 40_000_000_000)
+    /// <summary>Creates both connections and completes the handshake (both sides confirmed); <paramref name="pathMtuDiscovery"/> false keeps every datagram at <paramref name="maxDatagramSize"/>.</summary>
+    public InMemoryConnectionPair(int maxDatagramSize = 1452, long linkBitsPerSecond = 40_000_000_000, bool pathMtuDiscovery = true)
     {
         s_certificate ??= CreateCertificate();
         LinkBitsPerSecond = linkBitsPerSecond;
@@ -44,12 +47,14 @@ internal sealed class InMemoryConnectionPair : IDisposable
                 PinnedCertificateSha256 = [TlsClientOptions.ComputeCertificatePin(s_certificate)],
             },
             MaxDatagramSize = maxDatagramSize,
+            EnablePathMtuDiscovery = pathMtuDiscovery,
             IdleTimeout = TimeSpan.FromHours(1),
         };
         var serverOptions = new ConnectionOptions
         {
             ServerTls = new TlsServerOptions { ServerCertificate = s_certificate, ApplicationProtocols = [Alpn] },
             MaxDatagramSize = maxDatagramSize,
+            EnablePathMtuDiscovery = pathMtuDiscovery,
             IdleTimeout = TimeSpan.FromHours(1),
         };
         Client = QuicConnectionCore.CreateClient(clientOptions, ServerAddress, Now);
@@ -84,6 +89,12 @@ internal sealed class InMemoryConnectionPair : IDisposable
     /// <summary>Bytes allocated on this thread inside HandleDatagram (both sides), when <see cref="MeasureAllocationsPerCall"/>.</summary>
     public long ReceiveAllocated { get; private set; }
 
+    /// <summary>Stopwatch ticks spent inside PollTransmit (both sides; wall clock), when <see cref="MeasureAllocationsPerCall"/>.</summary>
+    public long TransmitTicks { get; private set; }
+
+    /// <summary>Stopwatch ticks spent inside HandleDatagram (both sides; wall clock), when <see cref="MeasureAllocationsPerCall"/>.</summary>
+    public long ReceiveTicks { get; private set; }
+
     /// <summary>Bracket every PollTransmit / HandleDatagram with allocation counters (a few ns per call).</summary>
     public bool MeasureAllocationsPerCall { get; set; }
 
@@ -92,6 +103,12 @@ internal sealed class InMemoryConnectionPair : IDisposable
     /// recvmmsg: the receiver acknowledges after each batch). Default 16.
     /// </summary>
     public int BatchSize { get; set; } = 16;
+
+    /// <summary>
+    /// Whether a side emits its batch with one <c>PollTransmitBatch</c> call (as the endpoint does: header protection of
+    /// the batch in one cipher call) rather than one <c>PollTransmit</c> per datagram. Default true.
+    /// </summary>
+    public bool UseTransmitBatch { get; set; } = true;
 
     /// <summary>How many bytes the sender keeps queued in its stream send buffer ahead of what it sent.</summary>
     public long SendBufferTarget { get; set; } = 4 << 20;
@@ -137,6 +154,7 @@ internal sealed class InMemoryConnectionPair : IDisposable
 
     private bool Flush(QuicConnectionCore from, QuicConnectionCore to, bool fromClient)
     {
+        if (UseTransmitBatch) return FlushBatch(from, to, fromClient);
         bool any = false;
         IPEndPoint source = fromClient ? ClientAddress : ServerAddress;
         for (int i = 0; i < BatchSize; i++)
@@ -145,7 +163,9 @@ internal sealed class InMemoryConnectionPair : IDisposable
             if (MeasureAllocationsPerCall)
             {
                 long a0 = GC.GetAllocatedBytesForCurrentThread();
+                long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                 n = from.PollTransmit(Now, _datagram, out _);
+                TransmitTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
                 TransmitAllocated += GC.GetAllocatedBytesForCurrentThread() - a0;
             }
             else
@@ -154,22 +174,60 @@ internal sealed class InMemoryConnectionPair : IDisposable
             }
             if (n == 0) break;
             any = true;
-            if (fromClient) ClientDatagrams++;
-            else ServerDatagrams++;
-            // The ideal link: the datagram arrives after its serialization time.
-            Now += TimeSpan.FromTicks(Math.Max(1, n * 8L * TimeSpan.TicksPerSecond / LinkBitsPerSecond));
-            if (MeasureAllocationsPerCall)
-            {
-                long a0 = GC.GetAllocatedBytesForCurrentThread();
-                to.HandleDatagram(Now, source, _datagram.AsSpan(0, n));
-                ReceiveAllocated += GC.GetAllocatedBytesForCurrentThread() - a0;
-            }
-            else
-            {
-                to.HandleDatagram(Now, source, _datagram.AsSpan(0, n));
-            }
+            Deliver(to, source, fromClient, _datagram.AsSpan(0, n));
         }
         return any;
+    }
+
+    /// <summary>
+    /// As <see cref="Flush"/>, but the sender builds the whole batch in one <c>PollTransmitBatch</c> call (as the endpoint
+    /// does for a GSO train: header protection of all its packets in one cipher call); then each datagram is delivered.
+    /// </summary>
+    private bool FlushBatch(QuicConnectionCore from, QuicConnectionCore to, bool fromClient)
+    {
+        IPEndPoint source = fromClient ? ClientAddress : ServerAddress;
+        var lengths = _batchLengths.AsSpan(0, Math.Min(BatchSize, _batchLengths.Length));
+        int count;
+        if (MeasureAllocationsPerCall)
+        {
+            long a0 = GC.GetAllocatedBytesForCurrentThread();
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            count = from.PollTransmitBatch(Now, _batch, lengths, _batchInfos, TimeSpan.FromMilliseconds(1));
+            TransmitTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
+            TransmitAllocated += GC.GetAllocatedBytesForCurrentThread() - a0;
+        }
+        else
+        {
+            count = from.PollTransmitBatch(Now, _batch, lengths, _batchInfos, TimeSpan.FromMilliseconds(1));
+        }
+        int offset = 0;
+        for (int i = 0; i < count; i++)
+        {
+            Deliver(to, source, fromClient, _batch.AsSpan(offset, lengths[i]));
+            offset += lengths[i];
+        }
+        return count > 0;
+    }
+
+    private void Deliver(QuicConnectionCore to, IPEndPoint source, bool fromClient, Span<byte> datagram)
+    {
+        int n = datagram.Length;
+        if (fromClient) ClientDatagrams++;
+        else ServerDatagrams++;
+        // The ideal link: the datagram arrives after its serialization time.
+        Now += TimeSpan.FromTicks(Math.Max(1, n * 8L * TimeSpan.TicksPerSecond / LinkBitsPerSecond));
+        if (MeasureAllocationsPerCall)
+        {
+            long a0 = GC.GetAllocatedBytesForCurrentThread();
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            to.HandleDatagram(Now, source, datagram);
+            ReceiveTicks += System.Diagnostics.Stopwatch.GetTimestamp() - t0;
+            ReceiveAllocated += GC.GetAllocatedBytesForCurrentThread() - a0;
+        }
+        else
+        {
+            to.HandleDatagram(Now, source, datagram);
+        }
     }
 
     private void DrainEvents(QuicConnectionCore connection, bool isServer)

@@ -23,7 +23,13 @@ public sealed partial class QuicConnectionCore
         public bool AckEliciting;
         public bool ZeroRtt;
         public bool PathMtuProbe; // QuicConnectionCore.PathMtu.cs
+        public bool InPlace;      // the frames were written straight into the datagram, after the header (no copy)
     }
+
+    [ThreadStatic] private static bool t_noInPlaceForBench; // bench A/B switch only
+
+    /// <summary>Bench hook (this thread): write 1-RTT frames through the scratch buffer as before (A/B measurements).</summary>
+    internal static bool NoInPlaceForBench { get => t_noInPlaceForBench; set => t_noInPlaceForBench = value; }
 
     // Frames are written here, then copied into the datagram, within one PollTransmit call: one set per thread, not per
     // connection (as fields they were 192 KiB of every connection's memory; bench tour, scale section).
@@ -146,7 +152,12 @@ public sealed partial class QuicConnectionCore
             if (room < 16) continue;
             var info = _infoPool.Rent(space.Id);
             info.EcnMarked = _ecnMarking;
-            int length = WriteFrames(space, PayloadScratch[si].AsSpan(0, room), allowAckEliciting, info, zeroRtt, out bool ackEliciting);
+            // A 1-RTT packet first in its datagram (the steady state: alone) is written where it will be sent: the stream
+            // data is copied once, from the send buffer into the datagram. Others go through the scratch (a packet before
+            // them may still grow by its sample padding); so does everything when qlog reads the frames back.
+            bool inPlace = count == 0 && si == 2 && !zeroRtt && _qlog is null && !t_noInPlaceForBench;
+            Span<byte> frames = inPlace ? buffer.Slice(headerLength, room) : PayloadScratch[si].AsSpan(0, room);
+            int length = WriteFrames(space, frames, allowAckEliciting, info, zeroRtt, out bool ackEliciting);
             if (length == 0)
             {
                 _infoPool.Return(info);
@@ -157,7 +168,7 @@ public sealed partial class QuicConnectionCore
             _built[count++] = new BuiltPacket
             {
                 Space = space, Info = info, PacketNumber = pn, PacketNumberLength = pnLength, HeaderLength = headerLength,
-                PayloadLength = length, AckEliciting = ackEliciting, ZeroRtt = zeroRtt,
+                PayloadLength = length, AckEliciting = ackEliciting, ZeroRtt = zeroRtt, InPlace = inPlace,
             };
             used += headerLength + length + TagLength;
             // RFC 9001 §5.4.2: a tiny packet (a lone ACK) is padded for the sample; later packets must leave room for it.
@@ -229,13 +240,14 @@ public sealed partial class QuicConnectionCore
                 LongHeaderBuilder.TryWrite(dest, b.Space.Id == PacketNumberSpace.Initial ? PacketType.Initial : PacketType.Handshake, Version,
                     dcid.Span, scid.Span, b.Space.Id == PacketNumberSpace.Initial ? _retryToken : default, (ulong)b.PacketNumber, b.PacketNumberLength, out layout);
             int payloadLength = b.PayloadLength + b.Padding;
-            PayloadScratch[(int)b.Space.Id].AsSpan(0, b.PayloadLength).CopyTo(dest.Slice(layout.HeaderLength));
+            if (!b.InPlace) PayloadScratch[(int)b.Space.Id].AsSpan(0, b.PayloadLength).CopyTo(dest.Slice(layout.HeaderLength));
+            else if (offset != 0 || layout.HeaderLength != b.HeaderLength) throw new InvalidOperationException("An in-place 1-RTT packet moved."); // BuildDatagram's layout
             dest.Slice(layout.HeaderLength + b.PayloadLength, b.Padding).Clear();
             int packetLength = layout.HeaderLength + payloadLength + TagLength;
             Span<byte> packet = dest.Slice(0, packetLength);
             if (isShort)
             {
-                _oneRtt!.Seal(packet, layout.HeaderLength, layout.PacketNumberOffset, b.PacketNumberLength, b.PacketNumber);
+                SealShortPacket(packet, offset, layout, b.PacketNumberLength, b.PacketNumber); // SendBatch.cs
                 _packetsSentInKeyPhase++;
             }
             else

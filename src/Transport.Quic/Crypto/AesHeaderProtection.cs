@@ -32,6 +32,15 @@ internal sealed class AesHeaderProtection : HeaderProtection
         _output.AsSpan(0, MaskLength).CopyTo(mask);
     }
 
+    // RFC 9001 §5.4.3: the mask of each sample is its AES-ECB encryption; ECB encrypts blocks independently, so one pass
+    // over the concatenated samples gives every mask with one framework call.
+    protected override void ComputeMasks(byte[] samples, byte[] masks, int count)
+    {
+        int n = _encryptor.TransformBlock(samples, 0, count * SampleLength, masks, 0);
+        if (n != count * SampleLength)
+            throw new CryptographicException($"AES-ECB returned {n} bytes for {count * SampleLength} (header protection).");
+    }
+
     public override void Dispose()
     {
         _encryptor.Dispose();

@@ -162,6 +162,22 @@ public sealed class OneRttKeys : IDisposable
     }
 
     /// <summary>
+    /// <see cref="Seal"/> without header protection: the caller applies <see cref="SendHeaderProtection"/> to the packet
+    /// afterwards (<see cref="HeaderProtection.ApplyBatch"/>, many packets in one cipher call) before it leaves.
+    /// </summary>
+    internal void SealWithoutHeaderProtection(Span<byte> packet, int headerLength, int packetNumberOffset, int packetNumberLength, long packetNumber)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (packet.IsEmpty || (packet[0] & 0x80) != 0)
+            throw new ArgumentException("1-RTT packets have a short header (first bit 0).", nameof(packet));
+        packet[0] = (byte)((packet[0] & ~KeyPhaseBit) | (SendKeyPhase ? KeyPhaseBit : 0));
+        PacketProtection.SealPayloadCore(_send, packet, headerLength, packetNumberOffset, packetNumberLength, packetNumber);
+    }
+
+    /// <summary>The send direction's header-protection key (the same for every key generation, RFC 9001 §6.1).</summary>
+    internal HeaderProtection SendHeaderProtection => _sendHeader;
+
+    /// <summary>
     /// Removes protection from a short-header packet in place, choosing keys by the Key Phase bit (RFC 9001 §6.3, §6.5):
     /// the current generation for the current phase; otherwise the previous generation for a packet number below those
     /// seen with the current keys, and the next generation for a higher one. A packet that authenticates with the next

@@ -137,14 +137,21 @@ public sealed class PacketProtection : IDisposable
     internal static int SealCore(PayloadProtection payload, HeaderProtection header, Span<byte> packet,
         int headerLength, int packetNumberOffset, int packetNumberLength, long packetNumber)
     {
+        SealPayloadCore(payload, packet, headerLength, packetNumberOffset, packetNumberLength, packetNumber);
+        header.Apply(packet, packetNumberOffset, packetNumberLength);
+        return packet.Length;
+    }
+
+    /// <summary><see cref="SealCore"/> without the header protection, which the caller applies later (batched).</summary>
+    internal static void SealPayloadCore(PayloadProtection payload, Span<byte> packet,
+        int headerLength, int packetNumberOffset, int packetNumberLength, long packetNumber)
+    {
         ValidateSeal(packet, headerLength, packetNumberOffset, packetNumberLength, packetNumber);
         // The truncated packet number: the low packetNumberLength bytes, big-endian (RFC 9000 §17.1).
         for (int i = 0; i < packetNumberLength; i++)
             packet[packetNumberOffset + i] = (byte)(packetNumber >> (8 * (packetNumberLength - 1 - i)));
         int payloadEnd = packet.Length - TagLength;
         payload.Encrypt(packetNumber, packet.Slice(0, headerLength), packet.Slice(headerLength, payloadEnd - headerLength), packet.Slice(payloadEnd));
-        header.Apply(packet, packetNumberOffset, packetNumberLength);
-        return packet.Length;
     }
 
     internal static bool TryDecryptPayload(PayloadProtection payload, Span<byte> packet, int headerLength, long packetNumber, out int payloadLength)

@@ -457,6 +457,46 @@ public sealed class QuicEndpointCore : IDisposable
     }
 
     /// <summary>
+    /// <see cref="PollTransmitInfo"/> for a train: writes up to <c>lengths.Length</c> datagrams back to back into
+    /// <paramref name="buffer"/> (lengths and transmit information per datagram) and returns how many: a queued
+    /// stateless packet alone, or the next ready connection's datagrams from one
+    /// <see cref="QuicConnectionCore.PollTransmitBatch"/> call (header protection of all their 1-RTT packets in one
+    /// cipher call). Round-robin as <see cref="PollTransmitInfo"/>, one batch per turn. The last datagram may be paced
+    /// later than <paramref name="now"/> + <paramref name="releaseHorizon"/>; none before it is.
+    /// </summary>
+    internal int PollTransmitBatch(Instant now, Span<byte> buffer, Span<int> lengths, Span<TransmitInfo> infos, TimeSpan releaseHorizon)
+    {
+        if (lengths.IsEmpty) return 0;
+        if (_stateless.Count > 0)
+        {
+            int length = PollTransmitInfo(now, buffer, out infos[0]);
+            lengths[0] = length;
+            return length > 0 ? 1 : 0;
+        }
+        for (int turns = _ready.Count; turns > 0 && _ready.TryDequeue(out var entry); turns--)
+        {
+            if (entry.Removed) { entry.Ready = false; continue; }
+            ConnectionPolls++;
+            int count = entry.Connection.PollTransmitBatch(now, buffer, lengths, infos, releaseHorizon);
+            DrainEvents(entry);
+            if (entry.Removed)
+            {
+                entry.Ready = false;
+                if (count > 0) return count; // its last datagrams (the entry is gone)
+                continue;
+            }
+            Reschedule(entry);
+            if (count > 0)
+            {
+                _ready.Enqueue(entry);
+                return count;
+            }
+            entry.Ready = false; // a pacer's release time is part of its NextTimeout: the timer makes it ready again
+        }
+        return 0;
+    }
+
+    /// <summary>
     /// The earliest deadline over all connections (the top of a timer heap: O(log connections) amortized); null for none.
     /// </summary>
     public Instant? NextTimeout()
