@@ -106,10 +106,10 @@ public class BbrFairnessTests(ITestOutputHelper output)
         var after = link.Samples.Skip(from).Where(s => s.InflightLo != long.MaxValue).ToList();
         Assert.NotEmpty(after);
         Assert.InRange(after[0].BandwidthLo, 0.7 * bbr.MaxBandwidth - 1, bbr.MaxBandwidth);
-        // inflight_lo = max(min(inflight_latest, 1.15 · BDP(bw_latest)), 0.7 · inflight_lo): with the queue doubling the
+        // inflight_lo = max(min(inflight_latest, BDP(bw_latest)), 0.7 · inflight_lo): with the queue doubling the
         // RTT, inflight_latest (one round trip's delivery) is about the whole window, so the draft's rule would keep it.
         double bdp = bbr.MaxBandwidth * minRtt.TotalSeconds;
-        Assert.True(after[0].InflightLo <= Math.Max(1.15 * bdp, 0.7 * cwndBefore) + 1200,
+        Assert.True(after[0].InflightLo <= Math.Max(bdp, 0.7 * cwndBefore) + 1200,
             $"inflight_lo {after[0].InflightLo}, BDP {bdp:F0}, window before {cwndBefore}");
     }
 }
