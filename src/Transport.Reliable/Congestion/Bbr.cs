@@ -26,6 +26,16 @@ namespace Transport.Reliable.Congestion;
 /// 1 % random loss hold a 100 Mbit/s, 50 ms path to about a quarter of its rate; with these, above 90 %, while shallow
 /// buffers still bound inflight_hi and the loss rate (tests/Transport.Reliable.Tests/Congestion/BbrTests.cs).
 /// </para>
+/// <para>
+/// Departures for flows sharing a deep buffer: (4) a loss that comes while the latest RTT sample shows a standing queue
+/// of half the min RTT or more (<see cref="QueuedLossRttFactor"/>) is congestion whatever the round's loss rate, and
+/// cuts the lower bounds as the draft does for any loss, with inflight_lo bounded by the BDP at bw_latest instead of
+/// inflight_latest (which counts the standing queue); (5) Startup's high-loss exit leaves
+/// inflight_hi unset when its losses came with such a queue. Random loss on a drained queue is unaffected. Two flows
+/// through a 1-BDP buffer otherwise kept the shares Startup left them (a later flow ~20 %, Jain's index 0.74–0.86)
+/// behind a full queue, every round losing well under BBRLossThresh
+/// (tests/Transport.Reliable.Tests/Congestion/BbrFairnessTests.cs).
+/// </para>
 /// </remarks>
 public sealed class Bbr : ICongestionController
 {
@@ -76,6 +86,13 @@ public sealed class Bbr : ICongestionController
     public static readonly TimeSpan ProbeRttDuration = TimeSpan.FromMilliseconds(200);
     /// <summary>BBRExtraAckedFilterLen, in rounds.</summary>
     public const int ExtraAckedFilterLength = 10;
+
+    /// <summary>
+    /// A loss that comes while the latest RTT sample is at least this multiple of the min RTT (a standing queue of half
+    /// the min RTT or more) counts as congestion whatever the round's loss rate (not in the draft; see
+    /// <c>AdaptLowerBoundsFromCongestion</c>). BBR's own probes queue about a quarter of the min RTT.
+    /// </summary>
+    public const double QueuedLossRttFactor = 1.5;
 
     private const long Infinity = long.MaxValue;
 
@@ -131,6 +148,8 @@ public sealed class Bbr : ICongestionController
     private long _lossRoundDelivered;
     private bool _lossRoundStart;
     private bool _lossInRound;
+    private bool _queuedLossInRound;     // a loss in this round came with a standing queue (QueuedLossRttFactor)
+    private TimeSpan _latestRtt;
     private bool _ecnInRound;
     private bool _roundLossTooHigh;
     private long _lostInRound;
@@ -262,6 +281,7 @@ public sealed class Bbr : ICongestionController
         // C.delivered comes from the rate estimator; without one (all-zero samples), count the acknowledged bytes.
         _delivered = rs.TotalDelivered > 0 ? Math.Max(_delivered, rs.TotalDelivered) : _delivered + ack.BytesAcked;
         _lastAckAppLimited = ack.IsApplicationLimited;
+        if (ack.LatestRtt > TimeSpan.Zero) _latestRtt = ack.LatestRtt;
         _isCwndLimited = !ack.IsApplicationLimited && ack.PriorBytesInFlight + _mds > _cwnd;
 
         if (_inRecovery && _recoveryStartTime is { } start)
@@ -292,6 +312,7 @@ public sealed class Bbr : ICongestionController
             _lossInRound = true;
             _lostInRound += congestion.LostBytes;
             if (congestion.LostBytes > 0) _lossEventsInRound++;
+            if (congestion.LostBytes > 0 && IsQueueStanding()) _queuedLossInRound = true;
             if (congestion.IsEcn) _ecnInRound = true;
         }
 
@@ -354,6 +375,7 @@ public sealed class Bbr : ICongestionController
         _ecnInRound = false;
         _lostInRound = 0;
         _lossEventsInRound = 0;
+        _queuedLossInRound = false;
         _inRecovery = false;
         _packetConservation = false;
         _recoveryStartTime = null;
@@ -458,6 +480,7 @@ public sealed class Bbr : ICongestionController
         CheckStartupHighLoss();
         AdaptLowerBoundsFromCongestion();
         _lossInRound = false;
+        _queuedLossInRound = false;
         _ecnInRound = false;
         _lostInRound = 0;
         _lossEventsInRound = 0;
@@ -476,7 +499,13 @@ public sealed class Bbr : ICongestionController
         if (IsLossAboveThresh(_lostInRound, deliveredInRound + _lostInRound))
         {
             _filledPipe = true;
-            _inflightHi = Math.Max(BdpMultiple(_bw, 1.0), _inflightLatest);
+            // Departure from the draft: when the losses came with a standing queue of half the min RTT or more, the
+            // buffer was already full (another flow's queue, or this Startup's own overshoot into a deep buffer), and
+            // the flight this round carried is the share Startup happened to hold, not what the path holds: a flow
+            // starting beside a BBR flow capped itself at its first 20 % share and, as inflight_hi only grows in a
+            // probe that is window-limited at it, stayed there for tens of seconds. The queued-loss lower bounds
+            // (AdaptLowerBoundsFromCongestion) answer that congestion; the first probe sets inflight_hi.
+            if (!_queuedLossInRound) _inflightHi = Math.Max(BdpMultiple(_bw, 1.0), _inflightLatest);
         }
     }
 
@@ -490,14 +519,32 @@ public sealed class Bbr : ICongestionController
         // the rate down geometrically between probes (24 % of a 100 Mbit/s link at 1 % random loss). BBRLossThresh is
         // the loss rate the draft already tolerates when probing (IsInflightTooHigh) and that Linux BBRv3 uses for
         // inflight_hi; real congestion (a shallow buffer, competing flows) overflows the queue and loses well above it.
-        if (_ecnInRound || _roundLossTooHigh)
+        //
+        // A loss that came with a standing queue of half the min RTT or more (QueuedLossRttFactor) is congestion whatever
+        // the round's loss rate: random loss on an idle path comes with RTTs near the min RTT, and BBR alone queues at
+        // most about a quarter of it while probing. Flows sharing a deep drop-tail buffer are the case: with cwnd =
+        // 2·BDP each, the 1-BDP buffer stays full, every flow is window-limited, its delivery rate is its share of the
+        // queue, and the shares stay where Startup left them (a later flow got 20 %) while each round loses well under
+        // BBRLossThresh. There, inflight_latest (what one round trip delivered) counts the standing queue as well as
+        // the pipe, so the draft's inflight_lo would keep the queue; bounded by the flow's BDP at bw_latest (with β as
+        // the floor, so at most 30 % a round), every flow gives back its share of the queue, the flows become
+        // pacing-limited, and the probes (which gain a small flow proportionally more) move the shares together
+        // (tests/Transport.Reliable.Tests/Congestion/BbrFairnessTests.cs; bounding by BDP · (1 + BBRHeadroom) instead
+        // left a larger queue: the tour's BBR vs BBR 0.912 with 16.3 ms mean queueing against 0.925 with 12.6 ms).
+        if (_ecnInRound || _roundLossTooHigh || _queuedLossInRound)
         {
             if (double.IsPositiveInfinity(_bwLo)) _bwLo = _maxBw;
             if (_inflightLo == Infinity) _inflightLo = _cwnd;
             _bwLo = Math.Max(_bwLatest, BbrBeta * _bwLo);
-            _inflightLo = Math.Max(_inflightLatest, (long)(BbrBeta * _inflightLo));
+            long latest = _inflightLatest;
+            if (_queuedLossInRound && _bwLatest > 0) latest = Math.Min(latest, BdpMultiple(_bwLatest, 1.0));
+            _inflightLo = Math.Max(latest, (long)(BbrBeta * _inflightLo));
         }
     }
+
+    /// <summary>The latest RTT sample shows a standing queue of at least (QueuedLossRttFactor − 1) min RTTs.</summary>
+    private bool IsQueueStanding() =>
+        _minRtt != TimeSpan.MaxValue && _latestRtt.TotalSeconds >= QueuedLossRttFactor * _minRtt.TotalSeconds;
 
     /// <summary>The round just ended lost more than BBRLossThresh of the bytes it carried (delivered plus lost).</summary>
     private bool IsRoundLossTooHigh()
@@ -541,6 +588,7 @@ public sealed class Bbr : ICongestionController
         _ecnInRound = false;
         _lostInRound = 0;
         _lossEventsInRound = 0;
+        _queuedLossInRound = false;
         _bwLatest = 0;
         _inflightLatest = 0;
     }

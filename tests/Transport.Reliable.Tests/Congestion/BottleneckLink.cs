@@ -80,6 +80,12 @@ internal sealed class BottleneckLink
 
     private readonly Random _random = new(1);
 
+    /// <summary>
+    /// Delay added to every packet sent from now on, after the bottleneck: stands for a standing queue that other flows
+    /// hold (every RTT sample rises by it; the link's own rate is unchanged).
+    /// </summary>
+    public TimeSpan ExtraDelay { get; set; }
+
     /// <summary>The next this many packets sent are dropped at the bottleneck (a hand-made loss).</summary>
     public int DropNext { get; set; }
 
@@ -166,7 +172,7 @@ internal sealed class BottleneckLink
             return;
         }
         _linkFreeAt = Math.Max(_linkFreeAt, t) + p.Bytes / Rate;
-        var ackAt = Instant.FromTicks((long)Math.Ceiling(_linkFreeAt * TimeSpan.TicksPerSecond)) + PropagationRtt;
+        var ackAt = Instant.FromTicks((long)Math.Ceiling(_linkFreeAt * TimeSpan.TicksPerSecond)) + PropagationRtt + ExtraDelay;
         _acks.Enqueue((ackAt, p));
     }
 
