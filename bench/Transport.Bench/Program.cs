@@ -11,6 +11,7 @@ namespace Transport.Bench;
 /// <item><c>tour</c>: the comparison tour (kernel TCP, TCP+TLS 1.3, QUIC stacks) with Markdown tables, SVG charts and results.json; <c>tour --help</c>.</item>
 /// <item><c>connpair [MB] [rounds] [mds]</c>: the connection's steady-state data path in memory: ns/byte, Gbit/s per core, bytes allocated per packet.</item>
 /// <item><c>quicphases [count]</c>: where a Transport QUIC connection's time goes through the public API (connect, first byte, round trip, dispose).</item>
+/// <item><c>footprint [connections] [top]</c>: where idle connections' memory goes (heap growth per connection, a reflection walk by type from the listener and the client endpoint).</item>
 /// <item><c>server [options]</c> / <c>client --target HOST[:PORT] [options]</c>: measurements between two hosts (QUIC perf protocol, kernel TCP, TCP+TLS 1.3), like iperf3 / secnetperf; <c>server --help</c>, <c>client --help</c>, Remote/README.md.</item>
 /// <item><c>link selfcheck</c>: the namespace/TUN link emulator (needs root) checked with kernel TCP cubic and bbr.</item>
 /// <item>anything else (or nothing): the BenchmarkDotNet switcher over every micro-benchmark in this assembly.</item>
@@ -35,6 +36,8 @@ public static class Program
                 return Tour.SetupProbe.Run(args[1..]);
             case "quicphases":
                 return Tour.QuicPhaseProbe.Run(args[1..]);
+            case "footprint":
+                return Tour.EndpointFootprint.Run(args[1..]);
             case "server":
                 return Remote.RemoteTool.Server(args[1..]);
             case "client":
