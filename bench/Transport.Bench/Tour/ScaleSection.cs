@@ -152,6 +152,7 @@ internal static class ScaleSection
         // 10-20 s later), which is not what an idle connection costs; what the JIT thread still burns is subtracted.
         await Task.Delay(IdleSettle(context.Options.Quick), ct).ConfigureAwait(false);
         context.Progress.Report($"{Name}: {n:N0} idle connections · CPU for {idleWindow.TotalSeconds:0} s");
+        long probes0 = PathMtuProbesSent(connections);
         Stats idleStart = await server.StatsAsync(ct, collect: false).ConfigureAwait(false);
         TimeSpan idleCpu0 = CpuMeter.ProcessCpuTime(), idleJit0 = TieredJitCpuTime();
         long i0 = Stopwatch.GetTimestamp();
@@ -159,6 +160,7 @@ internal static class ScaleSection
         TimeSpan idleClientCpu = CpuMeter.ProcessCpuTime() - idleCpu0, idleClientJit = TieredJitCpuTime() - idleJit0;
         TimeSpan idleElapsed = Stopwatch.GetElapsedTime(i0);
         Stats idleEnd = await server.StatsAsync(ct, collect: false).ConfigureAwait(false);
+        long idleProbes = PathMtuProbesSent(connections) - probes0;
         // The runtime's background tier-1 JIT (it went on for tens of seconds after the handshakes on a loaded machine:
         // three quarters of the idle window's perf samples) is the runtime's, not the connections': left out, and shown.
         TimeSpan idleServerCpu = idleEnd.Cpu - idleStart.Cpu, idleServerJit = idleEnd.Jit - idleStart.Jit;
@@ -166,7 +168,8 @@ internal static class ScaleSection
         if (idleCpu < TimeSpan.Zero) idleCpu = TimeSpan.Zero;
         rateRow.Values["idle CPU"] = idleCpu.TotalMilliseconds / idleElapsed.TotalSeconds / (ok / 1000.0);
         rateRow.Note += $"; idle: client {idleClientCpu.TotalMilliseconds:0} ms (tier-1 JIT thread {idleClientJit.TotalMilliseconds:0} ms), " +
-            $"server {idleServerCpu.TotalMilliseconds:0} ms (JIT {idleServerJit.TotalMilliseconds:0} ms) CPU in {idleElapsed.TotalSeconds:0.0} s";
+            $"server {idleServerCpu.TotalMilliseconds:0} ms (JIT {idleServerJit.TotalMilliseconds:0} ms) CPU in {idleElapsed.TotalSeconds:0.0} s, " +
+            $"client path MTU probes in it {idleProbes:N0} ({PathMtuProbesSent(connections):N0} since the handshakes)";
 
         context.Progress.Report($"{Name}: {n:N0} connections · one stream each");
         using (var gate = new SemaphoreSlim(InFlight))
@@ -202,6 +205,13 @@ internal static class ScaleSection
             try { await s.DisposeAsync().ConfigureAwait(false); } catch (Exception) { }
         }
         GC.KeepAlive(connections);
+    }
+
+    private static long PathMtuProbesSent(List<QuicConnection> connections)
+    {
+        long probes = 0;
+        foreach (QuicConnection c in connections) probes += c.GetStatistics().PathMtuProbesSent;
+        return probes;
     }
 
     private static TimeSpan IdleSettle(bool quick) => TimeSpan.FromSeconds(quick ? 3 : 5);
@@ -240,14 +250,35 @@ internal static class ScaleSection
 
     private readonly record struct Stats(long Managed, long WorkingSet, TimeSpan Cpu, int Connections, TimeSpan Jit);
 
+    private static readonly Dictionary<int, long> JitThreadTicks = new();
+    private static long s_jitTicks;
+
     /// <summary>
-    /// CPU time of the runtime's tiered-compilation background thread (Linux: /proc/self/task/*/comm ".NET Tiered Com…",
-    /// utime + stime from its stat); zero elsewhere or when it is not running. A thread that exits takes its time with it,
-    /// so a difference can only understate the JIT's share.
+    /// CPU time the runtime's tiered-compilation background thread burnt so far in this process, as far as it was seen
+    /// (Linux: /proc/self/task/*/comm ".NET Tiered Com…", utime + stime from its stat); zero elsewhere. The runtime ends
+    /// that thread when it has nothing to do and starts a new one later, so the sum over the threads alive now can fall
+    /// (it did, by 670 ms, inside one 5 s idle window, and the idle CPU figure went up by as much); instead each thread's
+    /// growth since it was last seen is added to a running total, which never falls. What a thread burnt after it was
+    /// last seen and before it exited is lost, so a difference can only understate the JIT's share.
     /// </summary>
     private static TimeSpan TieredJitCpuTime()
     {
-        long ticks = 0;
+        lock (JitThreadTicks)
+        {
+            foreach (var (tid, ticks) in TieredJitThreads())
+            {
+                long before = JitThreadTicks.GetValueOrDefault(tid);
+                if (ticks > before) s_jitTicks += ticks - before;
+                JitThreadTicks[tid] = ticks;
+            }
+            return TimeSpan.FromMilliseconds(s_jitTicks * 10);
+        }
+    }
+
+    /// <summary>The tiered-compilation threads alive now and their CPU ticks (1/100 s) so far; none off Linux.</summary>
+    private static List<(int Tid, long Ticks)> TieredJitThreads()
+    {
+        var result = new List<(int, long)>();
         try
         {
             foreach (string task in Directory.EnumerateDirectories("/proc/self/task"))
@@ -263,14 +294,15 @@ internal static class ScaleSection
                 catch (IOException) { continue; }
                 // Fields after the parenthesised name: state is field 3, utime 14 and stime 15 (clock ticks of 1/100 s).
                 string[] f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-                ticks += long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture);
+                int tid = int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture);
+                result.Add((tid, long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture)));
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
         {
-            return TimeSpan.Zero;
+            result.Clear();
         }
-        return TimeSpan.FromMilliseconds(ticks * 10);
+        return result;
     }
 
     /// <summary>The server child: <c>tour --scale-server</c>. Answers "stats" / "cpu" lines on stdin; "quit" ends it.</summary>

@@ -8,8 +8,10 @@ using Transport.Reliable.Recovery;
 namespace Transport.Quic.Connection;
 
 // Datagram Packetization Layer PMTU Discovery (RFC 8899; RFC 9000 §14.2-14.4). The connection starts at BASE_PLPMTU
-// (ConnectionOptions.MaxDatagramSize capped by the peer's max_udp_payload_size) and, once the handshake is confirmed and
-// the path validated, climbs a list of candidate sizes with PING+PADDING probes: one probe outstanding at a time, sent when
+// (ConnectionOptions.MaxDatagramSize capped by the peer's max_udp_payload_size) and, once the handshake is confirmed, the
+// path validated and the connection is actually sending application data (PathMtuSearchStartBytes of stream data, or
+// PathMtuSearchStartDatagrams DATAGRAM frames: an idle connection, or one exchanging a few small messages, gains nothing
+// from a larger datagram and sends no probe), climbs a list of candidate sizes with PING+PADDING probes: one probe outstanding at a time, sent when
 // the congestion window has room for it; its acknowledgment raises the PLPMTU (every packet then uses it), MAX_PROBES
 // losses of one size end the climb (SEARCH_COMPLETE) until PMTU_RAISE_TIMER. A probe's loss is not a congestion signal
 // (the loss detector knows probes: SentPacket.IsPathMtuProbe). Black hole detection (RFC 8899 §4.3): packets above BASE
@@ -33,9 +35,16 @@ public sealed partial class QuicConnectionCore
     /// </summary>
     private static readonly int[] PathMtuCandidates = [1452, 1472, 4096, 8192, 8952, 8972, 16384, 32768, 65487, 65507];
 
+    /// <summary>Stream bytes sent (0.5-RTT and 1-RTT) after which the search starts: a few datagrams' worth.</summary>
+    internal const long PathMtuSearchStartBytes = 4 * 1452;
+
+    /// <summary>DATAGRAM frames sent after which the search starts.</summary>
+    internal const long PathMtuSearchStartDatagrams = 4;
+
     private const int MaxUdpPayload = 65527;
 
-    private enum PathMtuPhase : byte { Waiting, Searching, SearchComplete }
+    // Waiting: before confirmation (or discovery off). Ready: confirmed, waiting for application data to send.
+    private enum PathMtuPhase : byte { Waiting, Ready, Searching, SearchComplete }
 
     private PathMtuPhase _pmtuPhase;
     private int _pmtuLocalLimit = MaxUdpPayload; // the route's limit the driver reported (SetLocalMaxUdpPayload)
@@ -56,8 +65,11 @@ public sealed partial class QuicConnectionCore
     /// <summary>The largest size a probe may have: the option, the peer's max_udp_payload_size and the local route's limit.</summary>
     internal int PathMtuCeiling => Math.Min(Math.Min(_options.MaxPathMtuDiscoverySize, PeerMaxUdpPayload), _pmtuLocalLimit);
 
-    /// <summary>True while the search has not settled (waiting for confirmation, or climbing).</summary>
+    /// <summary>True once the search settled (false while waiting for confirmation or for application data, or climbing).</summary>
     internal bool IsPathMtuSearchComplete => _pmtuPhase == PathMtuPhase.SearchComplete;
+
+    /// <summary>True once the search started (the connection sent enough application data); false while it waits.</summary>
+    internal bool IsPathMtuSearchStarted => _pmtuPhase is PathMtuPhase.Searching or PathMtuPhase.SearchComplete;
 
     /// <summary>
     /// The driver's word on the largest UDP payload the local route carries (the interface MTU minus the IP and UDP
@@ -84,11 +96,18 @@ public sealed partial class QuicConnectionCore
         }
     }
 
-    /// <summary>The handshake is confirmed (RFC 8899 §5.2: the search starts once the path is known to work).</summary>
+    /// <summary>
+    /// The handshake is confirmed (RFC 8899 §5.2: the search may start once the path is known to work). It starts when the
+    /// connection has sent enough application data (<see cref="PathMtuSearchDue"/>): probing costs the network up to
+    /// 64 KiB a probe and the connection its records, for nothing on a connection that has no data to send.
+    /// </summary>
     private void OnPathMtuHandshakeConfirmed()
     {
-        if (_options.EnablePathMtuDiscovery && _pmtuPhase == PathMtuPhase.Waiting) StartPathMtuSearch();
+        if (_options.EnablePathMtuDiscovery && _pmtuPhase == PathMtuPhase.Waiting) _pmtuPhase = PathMtuPhase.Ready;
     }
+
+    /// <summary>The connection has sent enough application data for a larger datagram to pay off.</summary>
+    private bool PathMtuSearchDue => _statStreamBytesSent >= PathMtuSearchStartBytes || _statDatagramsSent >= PathMtuSearchStartDatagrams;
 
     private void StartPathMtuSearch()
     {
@@ -138,6 +157,11 @@ public sealed partial class QuicConnectionCore
     private int PathMtuProbeToSend(int bufferLength)
     {
         if (!_options.EnablePathMtuDiscovery || _phase != ConnectionPhase.Open || !_handshakeConfirmed || _oneRtt is null) return 0;
+        if (_pmtuPhase == PathMtuPhase.Ready)
+        {
+            if (!PathMtuSearchDue) return 0; // nothing worth a larger datagram has been sent yet
+            StartPathMtuSearch();
+        }
         if (_pmtuPhase == PathMtuPhase.SearchComplete && _now >= _pmtuRaiseAt)
         {
             // RFC 8899 §5.2: PMTU_RAISE_TIMER expired: probe upward again from the current size.
@@ -148,7 +172,11 @@ public sealed partial class QuicConnectionCore
         if (!_addressValidated || _activePath is { IsValidating: true }) return 0; // only on a validated path (RFC 9000 §14.2.1)
         if (_pmtuProbeSize > bufferLength) return 0;
         foreach (var s in _spaces) if (s.ProbesPending > 0) return 0; // loss recovery's probes first
-        if (_recovery.BytesInFlight + _pmtuProbeSize > _recovery.CongestionController.CongestionWindow) return 0;
+        // Room in the window, not room for the whole probe: the search now runs while the connection sends data (it
+        // starts with the data), and a transfer fills every opening of the window with full-size packets, so a probe
+        // that waited for room for all of itself (up to 64 KiB) would wait for most of the transfer. It may go over the
+        // window by at most its own size, once a round trip (one probe in flight).
+        if (_recovery.BytesInFlight >= _recovery.CongestionController.CongestionWindow) return 0;
         if (_pacer.NextSendTime(_now, _pmtuProbeSize) > _now + _options.PacingHorizon) return 0; // BuildDatagram arms the pacing wait
         return _pmtuProbeSize;
     }
@@ -277,7 +305,7 @@ public sealed partial class QuicConnectionCore
         _pmtuBlackHoles++;
         _pmtuTooBig = _maxDatagramSize;
         SetPathMtu(pathMtuBase);
-        if (_pmtuPhase != PathMtuPhase.Waiting) StartPathMtuSearch();
+        if (IsPathMtuSearchStarted) StartPathMtuSearch();
     }
 
     /// <summary>A new active path (RFC 9000 §9.4, §14.2.1): its PMTU is unknown; start from BASE and search again.</summary>
@@ -286,6 +314,6 @@ public sealed partial class QuicConnectionCore
         _pmtuLargeLossRun = 0;
         _pmtuTooBig = int.MaxValue;
         SetPathMtu(PathMtuBase);
-        if (_pmtuPhase != PathMtuPhase.Waiting) StartPathMtuSearch();
+        if (IsPathMtuSearchStarted) StartPathMtuSearch();
     }
 }

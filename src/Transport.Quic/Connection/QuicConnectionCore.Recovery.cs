@@ -69,6 +69,7 @@ public sealed partial class QuicConnectionCore
             }
         }
         _pacer.SetRate(_now, _recovery.CongestionController.PacingRate);
+        if (!_settledStorageTrimmed) TrimStorageOnceSettled(); // QuicConnectionCore.Timers.cs
         return true;
     }
 
@@ -84,7 +85,11 @@ public sealed partial class QuicConnectionCore
                     if (!space.IsDiscarded) space.Tracker.OnAckFrameAcknowledged(f.Value); // RFC 9000 §13.2.4
                     break;
                 case SentFrameKind.Crypto:
-                    if (!space.IsDiscarded) space.CryptoSend.OnAcked(f.Offset, f.Length, f.Fin);
+                    if (!space.IsDiscarded)
+                    {
+                        space.CryptoSend.OnAcked(f.Offset, f.Length, f.Fin);
+                        space.CryptoSend.ReleaseStorageIfAllAcknowledged(); // a ticket's chunk is not kept for the connection's life
+                    }
                     break;
                 case SentFrameKind.Stream:
                     if (_streams.TryGetValue(f.StreamId, out var s) && s.Send is { } send && !s.ResetSent)

@@ -57,7 +57,7 @@ public sealed partial class QuicConnectionCore
         info = default;
         if (_phase is ConnectionPhase.Draining or ConnectionPhase.Terminated) return 0;
         if (_paths.Count > 0 && PollPathTransmit(buffer, out info) is int pathBytes and > 0) return pathBytes; // PATH_CHALLENGE / PATH_RESPONSE
-        if (_pmtuPhase == PathMtuPhase.Searching || _pmtuPhase == PathMtuPhase.SearchComplete)
+        if (_pmtuPhase != PathMtuPhase.Waiting)
         {
             int probeBytes; // a PMTU probe, when one is due (QuicConnectionCore.PathMtu.cs)
             try

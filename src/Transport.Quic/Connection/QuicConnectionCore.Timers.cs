@@ -100,6 +100,26 @@ public sealed partial class QuicConnectionCore
         }
     }
 
+    /// <summary>Free sent-packet records an idle connection keeps (about 320 bytes each): enough for a PING and its ACK.</summary>
+    private const int IdleInfoRecords = 1;
+
+    private bool _settledStorageTrimmed;
+
+    /// <summary>
+    /// Once per connection, at the first ACK that leaves nothing in flight after the handshake is confirmed and its spaces
+    /// discarded (the post-handshake burst, HANDSHAKE_DONE, tickets, NEW_CONNECTION_IDs, acknowledged):
+    /// gives back what the handshake's burst grew (sent-packet ring slots, free SentPacketInfo records), so a connection
+    /// that then idles keeps about 2 KiB less without waiting for <see cref="StorageTrimDelay"/>. Later traffic regrows
+    /// them once; a steady transfer never comes through here again, so its hot path is unchanged.
+    /// </summary>
+    private void TrimStorageOnceSettled()
+    {
+        if (_settledStorageTrimmed || !_handshakeConfirmed || !_spaces[1].IsDiscarded || _recovery.BytesInFlight > 0) return;
+        _settledStorageTrimmed = true;
+        _recovery.TrimIdleStorage();
+        _infoPool.TrimTo(IdleInfoRecords);
+    }
+
     private static Instant? Earliest(Instant? a, Instant? b) =>
         a is { } x ? (b is { } y ? Instant.Min(x, y) : x) : b;
 }

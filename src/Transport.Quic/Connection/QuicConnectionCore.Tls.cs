@@ -34,6 +34,7 @@ public sealed partial class QuicConnectionCore
                 return false;
             }
         }
+        if (!space.IsDiscarded) space.CryptoReceive.ReleaseStorageIfEmpty(); // a ticket's chunk is not kept for the connection's life
         return true;
     }
 

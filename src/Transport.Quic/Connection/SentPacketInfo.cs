@@ -72,9 +72,13 @@ internal sealed class SentPacketInfoPool
     }
 
     /// <summary>Drops the free records beyond <see cref="LocalCapacity"/> (and the stack's storage for them).</summary>
-    public void TrimExcess()
+    public void TrimExcess() => TrimTo(LocalCapacity);
+
+    /// <summary>Keeps at most <paramref name="keep"/> free records (and storage for only those).</summary>
+    public void TrimTo(int keep)
     {
-        while (_free.Count > LocalCapacity) _free.Pop();
+        if (_free.Count <= keep) return;
+        while (_free.Count > keep) _free.Pop();
         _free.TrimExcess();
     }
 }

@@ -106,7 +106,9 @@ internal sealed class SentPacketRing
 
     private void Grow()
     {
-        var bigger = new SentPacketSlot[Math.Max(16, _slots.Length * 2)]; // from empty (or the small start) straight to 16: fewer early growths
+        // From the small start straight to 16 (fewer early growths); an empty ring (a trimmed idle one, or the lost
+        // packets' ring) to 4: an idle connection's occasional packet does not buy 16 slots (about 1.4 KiB).
+        var bigger = new SentPacketSlot[_slots.Length == 0 ? 4 : Math.Max(16, _slots.Length * 2)];
         for (int i = 0; i < _count; i++) bigger[i] = this[i];
         _slots = bigger;
         _head = 0;

@@ -191,6 +191,16 @@ public sealed class ReceiveBuffer : IDisposable
         else _store.ReleaseBefore(_readOffset);
     }
 
+    /// <summary>
+    /// Every received byte was read (nothing buffered, nothing out of order): gives the partly filled chunk back to the
+    /// pool (receiving again rents one). For a buffer that carries rare messages (a CRYPTO stream after the handshake);
+    /// not for a stream's hot path, where it would return and rent a chunk per message.
+    /// </summary>
+    public void ReleaseStorageIfEmpty()
+    {
+        if (!_reset && _received.TotalLength == _readOffset && _received.PrefixEnd == _readOffset && _store.RentedChunks > 0) _store.Clear(_readOffset);
+    }
+
     /// <summary>Returns the pooled memory; the buffer reads nothing more afterwards.</summary>
     public void Dispose()
     {

@@ -222,6 +222,16 @@ public sealed class SendBuffer : IDisposable
         else _store.ReleaseBefore(prefix);
     }
 
+    /// <summary>
+    /// Every written byte is acknowledged: gives the partly filled last chunk back to the pool (writing again rents one).
+    /// For a buffer that carries rare messages (a CRYPTO stream after the handshake) and would otherwise hold a chunk
+    /// for the connection's life; not for a stream's hot path, where it would return and rent a chunk per message.
+    /// </summary>
+    public void ReleaseStorageIfAllAcknowledged()
+    {
+        if (!_reset && _acked.PrefixEnd == _written && _store.RentedChunks > 0) _store.Clear(_written);
+    }
+
     /// <summary>A segment was declared lost: the parts not acknowledged are queued to be sent again, ahead of new data.</summary>
     /// <param name="offset">The segment's offset.</param>
     /// <param name="length">The segment's length.</param>
