@@ -30,7 +30,7 @@ internal sealed class InMemoryConnectionPair : IDisposable
     private long _written;
 
     /// <summary>Creates both connections and completes the handshake (both sides confirmed).</summary>
-    public InMemoryConnectionPair(int maxDatagramSize = 1452, long linkBitsPerSecond = 40_000_000_000)
+    public InMemoryConnectionPair(int maxDatagramSize = 1452, long linkBitsPerSecond = 40_000_000_000, bool pathMtuDiscovery = true)
     {
         s_certificate ??= CreateCertificate();
         LinkBitsPerSecond = linkBitsPerSecond;
@@ -45,12 +45,14 @@ internal sealed class InMemoryConnectionPair : IDisposable
             },
             MaxDatagramSize = maxDatagramSize,
             IdleTimeout = TimeSpan.FromHours(1),
+            EnablePathMtuDiscovery = pathMtuDiscovery,
         };
         var serverOptions = new ConnectionOptions
         {
             ServerTls = new TlsServerOptions { ServerCertificate = s_certificate, ApplicationProtocols = [Alpn] },
             MaxDatagramSize = maxDatagramSize,
             IdleTimeout = TimeSpan.FromHours(1),
+            EnablePathMtuDiscovery = pathMtuDiscovery,
         };
         Client = QuicConnectionCore.CreateClient(clientOptions, ServerAddress, Now);
         Server = QuicConnectionCore.CreateServer(serverOptions, ClientAddress, Client.OriginalDestinationConnectionId, Now);

@@ -235,6 +235,13 @@ public sealed class QuicEndpoint : IDisposable
     /// </summary>
     public Action<QuicEndpointCore>? ActivityCallback { get; set; }
 
+    /// <summary>
+    /// Run by a receive thread around the end of each receive batch (the <see cref="ActivityCallback"/> and the flush):
+    /// <c>Starting</c> before, <c>Ended</c> after, outside every lock. The public API uses them to complete the waits the
+    /// batch released on that thread (<see cref="QuicListenerOptions.InlineCompletions"/>). Null: nothing runs.
+    /// </summary>
+    internal (Action Starting, Action Ended)? ReceiveBatchHooks { get; set; }
+
     /// <summary>Exceptions thrown by <see cref="ActivityCallback"/> (0 in a healthy run).</summary>
     public long CallbackErrors { get; private set; }
 
@@ -347,6 +354,24 @@ public sealed class QuicEndpoint : IDisposable
         }
 
         public void OnBatchCompleted()
+        {
+            if (owner.ReceiveBatchHooks is not { } hooks)
+            {
+                CompleteBatch();
+                return;
+            }
+            hooks.Starting();
+            try
+            {
+                CompleteBatch();
+            }
+            finally
+            {
+                hooks.Ended(); // outside every lock, on this thread
+            }
+        }
+
+        private void CompleteBatch()
         {
             if (owner.ActivityCallback is not null)
             {

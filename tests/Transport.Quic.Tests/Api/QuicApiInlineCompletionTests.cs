@@ -1,0 +1,75 @@
+namespace Transport.Quic.Tests.Api;
+
+public class QuicApiInlineCompletionTests
+{
+    private const string ReceiveThreadName = "quic-endpoint-receive"; // QuicEndpoint names its receive thread so
+
+    /// <summary>
+    /// 64-byte ping-pong with <see cref="QuicListenerOptions.InlineCompletions"/> and
+    /// <see cref="QuicClientConnectionOptions.InlineCompletions"/> on or off: every response is the request echoed, and
+    /// the reads that waited resumed on an endpoint's receive thread exactly when the option is on (both ends). With it
+    /// on, the server's handler runs its writes from the receive thread too (the echo needs no thread pool).
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task PingPong_ResumesReadsOnTheReceiveThread_OnlyWhenAskedTo(bool inline)
+    {
+        using var cts = new CancellationTokenSource(ApiTest.Deadline);
+        await using var listener = await ApiTest.Listen(ct: cts.Token, configure: o => o.InlineCompletions = inline);
+        int serverResumedOnReceiveThread = 0, serverResumedElsewhere = 0;
+        var server = Task.Run(async () =>
+        {
+            await using var c = await listener.AcceptConnectionAsync(cts.Token);
+            await using var s = await c.AcceptInboundStreamAsync(cts.Token);
+            var buffer = new byte[64];
+            while (true)
+            {
+                int n = await s.ReadAtLeastAsync(buffer, 64, throwOnEndOfStream: false, cts.Token).ConfigureAwait(false);
+                if (Thread.CurrentThread.Name == ReceiveThreadName) serverResumedOnReceiveThread++;
+                else serverResumedElsewhere++;
+                if (n < 64) break;
+                await s.WriteAsync(buffer, cts.Token).ConfigureAwait(false);
+            }
+            s.CompleteWrites();
+            try { await c.AcceptInboundStreamAsync(cts.Token).ConfigureAwait(false); } catch (QuicException) { }
+        });
+        var options = ApiTest.Client(listener);
+        options.InlineCompletions = inline;
+        int clientResumedOnReceiveThread = 0;
+        // On the thread pool, without the test framework's synchronization context (it would take every continuation back).
+        await Task.Run(async () =>
+        {
+            await using var client = await QuicConnection.ConnectAsync(options, cts.Token).ConfigureAwait(false);
+            await using var stream = await client.OpenOutboundStreamAsync(true, cts.Token).ConfigureAwait(false);
+            var request = new byte[64];
+            var response = new byte[64];
+            for (int i = 0; i < 200; i++)
+            {
+                request[0] = (byte)i;
+                request[63] = (byte)(i >> 8);
+                await stream.WriteAsync(request, cts.Token).ConfigureAwait(false);
+                await stream.ReadExactlyAsync(response, cts.Token).ConfigureAwait(false);
+                if (Thread.CurrentThread.Name == ReceiveThreadName) clientResumedOnReceiveThread++;
+                Assert.Equal(request, response);
+            }
+            stream.CompleteWrites();
+            await ApiTest.ReadToEnd(stream, cts.Token).ConfigureAwait(false);
+            await client.CloseAsync(0, cts.Token).ConfigureAwait(false);
+        }, cts.Token);
+        await server.WaitAsync(cts.Token);
+        if (inline)
+        {
+            // A read that found its data already there returns without waiting (on the thread it ran on), so not all
+            // 200: but a ping-pong's reads nearly always wait.
+            Assert.True(clientResumedOnReceiveThread > 0, "no client read resumed on the receive thread");
+            Assert.True(serverResumedOnReceiveThread > 0, "no server read resumed on the receive thread");
+        }
+        else
+        {
+            Assert.Equal(0, clientResumedOnReceiveThread);
+            Assert.Equal(0, serverResumedOnReceiveThread);
+            Assert.True(serverResumedElsewhere > 0);
+        }
+    }
+}
