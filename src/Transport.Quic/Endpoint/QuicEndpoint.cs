@@ -178,9 +178,13 @@ public sealed class QuicEndpoint : IDisposable
                 RunActivityCallback();
             }
         }
-        FlushFromCaller();
+        if (ReferenceEquals(t_corked, this)) t_corkedFlushes = true; // sent when the receive thread's resumed code yields
+        else FlushFromCaller();
         return result;
     }
+
+    [ThreadStatic] private static QuicEndpoint? t_corked; // this thread is a receive thread of that endpoint resuming waits (ReceiveBatchHooks)
+    [ThreadStatic] private static bool t_corkedFlushes;   // an Invoke on it left its flush to the end of that
 
     /// <summary>
     /// Sends what the core has ready on the calling thread (an application's write, the receive thread after a batch)
@@ -367,7 +371,19 @@ public sealed class QuicEndpoint : IDisposable
             }
             finally
             {
-                hooks.Ended(); // outside every lock, on this thread
+                // Outside every lock, on this thread. What the code it resumes writes is sent once, after it yielded back
+                // (a pipelined client's dozen requests in one datagram, not a send system call each).
+                t_corked = owner;
+                t_corkedFlushes = false;
+                try
+                {
+                    hooks.Ended();
+                }
+                finally
+                {
+                    t_corked = null;
+                }
+                if (t_corkedFlushes) owner.FlushFromCaller();
             }
         }
 
