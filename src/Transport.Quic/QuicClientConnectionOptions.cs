@@ -44,7 +44,9 @@ public sealed class QuicClientConnectionOptions
     /// datagram of this endpoint is received. Code there must not block: a long computation delays every connection of
     /// the endpoint, and a synchronous wait for this endpoint's data (<c>Stream.Read</c>, <c>.Result</c>,
     /// <c>.GetAwaiter().GetResult()</c> on a read) never completes, because the thread that would receive it is the one
-    /// waiting. Default false.
+    /// waiting. What that code writes is sent when it yields back to the receive thread (all its writes of that moment
+    /// in as few datagrams as they fit: pipelined requests coalesce), so a write followed by long work before the next
+    /// await leaves later than it would on the thread pool. Default false.
     /// </summary>
     public bool InlineCompletions { get; set; }
 }
