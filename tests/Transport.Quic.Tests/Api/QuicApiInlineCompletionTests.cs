@@ -123,4 +123,52 @@ public class QuicApiInlineCompletionTests
         }, cts.Token);
         await server.WaitAsync(cts.Token);
     }
+
+    /// <summary>
+    /// 16 requests in flight with inline completions: the client's continuation reads the echoes of a received datagram
+    /// and writes as many new requests on the receive thread; those writes leave together when it yields (the endpoint
+    /// flushes once), so the client sends far fewer datagrams than requests (without the coalescing, one each).
+    /// </summary>
+    [Fact]
+    public async Task PipelinedWrites_OfTheResumedCode_ShareDatagrams()
+    {
+        using var cts = new CancellationTokenSource(ApiTest.Deadline);
+        await using var listener = await ApiTest.Listen(ct: cts.Token, configure: o => o.InlineCompletions = true);
+        var server = Task.Run(async () =>
+        {
+            await using var c = await listener.AcceptConnectionAsync(cts.Token);
+            await ApiTest.EchoStreams(c, cts.Token);
+        });
+        var options = ApiTest.Client(listener);
+        options.InlineCompletions = true;
+        const int Requests = 2000, Depth = 16;
+        (long sent0, long sent1) = await Task.Run(async () =>
+        {
+            await using var client = await QuicConnection.ConnectAsync(options, cts.Token).ConfigureAwait(false);
+            await using var stream = await client.OpenOutboundStreamAsync(true, cts.Token).ConfigureAwait(false);
+            var request = new byte[64];
+            var response = new byte[64];
+            long before = client.Pump.Endpoint.SendCounters.Datagrams;
+            int written = 0, read = 0;
+            for (; written < Depth; written++) await stream.WriteAsync(request, cts.Token).ConfigureAwait(false);
+            while (read < Requests)
+            {
+                await stream.ReadExactlyAsync(response, cts.Token).ConfigureAwait(false);
+                read++;
+                if (written < Requests)
+                {
+                    await stream.WriteAsync(request, cts.Token).ConfigureAwait(false);
+                    written++;
+                }
+            }
+            long after = client.Pump.Endpoint.SendCounters.Datagrams;
+            stream.CompleteWrites();
+            await ApiTest.ReadToEnd(stream, cts.Token).ConfigureAwait(false);
+            await client.CloseAsync(0, cts.Token).ConfigureAwait(false);
+            return (before, after);
+        }, cts.Token);
+        await server.WaitAsync(cts.Token);
+        long datagrams = sent1 - sent0;
+        Assert.True(datagrams < Requests / 4, $"{datagrams} datagrams for {Requests} requests");
+    }
 }
