@@ -171,4 +171,53 @@ public class QuicApiInlineCompletionTests
         long datagrams = sent1 - sent0;
         Assert.True(datagrams < Requests / 4, $"{datagrams} datagrams for {Requests} requests");
     }
+
+    /// <summary>
+    /// Code resumed on the receive thread closes and disposes its connection there (the close it writes leaves when it
+    /// yields; the connection's own endpoint shuts down beside it): both ends see the close, nothing hangs.
+    /// </summary>
+    [Fact]
+    public async Task ClosingFromTheReceiveThread_Completes()
+    {
+        using var cts = new CancellationTokenSource(ApiTest.Deadline);
+        await using var listener = await ApiTest.Listen(ct: cts.Token, configure: o => o.InlineCompletions = true);
+        var server = Task.Run(async () =>
+        {
+            await using var c = await listener.AcceptConnectionAsync(cts.Token);
+            await using var s = await c.AcceptInboundStreamAsync(cts.Token);
+            var buffer = new byte[64];
+            try
+            {
+                while (await s.ReadAtLeastAsync(buffer, 64, throwOnEndOfStream: false, cts.Token) == 64) await s.WriteAsync(buffer, cts.Token);
+            }
+            catch (QuicException)
+            {
+                // the client disposed its stream (or the connection) first
+            }
+            // The client's CONNECTION_CLOSE (application code 7) ends the connection.
+            var e = await Assert.ThrowsAsync<QuicException>(async () => await c.AcceptInboundStreamAsync(cts.Token));
+            return e.ApplicationErrorCode;
+        });
+        var options = ApiTest.Client(listener);
+        options.InlineCompletions = true;
+        bool closedOnReceiveThread = await Task.Run(async () =>
+        {
+            var client = await QuicConnection.ConnectAsync(options, cts.Token).ConfigureAwait(false);
+            var stream = await client.OpenOutboundStreamAsync(true, cts.Token).ConfigureAwait(false);
+            var buffer = new byte[64];
+            bool onReceiveThread = false;
+            for (int i = 0; i < 50 && !onReceiveThread; i++)
+            {
+                await stream.WriteAsync(buffer, cts.Token).ConfigureAwait(false);
+                await stream.ReadExactlyAsync(buffer, cts.Token).ConfigureAwait(false);
+                onReceiveThread = Thread.CurrentThread.Name == ReceiveThreadName;
+            }
+            await stream.DisposeAsync().ConfigureAwait(false);
+            await client.CloseAsync(7, cts.Token).ConfigureAwait(false);
+            await client.DisposeAsync().ConfigureAwait(false);
+            return onReceiveThread;
+        }, cts.Token);
+        Assert.True(closedOnReceiveThread, "no read resumed on the receive thread");
+        Assert.Equal(7UL, await server.WaitAsync(cts.Token));
+    }
 }
