@@ -9,7 +9,8 @@ namespace Transport.Quic;
 /// Owns one <see cref="QuicEndpoint"/> and dispatches its events to the API objects. The endpoint calls
 /// <see cref="Drain"/> under its lock right after each receive batch, timer and <see cref="Invoke{T}"/>, on the thread
 /// that did the work: no extra thread, no polling, no timeout between a datagram's arrival and the waiter's wake-up
-/// (the waiters' continuations run on the thread pool, <see cref="TaskCreationOptions.RunContinuationsAsynchronously"/>).
+/// (the waiters' continuations run on the thread pool, <see cref="TaskCreationOptions.RunContinuationsAsynchronously"/>,
+/// or, with inline completions, a stream's reader or writer on the receive thread after the batch).
 /// </summary>
 internal sealed class EndpointPump : IDisposable
 {
@@ -26,7 +27,13 @@ internal sealed class EndpointPump : IDisposable
     private readonly Dictionary<QuicConnectionCore, List<ConnectionEvent>> _early = new();
     private int _disposed;
 
-    public EndpointPump(QuicEndpointOptions options, IPEndPoint localEndPoint)
+    /// <param name="options">The endpoint's options.</param>
+    /// <param name="localEndPoint">The address to bind.</param>
+    /// <param name="inlineCompletions">
+    /// Stream reads and writes that a receive batch released resume on the receive thread, after the batch, outside the
+    /// lock (see <see cref="QuicListenerOptions.InlineCompletions"/>), instead of on the thread pool.
+    /// </param>
+    public EndpointPump(QuicEndpointOptions options, IPEndPoint localEndPoint, bool inlineCompletions = false)
     {
         // The TOS byte of every received datagram reaches the connections (RFC 9000 §13.4.1: ECN counts are reported
         // whenever they are readable); sends are marked per datagram as the connection asks (ConnectionOptions.EnableEcn).
@@ -38,6 +45,7 @@ internal sealed class EndpointPump : IDisposable
             ReceiveTypeOfService = true,
         });
         Endpoint.ActivityCallback = Drain;
+        if (inlineCompletions) Endpoint.ReceiveBatchHooks = (StreamSignal.BeginDeferring, StreamSignal.CompleteDeferred);
     }
 
     public QuicEndpoint Endpoint { get; }
@@ -103,7 +111,13 @@ internal sealed class EndpointPump : IDisposable
         {
             if (connection.IsServer && (e.Kind == ConnectionEventKind.HandshakeCompleted
                 || e.Kind == ConnectionEventKind.HalfRttReady && AcceptBeforeHandshakeCompletes)) HandshakeCompletedHandler?.Invoke(connection);
-            if (_connections.TryGetValue(connection, out var api)) api.OnEvent(e);
+            if (_connections.TryGetValue(connection, out var api))
+            {
+                api.OnEvent(e);
+                // A waiting read took its bytes in OnEvent (QuicStream.OnReadable): what that changed (flow-control credit,
+                // MAX_STREAM_DATA to send) must reach PollTransmit even if the connection left the ready queue meanwhile.
+                if (e.Kind == ConnectionEventKind.StreamReadable) core.MarkActive(connection);
+            }
             else if (connection.IsServer) KeepEarly(connection, e);
         }
         // Session tickets come without an event (TLS NewSessionTicket after the handshake): check the clients still waiting.

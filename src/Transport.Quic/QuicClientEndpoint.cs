@@ -15,13 +15,14 @@ public sealed class QuicClientEndpoint : IAsyncDisposable
     /// <summary>Binds the socket to <paramref name="localEndPoint"/> (null: 0.0.0.0, any port; use [::] for IPv6 and IPv4 peers).</summary>
     /// <param name="localEndPoint">The local address.</param>
     /// <param name="connectionIdLength">The length of the connection IDs of every connection on this socket (4 to 20; each connection's <see cref="Connection.ConnectionOptions.ConnectionIdLength"/> must equal it).</param>
+    /// <param name="inlineCompletions">Resume stream reads and writes on the receive thread (opt-in; read the risks at <see cref="QuicClientConnectionOptions.InlineCompletions"/>).</param>
     /// <exception cref="ArgumentException">A bad connection ID length.</exception>
     /// <exception cref="System.Net.Sockets.SocketException">The address could not be bound.</exception>
-    public QuicClientEndpoint(IPEndPoint? localEndPoint = null, int connectionIdLength = 8)
+    public QuicClientEndpoint(IPEndPoint? localEndPoint = null, int connectionIdLength = 8, bool inlineCompletions = false)
     {
         if (connectionIdLength is < 4 or > 20)
             throw new ArgumentOutOfRangeException(nameof(connectionIdLength), connectionIdLength, "A connection ID length must be 4 to 20 bytes.");
-        _pump = new EndpointPump(new QuicEndpointOptions { LocalConnectionIdLength = connectionIdLength }, localEndPoint ?? new IPEndPoint(IPAddress.Any, 0));
+        _pump = new EndpointPump(new QuicEndpointOptions { LocalConnectionIdLength = connectionIdLength }, localEndPoint ?? new IPEndPoint(IPAddress.Any, 0), inlineCompletions);
         LocalEndPoint = _pump.Endpoint.LocalEndPoint;
     }
 

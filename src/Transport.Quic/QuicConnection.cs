@@ -176,7 +176,7 @@ public sealed class QuicConnection : IAsyncDisposable
         cancellationToken.ThrowIfCancellationRequested();
         var local = options.LocalEndPoint ?? new IPEndPoint(
             options.RemoteEndPoint.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
-        var pump = new EndpointPump(new QuicEndpointOptions { LocalConnectionIdLength = options.ConnectionOptions.ConnectionIdLength }, local);
+        var pump = new EndpointPump(new QuicEndpointOptions { LocalConnectionIdLength = options.ConnectionOptions.ConnectionIdLength }, local, options.InlineCompletions);
         return await ConnectCoreAsync(pump, ownsPump: true, options, cancellationToken).ConfigureAwait(false);
     }
 
@@ -475,7 +475,7 @@ public sealed class QuicConnection : IAsyncDisposable
                 }
                 break;
             case ConnectionEventKind.StreamReadable:
-                if (_streams is not null && _streams.TryGetValue(e.StreamId, out var r)) r.ReadSignal.Set();
+                if (_streams is not null && _streams.TryGetValue(e.StreamId, out var r)) r.OnReadable();
                 break;
             case ConnectionEventKind.StreamWritable:
                 if (_streams is not null && _streams.TryGetValue(e.StreamId, out var wr)) wr.OnWritable();

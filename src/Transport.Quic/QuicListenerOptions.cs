@@ -70,4 +70,19 @@ public sealed class QuicListenerOptions
 
     /// <summary>Received datagrams (RFC 9221) each accepted connection queues for <see cref="QuicConnection.ReceiveDatagramAsync"/> before dropping the oldest. Default 256.</summary>
     public int DatagramReceiveQueueCapacity { get; set; } = 256;
+
+    /// <summary>
+    /// Opt-in, for latency: a stream read (or write) that a received datagram released resumes on the endpoint's
+    /// receive thread, right after that receive batch and outside the endpoint's lock, instead of on the thread pool
+    /// (as .NET's DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS does for sockets). It saves a thread-pool wake-up per
+    /// read that waited (64-byte request/response on loopback: see the README). The risk: your code after the awaited
+    /// read runs on the receive thread until its next await that does not complete at once, and while it runs no
+    /// datagram of this endpoint is received. Code there must not block: a long computation delays every connection of
+    /// the endpoint, and a synchronous wait for this endpoint's data (<c>Stream.Read</c>, <c>.Result</c>,
+    /// <c>.GetAwaiter().GetResult()</c> on a read) never completes, because the thread that would receive it is the one
+    /// waiting. What that code writes is sent when it yields back to the receive thread (all its writes of that moment
+    /// in as few datagrams as they fit: pipelined requests coalesce), so a write followed by long work before the next
+    /// await leaves later than it would on the thread pool. Default false.
+    /// </summary>
+    public bool InlineCompletions { get; set; }
 }

@@ -18,6 +18,7 @@ internal static class ContenderRegistry
         new TcpTlsContender(TcpStreamMode.ConnectionPerStream),
         new TransportQuicContender(),
         new TransportQuicContender(pathMtuDiscovery: false), // what PMTU discovery changes, side by side
+        new TransportQuicContender(inlineCompletions: true), // the opt-in QuicListenerOptions.InlineCompletions (reads resume on the receive thread)
         new SystemNetQuicContender(),
     ];
 }

@@ -17,7 +17,7 @@ internal static class QuicPhaseProbe
             return BulkAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 256).GetAwaiter().GetResult();
         if (args.Length > 0 && args[0] == "rtt")
             return RoundTripAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5000,
-                args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1).GetAwaiter().GetResult();
+                args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1, inline: args.Length > 3 && args[3] == "inline").GetAwaiter().GetResult();
         if (args.Length > 0 && args[0] == "handshakes")
             return HandshakesAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100).GetAwaiter().GetResult();
         int count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20;
@@ -120,14 +120,15 @@ internal static class QuicPhaseProbe
     }
 
     /// <summary>
-    /// <c>quicphases rtt [count] [in flight]</c>: 64-byte round trips on one stream, one outstanding (the tour's loopback ping-pong);
+    /// <c>quicphases rtt [count] [in flight] [inline]</c>: 64-byte round trips on one stream, one outstanding (the tour's loopback ping-pong);
     /// p50/p99 and, when Transport.Quic was built with <c>-p:QuicLatencyProbe=true</c>, the median time of each step
     /// along the path (<see cref="Transport.Quic.LatencyProbe"/>), plus datagrams and system calls per round trip.
     /// With more in flight: requests per second, CPU and datagrams per request (the tour's pipelined row).
     /// </summary>
-    private static async Task<int> RoundTripAsync(int count, int inFlight)
+    private static async Task<int> RoundTripAsync(int count, int inFlight, bool inline)
     {
-        using var contender = new TransportQuicContender();
+        using var contender = new TransportQuicContender(inlineCompletions: inline);
+        Console.WriteLine(contender.Name);
         await using var server = await contender.StartServerAsync(EchoAsync, CancellationToken.None).ConfigureAwait(false);
         await using var connection = await contender.ConnectAsync(server.EndPoint, CancellationToken.None).ConfigureAwait(false);
         await using var stream = await connection.OpenStreamAsync(CancellationToken.None).ConfigureAwait(false);

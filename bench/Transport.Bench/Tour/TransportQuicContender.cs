@@ -38,11 +38,14 @@ internal sealed class TransportQuicContender : ITransportContender, IDisposable
     private QuicClientEndpoint? _client;
 
     private readonly bool _pathMtuDiscovery;
+    private readonly bool _inlineCompletions;
 
     /// <param name="pathMtuDiscovery">Let PMTU discovery grow the datagrams beyond <see cref="MaxDatagramSize"/> (the default), or stay at it.</param>
-    public TransportQuicContender(bool pathMtuDiscovery = true)
+    /// <param name="inlineCompletions">Both ends resume stream reads on their receive threads (<see cref="QuicListenerOptions.InlineCompletions"/>, opt-in).</param>
+    public TransportQuicContender(bool pathMtuDiscovery = true, bool inlineCompletions = false)
     {
         _pathMtuDiscovery = pathMtuDiscovery;
+        _inlineCompletions = inlineCompletions;
         using ECDsa key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
@@ -52,7 +55,7 @@ internal sealed class TransportQuicContender : ITransportContender, IDisposable
         _pin = TlsClientOptions.ComputeCertificatePin(_certificate);
     }
 
-    public string Name => _pathMtuDiscovery ? "Transport QUIC" : $"Transport QUIC, {MaxDatagramSize} B";
+    public string Name => (_pathMtuDiscovery ? "Transport QUIC" : $"Transport QUIC, {MaxDatagramSize} B") + (_inlineCompletions ? ", inline completions" : "");
 
     public ContenderAvailability Availability => ContenderAvailability.Available;
 
@@ -68,6 +71,7 @@ internal sealed class TransportQuicContender : ITransportContender, IDisposable
                 EnablePathMtuDiscovery = _pathMtuDiscovery,
                 MaxBidirectionalStreams = 1000,
             },
+            InlineCompletions = _inlineCompletions,
         }, cancellationToken).ConfigureAwait(false);
         return new Server(listener, handler);
     }
@@ -98,7 +102,7 @@ internal sealed class TransportQuicContender : ITransportContender, IDisposable
         lock (_clientGate)
         {
             return _client ??= new QuicClientEndpoint(new IPEndPoint(
-                server.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0));
+                server.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0), inlineCompletions: _inlineCompletions);
         }
     }
 

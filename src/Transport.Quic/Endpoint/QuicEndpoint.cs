@@ -181,9 +181,13 @@ public sealed class QuicEndpoint : IDisposable
                 RunActivityCallback();
             }
         }
-        FlushFromCaller();
+        if (ReferenceEquals(t_corked, this)) t_corkedFlushes = true; // sent when the receive thread's resumed code yields
+        else FlushFromCaller();
         return result;
     }
+
+    [ThreadStatic] private static QuicEndpoint? t_corked; // this thread is a receive thread of that endpoint resuming waits (ReceiveBatchHooks)
+    [ThreadStatic] private static bool t_corkedFlushes;   // an Invoke on it left its flush to the end of that
 
     /// <summary>
     /// Sends what the core has ready on the calling thread (an application's write, the receive thread after a batch)
@@ -237,6 +241,13 @@ public sealed class QuicEndpoint : IDisposable
     /// counted in <see cref="CallbackErrors"/> and swallowed (they must not stop the I/O threads).
     /// </summary>
     public Action<QuicEndpointCore>? ActivityCallback { get; set; }
+
+    /// <summary>
+    /// Run by a receive thread around the end of each receive batch (the <see cref="ActivityCallback"/> and the flush):
+    /// <c>Starting</c> before, <c>Ended</c> after, outside every lock. The public API uses them to complete the waits the
+    /// batch released on that thread (<see cref="QuicListenerOptions.InlineCompletions"/>). Null: nothing runs.
+    /// </summary>
+    internal (Action Starting, Action Ended)? ReceiveBatchHooks { get; set; }
 
     /// <summary>Exceptions thrown by <see cref="ActivityCallback"/> (0 in a healthy run).</summary>
     public long CallbackErrors { get; private set; }
@@ -350,6 +361,36 @@ public sealed class QuicEndpoint : IDisposable
         }
 
         public void OnBatchCompleted()
+        {
+            if (owner.ReceiveBatchHooks is not { } hooks)
+            {
+                CompleteBatch();
+                return;
+            }
+            hooks.Starting();
+            try
+            {
+                CompleteBatch();
+            }
+            finally
+            {
+                // Outside every lock, on this thread. What the code it resumes writes is sent once, after it yielded back
+                // (a pipelined client's dozen requests in one datagram, not a send system call each).
+                t_corked = owner;
+                t_corkedFlushes = false;
+                try
+                {
+                    hooks.Ended();
+                }
+                finally
+                {
+                    t_corked = null;
+                }
+                if (t_corkedFlushes) owner.FlushFromCaller();
+            }
+        }
+
+        private void CompleteBatch()
         {
             if (owner.ActivityCallback is not null)
             {

@@ -90,4 +90,97 @@ public class StreamSignalTests
             }
         }
     }
+
+    [Fact]
+    public async Task WhileDeferring_SetWaitsForCompleteDeferred_WhichRunsTheContinuationOnItsThread()
+    {
+        var signal = new StreamSignal();
+        int ranOn = 0;
+        OnCompleted(signal.Arm("read"), id => ranOn = id);
+        StreamSignal.BeginDeferring();
+        try
+        {
+            signal.Set();
+            Assert.Equal(0, Volatile.Read(ref ranOn)); // only recorded
+        }
+        finally
+        {
+            StreamSignal.CompleteDeferred();
+        }
+        Assert.Equal(Environment.CurrentManagedThreadId, ranOn); // inline, before CompleteDeferred returned
+
+        // The next wait, outside a deferral, resumes asynchronously again (never inside Set on this thread).
+        using var insideSet = new ThreadLocal<bool>();
+        var resumedInsideSet = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        OnCompleted(signal.Arm("read"), _ => resumedInsideSet.SetResult(insideSet.Value));
+        insideSet.Value = true;
+        signal.Set();
+        insideSet.Value = false;
+        Assert.False(await resumedInsideSet.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    /// <summary>Runs <paramref name="then"/> with the resuming thread's id when <paramref name="wait"/> completes (no context captured).</summary>
+    private static void OnCompleted(ValueTask wait, Action<int> then)
+    {
+        var awaiter = wait.ConfigureAwait(false).GetAwaiter();
+        awaiter.UnsafeOnCompleted(() =>
+        {
+            awaiter.GetResult();
+            then(Environment.CurrentManagedThreadId);
+        });
+    }
+
+    [Fact]
+    public async Task ADeferredSet_WinsOverALaterCancellation()
+    {
+        var signal = new StreamSignal();
+        using var cts = new CancellationTokenSource();
+        var wait = signal.Arm("read");
+        using (signal.RegisterCancellation(cts.Token))
+        {
+            StreamSignal.BeginDeferring();
+            try
+            {
+                signal.Set(); // claims the wait (a read may have copied its bytes already): the cancellation comes too late
+                cts.Cancel();
+                Assert.False(wait.IsCompleted);
+            }
+            finally
+            {
+                StreamSignal.CompleteDeferred();
+            }
+            await wait.AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        var next = signal.Arm("read");
+        Assert.False(next.IsCompleted);
+        signal.Set();
+        await next.AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task TryClaim_AfterTheCancellation_IsFalse_AndSetIsThenHarmless()
+    {
+        var signal = new StreamSignal();
+        using var cts = new CancellationTokenSource();
+        var wait = signal.Arm("read");
+        using (signal.RegisterCancellation(cts.Token))
+        {
+            cts.Cancel();
+            Assert.False(signal.TryClaim()); // the waiter was cancelled: a read must not consume bytes for it
+            signal.Set();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await wait);
+        }
+        Assert.False(signal.TryClaim()); // nothing armed
+    }
+
+    [Fact]
+    public void CompleteDeferred_WithoutDeferredWaits_DoesNothing_AndEndsTheDeferral()
+    {
+        StreamSignal.BeginDeferring();
+        StreamSignal.CompleteDeferred();
+        var signal = new StreamSignal();
+        var wait = signal.Arm("read");
+        signal.Set(); // not deferred any more: completes at once
+        Assert.True(wait.IsCompleted);
+    }
 }
