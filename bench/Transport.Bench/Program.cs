@@ -10,6 +10,7 @@ namespace Transport.Bench;
 /// <item><c>harness</c>: the reliable-delivery engine over a simulated 100 Mbit/s, 50 ms link, per congestion controller.</item>
 /// <item><c>tour</c>: the comparison tour (kernel TCP, TCP+TLS 1.3, QUIC stacks) with Markdown tables, SVG charts and results.json; <c>tour --help</c>.</item>
 /// <item><c>connpair [MB] [rounds] [mds]</c>: the connection's steady-state data path in memory: ns/byte, Gbit/s per core, bytes allocated per packet.</item>
+/// <item><c>hsprims [count]</c>: ns of CPU per call of each cryptographic operation of a QUIC handshake (X25519 ours vs BouncyCastle, HKDF, AES, ECDSA).</item>
 /// <item><c>quicphases [count]</c>: where a Transport QUIC connection's time goes through the public API (connect, first byte, round trip, dispose).</item>
 /// <item><c>server [options]</c> / <c>client --target HOST[:PORT] [options]</c>: measurements between two hosts (QUIC perf protocol, kernel TCP, TCP+TLS 1.3), like iperf3 / secnetperf; <c>server --help</c>, <c>client --help</c>, Remote/README.md.</item>
 /// <item><c>link selfcheck</c>: the namespace/TUN link emulator (needs root) checked with kernel TCP cubic and bbr.</item>
@@ -33,6 +34,8 @@ public static class Program
                 return Quic.ConnectionPairTool.Run(args[1..]);
             case "setupprobe":
                 return Tour.SetupProbe.Run(args[1..]);
+            case "hsprims":
+                return Quic.HandshakeCryptoProbe.Run(args[1..]);
             case "quicphases":
                 return Tour.QuicPhaseProbe.Run(args[1..]);
             case "server":

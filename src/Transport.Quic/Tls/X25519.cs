@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Transport.Quic.Tls;
 
@@ -11,10 +12,11 @@ namespace Transport.Quic.Tls;
 /// <remarks>
 /// Constant time: the work done and every memory address touched depend only on public loop counters, never on the
 /// scalar or the point (the ladder swaps with masks, every reduction runs all its carries, the final reduction is
-/// branch-free). Products are split into their low 51 bits and the rest at once, so no 128-bit carry is ever tested.
+/// branch-free). Each product is taken on factors pre-shifted by 13 bits in all, so its 128-bit result splits at bit 51 for free and no 128-bit carry is ever tested.
 /// Replaces BouncyCastle's X25519 on the handshake path because it is faster (see the Tls README, Decisions).
 /// </remarks>
-internal static class X25519
+[SkipLocalsInit]
+internal static partial class X25519
 {
     /// <summary>Bytes of a scalar (private key).</summary>
     public const int ScalarSize = 32;
@@ -44,8 +46,8 @@ internal static class X25519
         return any != 0;
     }
 
-    /// <summary>X25519(scalar, 9): the public key of <paramref name="scalar"/> (RFC 7748 §6.1).</summary>
-    public static void ScalarMultBase(ReadOnlySpan<byte> scalar, Span<byte> publicKey)
+    /// <summary>X25519(scalar, 9) with the ladder: the slow way to a public key, kept to check and measure <see cref="ScalarMultBase"/>.</summary>
+    internal static void ScalarMultBaseLadder(ReadOnlySpan<byte> scalar, Span<byte> publicKey)
     {
         if (scalar.Length != ScalarSize) throw new ArgumentException($"An X25519 scalar is {ScalarSize} bytes.", nameof(scalar));
         if (publicKey.Length < PointSize) throw new ArgumentException($"The public key needs {PointSize} bytes.", nameof(publicKey));
@@ -110,6 +112,20 @@ internal static class X25519
         public ulong L0, L1, L2, L3, L4;
     }
 
+    /// <summary>Carries once so that every limb is below 2^51 + 2^15 (for sums that feed a subtraction).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Carry(ref Fe a)
+    {
+        ulong c0 = a.L0, c1 = a.L1, c2 = a.L2, c3 = a.L3, c4 = a.L4;
+        c1 += c0 >> 51; c0 &= Mask51;
+        c2 += c1 >> 51; c1 &= Mask51;
+        c3 += c2 >> 51; c2 &= Mask51;
+        c4 += c3 >> 51; c3 &= Mask51;
+        c0 += 19 * (c4 >> 51); c4 &= Mask51;
+        c1 += c0 >> 51; c0 &= Mask51;
+        a.L0 = c0; a.L1 = c1; a.L2 = c2; a.L3 = c3; a.L4 = c4;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void CSwap(ulong swap, ref Fe a, ref Fe b)
     {
@@ -148,16 +164,25 @@ internal static class X25519
     }
 
     /// <summary>
-    /// Adds the product a*b to a coefficient kept as two sums: the low 51 bits of each product, and the bits above
-    /// (product &gt;&gt; 51), which belong to the next coefficient. With limbs below 2^53 (one factor times at most 38)
-    /// a product is below 2^111, so each part fits with room for five terms.
+    /// Adds x*y to a coefficient kept as two sums: the low 51 bits of each product, and the bits above (x*y &gt;&gt; 51),
+    /// which belong to the next coefficient. The factors come pre-shifted, <paramref name="a"/> = x &lt;&lt; 11 and
+    /// <paramref name="b"/> = y &lt;&lt; 2, so the 128-bit product is x*y*2^13: its high word is x*y &gt;&gt; 51 and its low
+    /// word is (x*y mod 2^51) &lt;&lt; 13. With x below 2^53 and y below 2^58.3 (a limb times at most 38) both fit in 64
+    /// bits, and each sum of five terms stays below 2^62.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Acc(ulong a, ulong b, ref ulong low, ref ulong high)
     {
-        ulong hi = Math.BigMul(a, b, out ulong lo);
-        low += lo & Mask51;
-        high += (hi << 13) | (lo >> 51);
+        if (Bmi2.X64.IsSupported)
+        {
+            high += Bmi2.X64.MultiplyNoFlags(a, b);
+            low += (a * b) >> 13;
+        }
+        else
+        {
+            high += Math.BigMul(a, b, out ulong lo);
+            low += lo >> 13;
+        }
     }
 
     /// <summary>
@@ -183,8 +208,8 @@ internal static class X25519
 
     private static void Mul(out Fe r, in Fe a, in Fe b)
     {
-        ulong a0 = a.L0, a1 = a.L1, a2 = a.L2, a3 = a.L3, a4 = a.L4;
-        ulong b0 = b.L0, b1 = b.L1, b2 = b.L2, b3 = b.L3, b4 = b.L4;
+        ulong a0 = a.L0 << 11, a1 = a.L1 << 11, a2 = a.L2 << 11, a3 = a.L3 << 11, a4 = a.L4 << 11;
+        ulong b0 = b.L0 << 2, b1 = b.L1 << 2, b2 = b.L2 << 2, b3 = b.L3 << 2, b4 = b.L4 << 2;
         ulong b1x = 19 * b1, b2x = 19 * b2, b3x = 19 * b3, b4x = 19 * b4;
         ulong l0 = 0, l1 = 0, l2 = 0, l3 = 0, l4 = 0, h0 = 0, h1 = 0, h2 = 0, h3 = 0, h4 = 0;
         // Terms a_i b_j with i + j >= 5 wrap around times 19 (2^255 = 19 mod p).
@@ -198,15 +223,19 @@ internal static class X25519
 
     private static void Square(out Fe r, in Fe a)
     {
-        ulong a0 = a.L0, a1 = a.L1, a2 = a.L2, a3 = a.L3, a4 = a.L4;
-        ulong d0 = 2 * a0, d1 = 2 * a1, d2 = 2 * a2;
-        ulong a3x = 19 * a3, a4x = 19 * a4, a4xx = 38 * a4;
+        ulong x0 = a.L0, x1 = a.L1, x2 = a.L2, x3 = a.L3, x4 = a.L4;
+        ulong a0 = x0 << 11, a1 = x1 << 11, a2 = x2 << 11, a3 = x3 << 11, a4 = x4 << 11;
+        // Second factors (shifted by 2): y, 2y, 19y, 38y.
+        ulong s0 = x0 << 2, s1 = x1 << 2, s2 = x2 << 2;
+        ulong d1 = x1 << 3, d2 = x2 << 3, d3 = x3 << 3, d4 = x4 << 3;
+        ulong t3 = 19 * (x3 << 2), t4 = 19 * (x4 << 2);
+        ulong u3 = 38 * (x3 << 2), u4 = 38 * (x4 << 2);
         ulong l0 = 0, l1 = 0, l2 = 0, l3 = 0, l4 = 0, h0 = 0, h1 = 0, h2 = 0, h3 = 0, h4 = 0;
-        Acc(a0, a0, ref l0, ref h0); Acc(d1, a4x, ref l0, ref h0); Acc(d2, a3x, ref l0, ref h0);
-        Acc(d0, a1, ref l1, ref h1); Acc(d2, a4x, ref l1, ref h1); Acc(a3, a3x, ref l1, ref h1);
-        Acc(d0, a2, ref l2, ref h2); Acc(a1, a1, ref l2, ref h2); Acc(a3, a4xx, ref l2, ref h2);
-        Acc(d0, a3, ref l3, ref h3); Acc(d1, a2, ref l3, ref h3); Acc(a4, a4x, ref l3, ref h3);
-        Acc(d0, a4, ref l4, ref h4); Acc(d1, a3, ref l4, ref h4); Acc(a2, a2, ref l4, ref h4);
+        Acc(a0, s0, ref l0, ref h0); Acc(a1, u4, ref l0, ref h0); Acc(a2, u3, ref l0, ref h0);   // a0^2 + 38 a1 a4 + 38 a2 a3
+        Acc(a0, d1, ref l1, ref h1); Acc(a2, u4, ref l1, ref h1); Acc(a3, t3, ref l1, ref h1);   // 2 a0 a1 + 38 a2 a4 + 19 a3^2
+        Acc(a0, d2, ref l2, ref h2); Acc(a1, s1, ref l2, ref h2); Acc(a3, u4, ref l2, ref h2);   // 2 a0 a2 + a1^2 + 38 a3 a4
+        Acc(a0, d3, ref l3, ref h3); Acc(a1, d2, ref l3, ref h3); Acc(a4, t4, ref l3, ref h3);   // 2 a0 a3 + 2 a1 a2 + 19 a4^2
+        Acc(a0, d4, ref l4, ref h4); Acc(a1, d3, ref l4, ref h4); Acc(a2, s2, ref l4, ref h4);   // 2 a0 a4 + 2 a1 a3 + a2^2
         Reduce(out r, l0, l1, l2, l3, l4, h0, h1, h2, h3, h4);
     }
 
@@ -219,11 +248,12 @@ internal static class X25519
     private static void MulSmall(out Fe r, in Fe a, ulong s)
     {
         ulong l0 = 0, l1 = 0, l2 = 0, l3 = 0, l4 = 0, h0 = 0, h1 = 0, h2 = 0, h3 = 0, h4 = 0;
-        Acc(a.L0, s, ref l0, ref h0);
-        Acc(a.L1, s, ref l1, ref h1);
-        Acc(a.L2, s, ref l2, ref h2);
-        Acc(a.L3, s, ref l3, ref h3);
-        Acc(a.L4, s, ref l4, ref h4);
+        s <<= 2;
+        Acc(a.L0 << 11, s, ref l0, ref h0);
+        Acc(a.L1 << 11, s, ref l1, ref h1);
+        Acc(a.L2 << 11, s, ref l2, ref h2);
+        Acc(a.L3 << 11, s, ref l3, ref h3);
+        Acc(a.L4 << 11, s, ref l4, ref h4);
         Reduce(out r, l0, l1, l2, l3, l4, h0, h1, h2, h3, h4);
     }
 

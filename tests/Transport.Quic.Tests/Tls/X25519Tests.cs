@@ -86,6 +86,22 @@ public class X25519Tests
         }
     }
 
+    [Theory]
+    [InlineData("0000000000000000000000000000000000000000000000000000000000000000")]
+    [InlineData("ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff")]
+    [InlineData("8888888888888888888888888888888888888888888888888888888888888888")]
+    [InlineData("7777777777777777777777777777777777777777777777777777777777777777")]
+    [InlineData("f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0")]
+    public void ScalarMultBase_EdgeScalars_MatchTheLadder(string scalar)
+    {
+        // Digits at the ends of the signed radix-16 range (8 and -8 after recoding, carries through every digit).
+        var fixedBase = new byte[32];
+        var ladder = new byte[32];
+        X25519.ScalarMultBase(H(scalar), fixedBase);
+        X25519.ScalarMultBaseLadder(H(scalar), ladder);
+        Assert.Equal(ladder, fixedBase);
+    }
+
     [Fact]
     public void BadLengths_Throw()
     {
@@ -150,9 +166,11 @@ public class X25519Tests
         {
             var ours = new byte[32];
             var theirs = new byte[32];
+            var ladder = new byte[32];
             X25519.ScalarMultBase(k, ours);
             BcX25519.ScalarMultBase(k, 0, theirs, 0);
-            return ours.AsSpan().SequenceEqual(theirs);
+            X25519.ScalarMultBaseLadder(k, ladder);
+            return ours.AsSpan().SequenceEqual(theirs) && ladder.AsSpan().SequenceEqual(theirs);
         }));
     }
 }
