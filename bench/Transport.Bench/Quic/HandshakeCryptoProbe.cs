@@ -34,6 +34,7 @@ internal static class HandshakeCryptoProbe
         using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         byte[] hash = SHA256.HashData(info);
         byte[] sig = ecdsa.SignHash(hash);
+        using var reused = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, prk);
         var ops = new (string Name, Action Op)[]
         {
             ("X25519 ScalarMult (ours)", () => X25519.ScalarMult(k, u, r)),
@@ -48,6 +49,8 @@ internal static class HandshakeCryptoProbe
                 using var h = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, prk);
                 for (int i = 0; i < 3; i++) { h.AppendData(info); h.GetHashAndReset(okm); }
             }),
+            ("IncrementalHash.CreateHMAC + Dispose", () => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, prk).Dispose()),
+            ("IncrementalHash HMAC append + GetHashAndReset", () => { reused.AppendData(info); reused.GetHashAndReset(okm); }),
             ("HKDF.Extract SHA-256", () => HKDF.Extract(HashAlgorithmName.SHA256, prk, info, okm)),
             ("HMACSHA256.HashData", () => HMACSHA256.HashData(prk, info, okm)),
             ("SHA256.HashData (20 B)", () => SHA256.HashData(info, okm)),
