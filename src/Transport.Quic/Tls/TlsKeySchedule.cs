@@ -65,12 +65,13 @@ internal sealed class TlsKeySchedule
 
     public byte[]? MasterSecret { get; private set; }
 
-    public byte[] Extract(ReadOnlySpan<byte> salt, ReadOnlySpan<byte> ikm)
-    {
-        byte[] prk = new byte[HashLength];
-        HKDF.Extract(Hash, ikm, salt, prk);
-        return prk;
-    }
+    /// <summary>
+    /// HKDF-Extract(salt, IKM) = HMAC-Hash(salt, IKM) (RFC 5869 §2.2), through the one-shot HMAC: the same bytes as
+    /// <see cref="HKDF.Extract(HashAlgorithmName, ReadOnlySpan{byte}, ReadOnlySpan{byte}, Span{byte})"/> at about 2.0 us
+    /// instead of 2.8 us a call (<c>hsprims</c>).
+    /// </summary>
+    public byte[] Extract(ReadOnlySpan<byte> salt, ReadOnlySpan<byte> ikm) =>
+        Hash == HashAlgorithmName.SHA384 ? HMACSHA384.HashData(salt, ikm) : HMACSHA256.HashData(salt, ikm);
 
     public byte[] ExpandLabel(ReadOnlySpan<byte> secret, string label, ReadOnlySpan<byte> context, int length) =>
         HkdfLabel.Expand(Hash, secret, label, context, length);
