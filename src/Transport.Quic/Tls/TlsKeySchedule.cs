@@ -10,14 +10,49 @@ namespace Transport.Quic.Tls;
 /// </summary>
 internal sealed class TlsKeySchedule
 {
+    // Without a PSK the early secret and Derive-Secret(early_secret, "derived", "") are constants of the hash, and
+    // Transcript-Hash("") always is: computed once per process instead of in every handshake (each HKDF or hash call
+    // through the framework costs about 1-3 us). Shared arrays: nothing writes into them.
+    private static readonly byte[] s_emptySha256 = SHA256.HashData(ReadOnlySpan<byte>.Empty);
+    private static readonly byte[] s_emptySha384 = SHA384.HashData(ReadOnlySpan<byte>.Empty);
+    // [early_secret, Derive-Secret(early_secret, "derived", "")] without a PSK.
+    private static readonly byte[][] s_noPskSha256 = NoPsk(HashAlgorithmName.SHA256, s_emptySha256);
+    private static readonly byte[][] s_noPskSha384 = NoPsk(HashAlgorithmName.SHA384, s_emptySha384);
+
+    private readonly byte[]? _derivedFromEarly;
+
     public TlsKeySchedule(HashAlgorithmName hash, ReadOnlySpan<byte> psk)
     {
         Hash = hash;
         HashLength = TlsConstants.HashLength(hash);
+        if (psk.IsEmpty)
+        {
+            byte[][] cached = hash == HashAlgorithmName.SHA384 ? s_noPskSha384 : s_noPskSha256;
+            EarlySecret = cached[0];
+            _derivedFromEarly = cached[1];
+        }
+        else
+        {
+            EarlySecret = EarlyFrom(psk);
+        }
+    }
+
+    private static byte[][] NoPsk(HashAlgorithmName hash, byte[] emptyHash)
+    {
+        int length = TlsConstants.HashLength(hash);
+        Span<byte> zeros = stackalloc byte[length];
+        zeros.Clear();
+        byte[] early = new byte[length];
+        HKDF.Extract(hash, zeros, zeros, early);
+        return [early, HkdfLabel.Expand(hash, early, "derived", emptyHash, length)];
+    }
+
+    // early_secret = HKDF-Extract(salt 0, IKM = PSK or 0).
+    private byte[] EarlyFrom(ReadOnlySpan<byte> psk)
+    {
         Span<byte> zeros = stackalloc byte[HashLength];
         zeros.Clear();
-        // early_secret = HKDF-Extract(salt 0, IKM = PSK or 0).
-        EarlySecret = Extract(zeros, psk.IsEmpty ? zeros : psk);
+        return Extract(zeros, psk);
     }
 
     public HashAlgorithmName Hash { get; }
@@ -30,12 +65,13 @@ internal sealed class TlsKeySchedule
 
     public byte[]? MasterSecret { get; private set; }
 
-    public byte[] Extract(ReadOnlySpan<byte> salt, ReadOnlySpan<byte> ikm)
-    {
-        byte[] prk = new byte[HashLength];
-        HKDF.Extract(Hash, ikm, salt, prk);
-        return prk;
-    }
+    /// <summary>
+    /// HKDF-Extract(salt, IKM) = HMAC-Hash(salt, IKM) (RFC 5869 §2.2), through the one-shot HMAC: the same bytes as
+    /// <see cref="HKDF.Extract(HashAlgorithmName, ReadOnlySpan{byte}, ReadOnlySpan{byte}, Span{byte})"/> at about 2.0 us
+    /// instead of 2.8 us a call (<c>hsprims</c>).
+    /// </summary>
+    public byte[] Extract(ReadOnlySpan<byte> salt, ReadOnlySpan<byte> ikm) =>
+        Hash == HashAlgorithmName.SHA384 ? HMACSHA384.HashData(salt, ikm) : HMACSHA256.HashData(salt, ikm);
 
     public byte[] ExpandLabel(ReadOnlySpan<byte> secret, string label, ReadOnlySpan<byte> context, int length) =>
         HkdfLabel.Expand(Hash, secret, label, context, length);
@@ -43,7 +79,8 @@ internal sealed class TlsKeySchedule
     public byte[] DeriveSecret(ReadOnlySpan<byte> secret, string label, ReadOnlySpan<byte> transcriptHash) =>
         ExpandLabel(secret, label, transcriptHash, HashLength);
 
-    public byte[] EmptyHash => TlsConstants.Hash(Hash, ReadOnlySpan<byte>.Empty);
+    /// <summary>Transcript-Hash("") of this hash (a shared array: read only).</summary>
+    public ReadOnlySpan<byte> EmptyHash => Hash == HashAlgorithmName.SHA384 ? s_emptySha384 : s_emptySha256;
 
     /// <summary>binder_key = Derive-Secret(early_secret, "res binder", "") (RFC 8446 §7.1).</summary>
     public byte[] ResumptionBinderKey() => DeriveSecret(EarlySecret, "res binder", EmptyHash);
@@ -51,7 +88,7 @@ internal sealed class TlsKeySchedule
     /// <summary>handshake_secret = HKDF-Extract(Derive-Secret(early_secret, "derived", ""), (EC)DHE).</summary>
     public void SetSharedSecret(ReadOnlySpan<byte> ecdhe)
     {
-        HandshakeSecret = Extract(DeriveSecret(EarlySecret, "derived", EmptyHash), ecdhe);
+        HandshakeSecret = Extract(_derivedFromEarly ?? DeriveSecret(EarlySecret, "derived", EmptyHash), ecdhe);
         Span<byte> zeros = stackalloc byte[HashLength];
         zeros.Clear();
         MasterSecret = Extract(DeriveSecret(HandshakeSecret, "derived", EmptyHash), zeros);

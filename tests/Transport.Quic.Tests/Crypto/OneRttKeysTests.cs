@@ -61,6 +61,50 @@ public class OneRttKeysTests
 
     [Theory]
     [MemberData(nameof(Suites))]
+    public void SendOnlyKeys_SealAtOnce_OpenOnlyAfterTheReceiveSecret(CipherSuite suite)
+    {
+        byte[] clientSecret = PacketTestBuilder.Secret(suite, 11), serverSecret = PacketTestBuilder.Secret(suite, 12);
+        using var client = OneRttKeys.Create(suite, clientSecret, serverSecret);
+        using var server = OneRttKeys.CreateSendOnly(suite, serverSecret);
+        long clientLargest = -1, serverLargest = -1;
+
+        // 0.5-RTT: the server seals, the client opens.
+        byte[] halfRtt = Seal(server, 0, 0x51, out int off);
+        Assert.True(Open(client, halfRtt, off, ref clientLargest, out byte got, out _));
+        Assert.Equal(0x51, got);
+        // Nothing opens and no key update starts before the client's secret is installed.
+        Assert.False(server.CanReceive);
+        byte[] early = Seal(client, 0, 0x52, out off);
+        Assert.False(Open(server, early, off, ref serverLargest, out _, out _));
+        Assert.False(server.TryInitiateKeyUpdate());
+
+        server.InstallReceiveSecret(clientSecret);
+        Assert.True(server.CanReceive);
+        byte[] later = Seal(client, 1, 0x53, out off);
+        Assert.True(Open(server, later, off, ref serverLargest, out got, out _));
+        Assert.Equal(0x53, got);
+        // Sending still works after the install, and a key update now goes through both ways.
+        byte[] reply = Seal(server, 1, 0x54, out off);
+        Assert.True(Open(client, reply, off, ref clientLargest, out got, out _));
+        Assert.True(server.TryInitiateKeyUpdate());
+        byte[] updated = Seal(server, 2, 0x55, out off);
+        Assert.True(Open(client, updated, off, ref clientLargest, out got, out bool phase));
+        Assert.True(phase);
+        Assert.Equal(0x55, got);
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void SendOnlyKeys_DisposeBeforeTheReceiveSecret(CipherSuite suite)
+    {
+        var server = OneRttKeys.CreateSendOnly(suite, PacketTestBuilder.Secret(suite, 12));
+        server.Dispose();
+        server.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => server.Seal(new byte[64], 20, 1, 2, 0));
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
     public void Client_initiated_key_update_round_trip(CipherSuite suite)
     {
         using var p = new Pair(suite);
