@@ -64,6 +64,7 @@ public sealed class QuicEndpoint : IDisposable
     private volatile bool _disposed;
     private int _flushRequested;   // 1: something may be ready to send that no thread has collected yet (see FlushFromCaller)
     private int _activityWaiters;  // threads in WaitForActivity: _activity is set only when someone waits
+    private readonly bool _isServer; // ServerConnectionOptions were given (for LatencyProbe)
 
     /// <summary>Binds a socket as <paramref name="socketOptions"/> say and starts the receive and driver threads.</summary>
     /// <exception cref="ArgumentException">Invalid options.</exception>
@@ -71,6 +72,7 @@ public sealed class QuicEndpoint : IDisposable
     public QuicEndpoint(QuicEndpointOptions options, UdpSocketOptions socketOptions, IClock? clock = null)
     {
         _core = new QuicEndpointCore(options);
+        _isServer = options.ServerConnectionOptions is not null;
         _clock = clock ?? SystemClock.Instance;
         _socket = new UdpDatagramSocket(socketOptions);
         _core.LocalMaxUdpPayload = LocalMaxUdpPayload;
@@ -353,6 +355,7 @@ public sealed class QuicEndpoint : IDisposable
     {
         public void OnDatagram(ReadOnlySpan<byte> datagram, SocketAddress remote, DatagramMetadata metadata)
         {
+            LatencyProbe.Mark(owner._isServer, LatencyProbe.Received);
             lock (owner._gate)
             {
                 if (local is null) owner._core.HandleDatagram(owner._clock.Now, owner.ToEndPoint(remote), datagram, (byte)metadata.EcnCodepoint);
@@ -396,8 +399,10 @@ public sealed class QuicEndpoint : IDisposable
             {
                 lock (owner._gate) owner.RunActivityCallback();
             }
+            LatencyProbe.Mark(owner._isServer, LatencyProbe.Dispatched);
             owner.SignalActivity();
             owner.FlushFromCaller(); // ACKs and what they released go out from this thread
+            LatencyProbe.Mark(owner._isServer, LatencyProbe.ReceiveFlushed);
         }
     }
 
@@ -501,6 +506,7 @@ public sealed class QuicEndpoint : IDisposable
     /// <summary>Outside the lock: sends runs of equal-size datagrams to one destination as one train (GSO where available).</summary>
     private void SendCollected(int count)
     {
+        if (count > 0) LatencyProbe.Mark(_isServer, LatencyProbe.Collected);
         int i = 0;
         while (i < count)
         {
@@ -545,6 +551,7 @@ public sealed class QuicEndpoint : IDisposable
             }
             i = j;
         }
+        if (count > 0) LatencyProbe.Mark(_isServer, LatencyProbe.Sent);
     }
 
     /// <summary>
