@@ -82,7 +82,9 @@ public sealed class QuicListenerOptions
     /// <c>.GetAwaiter().GetResult()</c> on a read) never completes, because the thread that would receive it is the one
     /// waiting. What that code writes is sent when it yields back to the receive thread (all its writes of that moment
     /// in as few datagrams as they fit: pipelined requests coalesce), so a write followed by long work before the next
-    /// await leaves later than it would on the thread pool. Default false.
+    /// await leaves later than it would on the thread pool. On a host whose CPUs sleep between requests (an idle virtual
+    /// machine) one outstanding request can be slower inline than by default, since the receive thread blocks between
+    /// datagrams where thread-pool workers spin; pipelined requests gain most. Default false.
     /// </summary>
     public bool InlineCompletions { get; set; }
 }
