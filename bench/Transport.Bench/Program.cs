@@ -9,7 +9,7 @@ namespace Transport.Bench;
 /// <item><c>datagrams</c>: a quick (about 30-40 s) loopback datagram throughput table, no BenchmarkDotNet.</item>
 /// <item><c>harness</c>: the reliable-delivery engine over a simulated 100 Mbit/s, 50 ms link, per congestion controller.</item>
 /// <item><c>tour</c>: the comparison tour (kernel TCP, TCP+TLS 1.3, QUIC stacks) with Markdown tables, SVG charts and results.json; <c>tour --help</c>.</item>
-/// <item><c>connpair [MB] [rounds] [mds] [pmtud] [single|ab|abhp|abcopy|aball]</c>: the connection's steady-state data path in memory: ns/byte, Gbit/s per core, bytes allocated per packet; <c>ab*</c>: two pairs, rounds alternating A B (ab: one PollTransmit per datagram vs PollTransmitBatch; abhp: header protection at once vs batched; abcopy: frames via the scratch vs in place; aball: the send path before vs now).</item>
+/// <item><c>connpair [MB] [rounds] [mds] [pmtud] [single|ab]</c>: the connection's steady-state data path in memory: ns/byte, Gbit/s per core, bytes allocated per packet; <c>ab</c>: two pairs, rounds alternating A B (one PollTransmit per datagram vs PollTransmitBatch).</item>
 /// <item><c>quicbulk [seconds] [rounds] [pmtud]</c>: the tour's loopback bulk figure for Transport QUIC alone (1452-byte datagrams unless pmtud): Gbit/s and CPU s/GB.</item>
 /// <item><c>pingpong [count]</c>: the connection cores' share of a 64-byte request/response in memory: time per call (write, transmit, receive, read).</item>
 /// <item><c>hsprims [count]</c>: ns of CPU per call of each cryptographic operation of a QUIC handshake (X25519 ours vs BouncyCastle, HKDF, AES, ECDSA).</item>

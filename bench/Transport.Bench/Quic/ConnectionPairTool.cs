@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Transport.Bench.Quic;
 
 /// <summary>
-/// <c>dotnet run -c Release --project bench/Transport.Bench -- connpair [megabytes] [rounds] [mds] [pmtud] [single|ab|abhp|abcopy|aball]</c>: the quick,
+/// <c>dotnet run -c Release --project bench/Transport.Bench -- connpair [megabytes] [rounds] [mds] [pmtud] [single|ab]</c>: the quick,
 /// non-BenchmarkDotNet figure for the connection's steady-state data path. Moves the given megabytes (default 64) on
 /// one stream of an <see cref="InMemoryConnectionPair"/>, after a warm-up of the same size, a few rounds, and prints
 /// per round: CPU ns per stream byte (client and server together, one thread; the thread's CPU clock, so other load on
@@ -25,10 +25,7 @@ internal static class ConnectionPairTool
         int mds = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1452;
         bool pmtud = args.Length > 3 && args.AsSpan(3).Contains("pmtud");
         bool single = args.Length > 3 && args.AsSpan(3).Contains("single");
-        if (args.Length > 3 && args.AsSpan(3).Contains("ab")) return CompareSingleAndBatch(megabytes, rounds, mds, pmtud, variant: null);
-        if (args.Length > 3 && args.AsSpan(3).Contains("abcopy")) return CompareSingleAndBatch(megabytes, rounds, mds, pmtud, variant: "copy");
-        if (args.Length > 3 && args.AsSpan(3).Contains("aball")) return CompareSingleAndBatch(megabytes, rounds, mds, pmtud, variant: "all");
-        if (args.Length > 3 && args.AsSpan(3).Contains("abhp")) return CompareSingleAndBatch(megabytes, rounds, mds, pmtud, variant: "hp");
+        if (args.Length > 3 && args.AsSpan(3).Contains("ab")) return CompareSingleAndBatch(megabytes, rounds, mds, pmtud);
         long bytes = (long)megabytes << 20;
         using var pair = new InMemoryConnectionPair(mds, pathMtuDiscovery: pmtud) { UseTransmitBatch = !single };
         Console.WriteLine($"connpair: {megabytes} MB per round on one stream, max datagram size {mds}, path MTU discovery {(pmtud ? "on" : "off")}, {(single ? "one PollTransmit per datagram" : $"PollTransmitBatch of up to {pair.BatchSize}")}, in-memory pair, one thread");
@@ -75,35 +72,18 @@ internal static class ConnectionPairTool
     /// PollTransmitBatch (B), in the same process, rounds alternating A B A B, so that the load of other processes on the
     /// machine hits both alike; prints each round and the median and minimum CPU ns per packet of each, and B / A.
     /// </summary>
-    private static int CompareSingleAndBatch(int megabytes, int rounds, int mds, bool pmtud, string? variant)
+    private static int CompareSingleAndBatch(int megabytes, int rounds, int mds, bool pmtud)
     {
-        // variant "copy": A and B both batch; A writes 1-RTT frames through the scratch buffer (copied twice), B in place.
-        // variant "hp": A and B both batch; A protects each header at once (one cipher call a packet), B batches them.
-        // variant "all": A is the send path as it was (one PollTransmit per datagram, each header at once, frames through
-        // the scratch); B as it is (PollTransmitBatch, headers batched, frames in place).
-        bool copy = variant == "copy", hp = variant == "hp", all = variant == "all";
         long bytes = (long)megabytes << 20;
-        using var a = new InMemoryConnectionPair(mds, pathMtuDiscovery: pmtud) { UseTransmitBatch = copy || hp };
+        using var a = new InMemoryConnectionPair(mds, pathMtuDiscovery: pmtud) { UseTransmitBatch = false };
         using var b = new InMemoryConnectionPair(mds, pathMtuDiscovery: pmtud) { UseTransmitBatch = true };
-        Console.WriteLine(all
-            ? $"connpair aball: {megabytes} MB per round, max datagram size {mds}; A = the send path before (one PollTransmit per datagram, each header at once, frames via the scratch), B = now (PollTransmitBatch of up to {b.BatchSize}, headers batched, frames in place)"
-            : hp
-            ? $"connpair abhp: {megabytes} MB per round, max datagram size {mds}; both PollTransmitBatch; A = each header protected at once, B = a batch's headers in one cipher call"
-            : copy
-            ? $"connpair abcopy: {megabytes} MB per round, max datagram size {mds}; both PollTransmitBatch; A = 1-RTT frames through the scratch buffer, B = written in place"
-            : $"connpair ab: {megabytes} MB per round, max datagram size {mds}, path MTU discovery {(pmtud ? "on" : "off")}; A = one PollTransmit per datagram, B = PollTransmitBatch of up to {b.BatchSize}");
-        Transport.Quic.Connection.QuicConnectionCore.NoInPlaceForBench = copy || all;
-        Transport.Quic.Connection.QuicConnectionCore.NoHeaderProtectionBatchForBench = hp;
+        Console.WriteLine($"connpair ab: {megabytes} MB per round, max datagram size {mds}, path MTU discovery {(pmtud ? "on" : "off")}; A = one PollTransmit per datagram, B = PollTransmitBatch of up to {b.BatchSize}");
         if (!a.Transfer(bytes)) return Fail(a, "warm-up");
-        Transport.Quic.Connection.QuicConnectionCore.NoInPlaceForBench = false;
-        Transport.Quic.Connection.QuicConnectionCore.NoHeaderProtectionBatchForBench = false;
         if (!b.Transfer(bytes)) return Fail(b, "warm-up");
         var nsA = new double[rounds];
         var nsB = new double[rounds];
         double Round(InMemoryConnectionPair pair)
         {
-            Transport.Quic.Connection.QuicConnectionCore.NoInPlaceForBench = (copy || all) && pair == a;
-            Transport.Quic.Connection.QuicConnectionCore.NoHeaderProtectionBatchForBench = hp && pair == a;
             long packets0 = pair.ClientDatagrams + pair.ServerDatagrams;
             long thread0 = ThreadCpuClock.NowNanoseconds();
             if (!pair.Transfer(bytes)) throw new InvalidOperationException("the transfer stalled");

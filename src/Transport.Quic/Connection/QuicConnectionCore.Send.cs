@@ -26,11 +26,6 @@ public sealed partial class QuicConnectionCore
         public bool InPlace;      // the frames were written straight into the datagram, after the header (no copy)
     }
 
-    [ThreadStatic] private static bool t_noInPlaceForBench; // bench A/B switch only
-
-    /// <summary>Bench hook (this thread): write 1-RTT frames through the scratch buffer as before (A/B measurements).</summary>
-    internal static bool NoInPlaceForBench { get => t_noInPlaceForBench; set => t_noInPlaceForBench = value; }
-
     // Frames are written here, then copied into the datagram, within one PollTransmit call: one set per thread, not per
     // connection (as fields they were 192 KiB of every connection's memory; bench tour, scale section).
     [ThreadStatic] private static byte[][]? t_payloadScratch;
@@ -155,7 +150,7 @@ public sealed partial class QuicConnectionCore
             // A 1-RTT packet first in its datagram (the steady state: alone) is written where it will be sent: the stream
             // data is copied once, from the send buffer into the datagram. Others go through the scratch (a packet before
             // them may still grow by its sample padding); so does everything when qlog reads the frames back.
-            bool inPlace = count == 0 && si == 2 && !zeroRtt && _qlog is null && !t_noInPlaceForBench;
+            bool inPlace = count == 0 && si == 2 && !zeroRtt && _qlog is null;
             Span<byte> frames = inPlace ? buffer.Slice(headerLength, room) : PayloadScratch[si].AsSpan(0, room);
             int length = WriteFrames(space, frames, allowAckEliciting, info, zeroRtt, out bool ackEliciting);
             if (length == 0)

@@ -18,10 +18,6 @@ public sealed partial class QuicConnectionCore
     private int _hpTargetCount;
     private HeaderProtection? _hpBatchKey;
     [ThreadStatic] private static HeaderProtectionTarget[]? t_hpTargets; // within one call: per thread, not per connection
-    [ThreadStatic] private static bool t_noHeaderProtectionBatchForBench;
-
-    /// <summary>Bench hook (this thread): in <see cref="PollTransmitBatch"/>, protect each header at once as before (A/B measurements).</summary>
-    internal static bool NoHeaderProtectionBatchForBench { get => t_noHeaderProtectionBatchForBench; set => t_noHeaderProtectionBatchForBench = value; }
 
     /// <summary>
     /// <see cref="PollTransmit"/> repeated: writes up to <c>lengths.Length</c> (at most <see cref="MaxTransmitBatch"/>)
@@ -80,7 +76,7 @@ public sealed partial class QuicConnectionCore
     /// <summary>Seals a 1-RTT packet: now, or (inside <see cref="PollTransmitBatch"/>) without header protection, which the batch applies at its end.</summary>
     private void SealShortPacket(Span<byte> packet, int packetStart, in Packets.PacketHeaderLayout layout, int packetNumberLength, long packetNumber)
     {
-        if (_hpBatchBase < 0 || _hpTargetCount == MaxTransmitBatch || t_noHeaderProtectionBatchForBench)
+        if (_hpBatchBase < 0 || _hpTargetCount == MaxTransmitBatch)
         {
             _oneRtt!.Seal(packet, layout.HeaderLength, layout.PacketNumberOffset, packetNumberLength, packetNumber);
             return;
