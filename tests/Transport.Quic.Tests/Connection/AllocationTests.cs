@@ -4,6 +4,7 @@ using Xunit.Abstractions;
 
 namespace Transport.Quic.Tests.Connection;
 
+[Collection(AllocationCollection.Name)]
 public class AllocationTests(ITestOutputHelper output)
 {
     // Known rare failure (investigated, not fixed): in about 1 of 10-20 runs of this scenario on a fresh thread, with other

@@ -8,6 +8,7 @@ using Xunit.Abstractions;
 
 namespace Transport.Quic.Tests.Qlog;
 
+[Collection(AllocationCollection.Name)]
 public class ConnectionQlogAllocationTests(ITestOutputHelper output)
 {
     /// <summary>Writers over <see cref="Stream.Null"/>: every event is serialized and written, nothing is kept.</summary>
