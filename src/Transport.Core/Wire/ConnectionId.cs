@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
+using Transport.Core.Security;
 
 namespace Transport.Core.Wire;
 
@@ -44,7 +44,7 @@ public readonly struct ConnectionId : IEquatable<ConnectionId>
         if ((uint)length > MaxLength)
             throw new ArgumentOutOfRangeException(nameof(length), length, $"A connection ID is 0 to {MaxLength} bytes long.");
         Span<byte> tmp = stackalloc byte[MaxLength];
-        RandomNumberGenerator.Fill(tmp.Slice(0, length));
+        SecureRandom.Fill(tmp.Slice(0, length));
         return new ConnectionId(tmp.Slice(0, length));
     }
 

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Transport.Core.Security;
 using Transport.Core.Wire;
 
 namespace Transport.Quic.Connection;
@@ -34,7 +35,7 @@ internal sealed class ConnectionIdManager
     public ConnectionIdManager(int length, Func<ConnectionId>? generator, Func<ConnectionId, byte[]>? tokenGenerator)
     {
         _generate = generator ?? (() => ConnectionId.NewRandom(length));
-        _token = tokenGenerator ?? (_ => RandomNumberGenerator.GetBytes(16));
+        _token = tokenGenerator ?? (_ => SecureRandom.GetBytes(16));
     }
 
     /// <summary>NEW_CONNECTION_ID frames to send (sequence numbers of local IDs).</summary>

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using Transport.Core.Security;
 using Transport.Core.Time;
 using Transport.Core.Wire;
 
@@ -84,9 +85,7 @@ internal sealed class PathState
     /// <summary>Draws the 8 unpredictable bytes of a new PATH_CHALLENGE (RFC 9000 §8.2.1) and remembers them.</summary>
     public ulong NewChallenge(Instant retransmitAt)
     {
-        Span<byte> data = stackalloc byte[8];
-        RandomNumberGenerator.Fill(data);
-        ulong value = BitConverter.ToUInt64(data);
+        ulong value = SecureRandom.GetUInt64();
         _challenges[_challengeCount % RememberedChallenges] = value;
         _challengeCount++;
         ChallengesSent++;

@@ -229,9 +229,7 @@ public sealed partial class QuicConnectionCore
     private void WriteHandshakePathChallenge(ref SpanWriter w)
     {
         if (!_handshakePathChallengePending) return;
-        Span<byte> data = stackalloc byte[8];
-        System.Security.Cryptography.RandomNumberGenerator.Fill(data); // RFC 9000 §8.2.1: unpredictable
-        ulong value = BitConverter.ToUInt64(data);
+        ulong value = Transport.Core.Security.SecureRandom.GetUInt64(); // RFC 9000 §8.2.1: unpredictable
         if (!FrameWriter.TryWrite(ref w, new PathChallengeFrame(value))) return;
         _handshakePathChallengePending = false;
         _handshakePathChallengeData = value;

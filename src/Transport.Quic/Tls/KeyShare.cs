@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Transport.Core.Security;
 
 namespace Transport.Quic.Tls;
 
@@ -17,7 +18,7 @@ internal sealed class KeyShare : IDisposable
         Group = group;
         if (group == TlsNamedGroup.X25519)
         {
-            _x25519Private = RandomNumberGenerator.GetBytes(X25519.ScalarSize);
+            _x25519Private = SecureRandom.GetBytes(X25519.ScalarSize);
             PublicKey = new byte[X25519.PointSize];
             X25519.ScalarMultBase(_x25519Private, PublicKey);
         }

@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Security.Cryptography;
+using Transport.Core.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
@@ -52,7 +53,7 @@ internal sealed class TlsClientHandshake : TlsHandshake
         _state = State.WaitServerHello;
         return Guard(() =>
         {
-            ClientRandom = RandomNumberGenerator.GetBytes(32);
+            ClientRandom = SecureRandom.GetBytes(32);
             _keyShare = new KeyShare(_options.Groups[0]);
             _ticket = UsableTicket();
             // RFC 8446 §4.2.10: early data goes under the ticket's suite and ALPN, so offer it only if both are still wanted.

@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Security.Cryptography;
+using Transport.Core.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
@@ -247,7 +248,9 @@ internal sealed class TlsServerHandshake : TlsHandshake
         var w = new TlsWriter(256);
         int msg = BeginMessage(w, TlsConstants.ServerHello);
         w.WriteUInt16(TlsConstants.LegacyVersion);
-        w.WriteBytes(RandomNumberGenerator.GetBytes(32));
+        Span<byte> serverRandom = stackalloc byte[32];
+        SecureRandom.Fill(serverRandom);
+        w.WriteBytes(serverRandom);
         w.WriteVector8(sessionId);
         w.WriteUInt16((ushort)suite);
         w.WriteUInt8(0);
@@ -378,12 +381,13 @@ internal sealed class TlsServerHandshake : TlsHandshake
     {
         // RFC 8446 §4.6.1.
         DateTimeOffset now = _options.TimeProvider.GetUtcNow();
-        byte[] nonce = RandomNumberGenerator.GetBytes(8);
-        uint ageAdd = BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(4));
+        Span<byte> nonce = stackalloc byte[8];
+        SecureRandom.Fill(nonce);
+        uint ageAdd = SecureRandom.GetUInt32();
         uint lifetime = (uint)_options.SessionTicketLifetime.TotalSeconds;
         uint maxEarlyData = _options.EnableEarlyData ? TlsConstants.QuicMaxEarlyDataSize : 0;
         var state = new TicketState(now, lifetime, ageAdd, CipherSuite, Schedule!.TicketPsk(resumptionMasterSecret, nonce),
-            NegotiatedApplicationProtocol.Protocol.ToArray(), maxEarlyData, TicketApplicationData ?? [], RandomNumberGenerator.GetBytes(16));
+            NegotiatedApplicationProtocol.Protocol.ToArray(), maxEarlyData, TicketApplicationData ?? [], SecureRandom.GetBytes(16));
         byte[] ticket = _options.SessionTicketKeys!.Seal(state.Serialize());
 
         var w = new TlsWriter(128 + ticket.Length);

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Transport.Core.Security;
 
 namespace Transport.Quic.Tls;
 
@@ -50,7 +51,7 @@ public sealed class TlsSessionTicketKeys
         byte[] sealedTicket = new byte[KeyIdLength + NonceLength + plaintext.Length + TagLength];
         Span<byte> s = sealedTicket;
         BinaryPrimitives.WriteUInt32BigEndian(s, id);
-        RandomNumberGenerator.Fill(s.Slice(KeyIdLength, NonceLength));
+        SecureRandom.Fill(s.Slice(KeyIdLength, NonceLength));
         using var aes = new AesGcm(key, TagLength);
         aes.Encrypt(s.Slice(KeyIdLength, NonceLength), plaintext, s.Slice(KeyIdLength + NonceLength, plaintext.Length),
             s.Slice(s.Length - TagLength), s.Slice(0, KeyIdLength));
