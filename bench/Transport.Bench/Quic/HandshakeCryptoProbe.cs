@@ -31,6 +31,7 @@ internal static class HandshakeCryptoProbe
         byte[] info = RandomNumberGenerator.GetBytes(20);
         byte[] okm = new byte[32];
         byte[] key16 = RandomNumberGenerator.GetBytes(16);
+        byte[] info32 = RandomNumberGenerator.GetBytes(32);
         using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         byte[] hash = SHA256.HashData(info);
         byte[] sig = ecdsa.SignHash(hash);
@@ -59,6 +60,20 @@ internal static class HandshakeCryptoProbe
             ("ECDSA P-256 SignHash", () => ecdsa.SignHash(hash)),
             ("ECDSA P-256 VerifyHash", () => ecdsa.VerifyHash(hash, sig)),
             ("RandomNumberGenerator.GetBytes(32)", () => RandomNumberGenerator.Fill(okm)),
+            ("RandomNumberGenerator.Fill(16 B)", () => RandomNumberGenerator.Fill(okm.AsSpan(0, 16))),
+            ("SecureRandom.Fill(16 B) (buffered)", () => Transport.Core.Security.SecureRandom.Fill(okm.AsSpan(0, 16))),
+            ("Aes.Create + Key + CreateEncryptor (ECB)", () =>
+            {
+                using var a = Aes.Create(); a.Key = key16; a.Mode = CipherMode.ECB; a.Padding = PaddingMode.None;
+                a.CreateEncryptor().Dispose();
+            }),
+            ("Aes.Create + CreateEncryptor(key, null) (ECB)", () =>
+            {
+                using var a = Aes.Create(); a.Mode = CipherMode.ECB; a.Padding = PaddingMode.None;
+                a.CreateEncryptor(key16, null).Dispose();
+            }),
+            ("PacketProtection.Create (AES-128) + Dispose", () => Transport.Quic.Crypto.PacketProtection.Create(Transport.Quic.CipherSuite.Aes128GcmSha256, prk).Dispose()),
+            ("OneRttKeys.Create (AES-128) + Dispose", () => Transport.Quic.Crypto.OneRttKeys.Create(Transport.Quic.CipherSuite.Aes128GcmSha256, prk, info32).Dispose()),
         };
         const int Rounds = 7;
         var samples = new double[ops.Length][];

@@ -10,8 +10,9 @@ namespace Transport.Quic.Crypto;
 /// HKDF-Expand-Label(secret, "quic ku", "", Hash.length), in each direction.
 /// </summary>
 /// <remarks>
-/// Not thread-safe. Sealing and opening allocate nothing, except the packet that completes a key update, which derives
-/// the following generation ahead of time (RFC 9001 §6.3 asks for next keys to be ready before they are needed).
+/// Not thread-safe. Sealing and opening allocate nothing, except the first packet of a generation's other Key Phase,
+/// which derives the next receive generation (see <see cref="TryOpen"/>: derived on first need rather than ahead, which
+/// saves an AEAD object and an HKDF chain on every connection that never updates its keys).
 /// The connection remains responsible for the rules that need acknowledgments or timers: not initiating an update
 /// before the handshake is confirmed or before a packet of the current phase was acknowledged (RFC 9001 §6.1, §6.5),
 /// and calling <see cref="DiscardPreviousKeys"/> about three PTOs after an update (RFC 9001 §6.5).
@@ -26,7 +27,8 @@ public sealed class OneRttKeys : IDisposable
     private PayloadProtection _send;
     private PayloadProtection? _receivePrevious;
     private PayloadProtection _receiveCurrent;
-    private PayloadProtection _receiveNext;
+    // Derived on first need: the first packet whose Key Phase is not the current one (RFC 9001 §6.3 MAY).
+    private PayloadProtection? _receiveNext;
     // The lowest packet number authenticated with the current receive keys since they became current (RFC 9001 §6.5).
     private long _receiveCurrentLowestPacketNumber;
     private bool _disposed;
@@ -39,7 +41,6 @@ public sealed class OneRttKeys : IDisposable
         _receiveHeader = receiveHeader;
         _send = send;
         _receiveCurrent = receive;
-        _receiveNext = receive.DeriveNext();
     }
 
     // Send-only keys: the receive slots alias the send objects (never used to open while _canReceive is false) until
@@ -50,7 +51,6 @@ public sealed class OneRttKeys : IDisposable
         _receiveHeader = sendHeader;
         _send = send;
         _receiveCurrent = send;
-        _receiveNext = send;
         _canReceive = false;
     }
 
@@ -114,7 +114,6 @@ public sealed class OneRttKeys : IDisposable
         CryptographicOperations.ZeroMemory(hp);
         _receiveHeader = receiveHeader;
         _receiveCurrent = PayloadProtection.Create(suite, parameters, receiveSecret);
-        _receiveNext = _receiveCurrent.DeriveNext();
         _canReceive = true;
     }
 
@@ -197,6 +196,13 @@ public sealed class OneRttKeys : IDisposable
     /// generation completes a key update: the generations move on, and if the peer initiated it this endpoint's send
     /// keys follow (RFC 9001 §6.2). Never throws for network input; false means drop the packet.
     /// </summary>
+    /// <remarks>
+    /// The next generation's receive keys are derived when the first packet that needs them arrives, before it is
+    /// authenticated and whatever the outcome, and kept even when that packet is dropped (RFC 9001 §6.3: "MAY generate
+    /// new keys as part of packet processing"; "SHOULD be retained, even if the packet ... was subsequently discarded").
+    /// The cost is thus paid once per generation and never tells whether the Key Phase bit was valid (the §6.3 MUST);
+    /// it does make the first packet of a new phase a few microseconds slower to process.
+    /// </remarks>
     /// <param name="packet">Exactly one short-header packet (the rest of the datagram).</param>
     /// <param name="packetNumberOffset">1 + the Destination Connection ID length.</param>
     /// <param name="largestReceivedPacketNumber">The largest packet number successfully processed in the application data space, or -1 if none.</param>
@@ -225,7 +231,7 @@ public sealed class OneRttKeys : IDisposable
             if (_receivePrevious is null) { DecryptionFailures++; return false; }
             keys = _receivePrevious;
         }
-        else keys = _receiveNext;
+        else keys = _receiveNext ??= _receiveCurrent.DeriveNext();
 
         if (!PacketProtection.TryDecryptPayload(keys, packet, headerLength, packetNumber, out payloadLength))
         {
@@ -264,17 +270,17 @@ public sealed class OneRttKeys : IDisposable
         if (!_canReceive) return; // the receive slots alias the send objects
         _receivePrevious?.Dispose();
         _receiveCurrent.Dispose();
-        _receiveNext.Dispose();
+        _receiveNext?.Dispose();
         _receiveHeader.Dispose();
     }
 
-    // The generations move on by one: previous <- current <- next, and next is derived ahead of time (RFC 9001 §6.3).
+    // The generations move on by one: previous <- current <- next; the following next is derived on first need.
     private void CompleteReceiveKeyUpdate(long packetNumber)
     {
         _receivePrevious?.Dispose();
         _receivePrevious = _receiveCurrent;
-        _receiveCurrent = _receiveNext;
-        _receiveNext = _receiveCurrent.DeriveNext();
+        _receiveCurrent = _receiveNext!;
+        _receiveNext = null;
         _receiveCurrentLowestPacketNumber = packetNumber;
         // RFC 9001 §6.2: a peer-initiated update; answer it by updating the send keys too.
         while (_send.Generation < _receiveCurrent.Generation)
@@ -295,6 +301,9 @@ public sealed class OneRttKeys : IDisposable
 
     // For tests: the receive keys of the current generation.
     internal PayloadProtection ReceiveCurrent => _receiveCurrent;
+
+    // For tests: whether the next receive generation was derived yet.
+    internal bool HasNextReceiveKeys => _receiveNext is not null;
 
     // For tests: the send keys of the current generation.
     internal PayloadProtection Send => _send;

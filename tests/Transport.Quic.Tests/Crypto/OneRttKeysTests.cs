@@ -223,6 +223,60 @@ public class OneRttKeysTests
         ClientToServer(p, 2, false);
     }
 
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Next_receive_keys_are_derived_on_first_need_and_kept(CipherSuite suite)
+    {
+        using var p = new Pair(suite);
+        // Traffic in the current phase never needs the next generation.
+        for (int i = 0; i < 5; i++) { ClientToServer(p, (byte)i, false); ServerToClient(p, (byte)i, false); }
+        Assert.False(p.Server.HasNextReceiveKeys);
+        Assert.False(p.Client.HasNextReceiveKeys);
+
+        // A forged packet of the other phase derives them (before authentication, whatever the outcome) and they are
+        // kept although it fails (RFC 9001 §6.3).
+        byte[] forged = Seal(p.Client, p.ClientNextPn++, 9, out int off);
+        forged[0] ^= OneRttKeys.KeyPhaseBit;
+        Assert.False(Open(p.Server, forged, off, ref p.ServerLargestReceived, out _, out _));
+        Assert.True(p.Server.HasNextReceiveKeys);
+        Assert.Equal(0, p.Server.ReceiveGeneration);
+
+        // The real update then opens with those keys; after it the following generation is again not derived.
+        byte[] late = Seal(p.Client, p.ClientNextPn++, 12, out _); // generation 0, delivered after the update
+        Assert.True(p.Client.TryInitiateKeyUpdate());
+        Assert.False(p.Client.HasNextReceiveKeys); // initiating derives only the send keys
+        ClientToServer(p, 10, true);
+        Assert.Equal(1, p.Server.ReceiveGeneration);
+        Assert.False(p.Server.HasNextReceiveKeys);
+        Assert.True(p.Server.HasPreviousKeys);
+        ServerToClient(p, 11, true);
+        Assert.Equal(1, p.Client.ReceiveGeneration);
+        Assert.False(p.Client.HasNextReceiveKeys);
+
+        // A delayed packet of generation 0 (lower packet number, other phase) opens with the previous keys, deriving nothing.
+        Assert.True(Open(p.Server, late, off, ref p.ServerLargestReceived, out byte m, out bool phase));
+        Assert.Equal((12, false), (m, phase));
+        Assert.False(p.Server.HasNextReceiveKeys);
+        Assert.Equal(1, p.Server.ReceiveGeneration);
+    }
+
+    [Fact]
+    public void Send_only_keys_derive_no_receive_keys_until_installed_and_then_only_current()
+    {
+        var suite = CipherSuite.Aes128GcmSha256;
+        byte[] clientSecret = PacketTestBuilder.Secret(suite, 11), serverSecret = PacketTestBuilder.Secret(suite, 12);
+        using var server = OneRttKeys.CreateSendOnly(suite, serverSecret);
+        Assert.False(server.HasNextReceiveKeys);
+        server.InstallReceiveSecret(clientSecret);
+        Assert.False(server.HasNextReceiveKeys);
+        using var client = OneRttKeys.Create(suite, clientSecret, serverSecret);
+        byte[] packet = Seal(client, 0, 1, out int off);
+        long largest = -1;
+        Assert.True(Open(server, packet, off, ref largest, out byte marker, out _));
+        Assert.Equal(1, marker);
+        Assert.False(server.HasNextReceiveKeys);
+    }
+
     [Fact]
     public void Long_headers_are_refused()
     {
