@@ -67,13 +67,15 @@ public sealed class OneRttKeys : IDisposable
         KeySchedule.ValidateSecret(suite, receiveSecret, nameof(receiveSecret));
         Span<byte> hp = stackalloc byte[KeySchedule.MaxKeyLength];
         hp = hp.Slice(0, KeySchedule.KeyLength(suite));
+        // One secret after the other: HkdfLabel keeps the HMAC of the last secret expanded, so hp, key and iv of one
+        // secret in a row key one HMAC instead of alternating between the two secrets (two HMAC setups fewer).
         KeySchedule.DeriveHeaderProtectionKey(suite, parameters, sendSecret, hp);
         var sendHeader = HeaderProtection.Create(suite, hp);
+        var send = PayloadProtection.Create(suite, parameters, sendSecret);
         KeySchedule.DeriveHeaderProtectionKey(suite, parameters, receiveSecret, hp);
         var receiveHeader = HeaderProtection.Create(suite, hp);
         CryptographicOperations.ZeroMemory(hp);
-        return new OneRttKeys(sendHeader, receiveHeader,
-            PayloadProtection.Create(suite, parameters, sendSecret), PayloadProtection.Create(suite, parameters, receiveSecret));
+        return new OneRttKeys(sendHeader, receiveHeader, send, PayloadProtection.Create(suite, parameters, receiveSecret));
     }
 
     /// <summary>

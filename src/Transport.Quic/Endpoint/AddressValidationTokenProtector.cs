@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Security.Cryptography;
+using Transport.Core.Security;
 using Transport.Core.Time;
 using Transport.Core.Wire;
 
@@ -267,7 +268,7 @@ public sealed class AddressValidationTokenProtector : IDisposable
     private void Seal(Span<byte> token, AddressValidationTokenKind kind, ReadOnlySpan<byte> plaintext)
     {
         Span<byte> iv = token.Slice(2, IvLength);
-        RandomNumberGenerator.Fill(iv);
+        SecureRandom.Fill(iv); // per token: the buffered CSPRNG (Transport.Core.Security)
         token[0] = (byte)kind;
         lock (_gate)
         {
