@@ -22,8 +22,9 @@ internal sealed class TlsClientHandshake : TlsHandshake
     private TlsKeySchedule? _pskSchedule;      // early secret from the ticket's PSK
     private byte[]? _cookie;
     private CipherSuite? _hrrSuite;
-    private byte[]? _clientHandshakeSecret;
-    private byte[]? _serverHandshakeSecret;
+    // finished_key of each handshake traffic secret (RFC 8446 §4.4.4), all the handshake keeps of those secrets.
+    private byte[]? _clientFinishedKey;
+    private byte[]? _serverFinishedKey;
     private byte[]? _resumptionMasterSecret;
 
     /// <summary>A client handshake. <paramref name="localTransportParameters"/> is the encoded quic_transport_parameters body.</summary>
@@ -284,11 +285,14 @@ internal sealed class TlsClientHandshake : TlsHandshake
         Schedule.SetSharedSecret(shared);
         CryptographicOperations.ZeroMemory(shared);
         byte[] th = TranscriptHash();
-        _clientHandshakeSecret = Schedule.DeriveSecret(Schedule.HandshakeSecret!, "c hs traffic", th);
-        _serverHandshakeSecret = Schedule.DeriveSecret(Schedule.HandshakeSecret!, "s hs traffic", th);
+        byte[] clientHandshakeSecret = Schedule.DeriveSecret(Schedule.HandshakeSecret!, "c hs traffic", th);
+        byte[] serverHandshakeSecret = Schedule.DeriveSecret(Schedule.HandshakeSecret!, "s hs traffic", th);
         ExpectNoMoreData(EncryptionLevel.Initial);
-        SetReadSecret(EncryptionLevel.Handshake, _serverHandshakeSecret, "SERVER_HANDSHAKE_TRAFFIC_SECRET");
-        SetWriteSecret(EncryptionLevel.Handshake, _clientHandshakeSecret, "CLIENT_HANDSHAKE_TRAFFIC_SECRET");
+        // Each finished_key right after its secret's packet keys: the same HMAC key in a row (HkdfLabel's cache).
+        SetReadSecret(EncryptionLevel.Handshake, serverHandshakeSecret, "SERVER_HANDSHAKE_TRAFFIC_SECRET");
+        _serverFinishedKey = Schedule.FinishedKey(serverHandshakeSecret);
+        SetWriteSecret(EncryptionLevel.Handshake, clientHandshakeSecret, "CLIENT_HANDSHAKE_TRAFFIC_SECRET");
+        _clientFinishedKey = Schedule.FinishedKey(clientHandshakeSecret);
         if (EarlyDataStatus == TlsEarlyDataStatus.Offered && !IsResumed) EarlyDataStatus = TlsEarlyDataStatus.Rejected;
         _state = State.WaitEncryptedExtensions;
     }
@@ -457,7 +461,7 @@ internal sealed class TlsClientHandshake : TlsHandshake
 
     private void HandleFinished(byte[] message)
     {
-        VerifyFinished(message, _serverHandshakeSecret!);
+        VerifyFinished(message, _serverFinishedKey!);
         AddToTranscript(message);
         ExpectNoMoreData(EncryptionLevel.Handshake);
 
@@ -469,15 +473,17 @@ internal sealed class TlsClientHandshake : TlsHandshake
         // RFC 9001 §8.3: no EndOfEarlyData; the client Finished follows at once at the Handshake level.
         var w = new TlsWriter(64);
         int msg = BeginMessage(w, TlsConstants.Finished);
-        w.WriteBytes(FinishedVerifyData(_clientHandshakeSecret!));
+        w.WriteBytes(FinishedVerifyData(_clientFinishedKey!));
         EndMessage(w, msg);
         SetWriteSecret(EncryptionLevel.OneRtt, clientApp, "CLIENT_TRAFFIC_SECRET_0");
         Send(EncryptionLevel.Handshake, w.WrittenSpan);
 
         _resumptionMasterSecret = Schedule.DeriveSecret(Schedule.MasterSecret!, "res master", TranscriptHash());
         ReleaseHandshakeState(); // the schedule stays: session tickets (later, in 1-RTT) derive their PSK from it
-        _clientHandshakeSecret = null;
-        _serverHandshakeSecret = null;
+        CryptographicOperations.ZeroMemory(_clientFinishedKey);
+        CryptographicOperations.ZeroMemory(_serverFinishedKey);
+        _clientFinishedKey = null;
+        _serverFinishedKey = null;
         _keyShare?.Dispose(); // the ECDHE private key (native memory) is done with
         _keyShare = null;
         _state = State.Connected;

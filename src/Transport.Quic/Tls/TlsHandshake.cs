@@ -293,15 +293,15 @@ internal abstract class TlsHandshake : IDisposable
         w.WriteVector16(body);
     }
 
-    /// <summary>Verify data for a Finished message (HMAC over the current transcript, RFC 8446 §4.4.4).</summary>
-    protected byte[] FinishedVerifyData(byte[] baseKey) => Schedule!.FinishedVerifyData(baseKey, TranscriptHash());
+    /// <summary>Verify data for a Finished message (HMAC with a finished_key over the current transcript, RFC 8446 §4.4.4).</summary>
+    protected byte[] FinishedVerifyData(byte[] finishedKey) => Schedule!.FinishedVerifyDataFromKey(finishedKey, TranscriptHash());
 
-    /// <summary>Checks a received Finished message against <paramref name="baseKey"/>; decrypt_error when it does not match.</summary>
-    protected void VerifyFinished(byte[] message, byte[] baseKey)
+    /// <summary>Checks a received Finished message against <paramref name="finishedKey"/>; decrypt_error when it does not match.</summary>
+    protected void VerifyFinished(byte[] message, byte[] finishedKey)
     {
         var r = new TlsReader(message.AsSpan(4));
         ReadOnlySpan<byte> verifyData = r.ReadBytes(r.Remaining);
-        byte[] expected = FinishedVerifyData(baseKey);
+        byte[] expected = FinishedVerifyData(finishedKey);
         if (verifyData.Length != expected.Length)
             throw new TlsAlertException(TlsAlert.DecodeError, "The Finished message has the wrong length.");
         if (!CryptographicOperations.FixedTimeEquals(verifyData, expected))

@@ -97,9 +97,21 @@ internal sealed class TlsKeySchedule
     /// <summary>finished_key = HKDF-Expand-Label(BaseKey, "finished", "", Hash.length); verify_data = HMAC(finished_key, transcript hash) (RFC 8446 §4.4.4).</summary>
     public byte[] FinishedVerifyData(ReadOnlySpan<byte> baseKey, ReadOnlySpan<byte> transcriptHash)
     {
-        byte[] finishedKey = ExpandLabel(baseKey, "finished", ReadOnlySpan<byte>.Empty, HashLength);
-        return Hash == HashAlgorithmName.SHA384 ? HMACSHA384.HashData(finishedKey, transcriptHash) : HMACSHA256.HashData(finishedKey, transcriptHash);
+        byte[] finishedKey = FinishedKey(baseKey);
+        byte[] verifyData = FinishedVerifyDataFromKey(finishedKey, transcriptHash);
+        CryptographicOperations.ZeroMemory(finishedKey);
+        return verifyData;
     }
+
+    /// <summary>
+    /// finished_key = HKDF-Expand-Label(BaseKey, "finished", "", Hash.length) (RFC 8446 §4.4.4). The handshakes derive it
+    /// right after installing the traffic secret, while HkdfLabel still holds that secret's HMAC (one HMAC setup fewer).
+    /// </summary>
+    public byte[] FinishedKey(ReadOnlySpan<byte> baseKey) => ExpandLabel(baseKey, "finished", ReadOnlySpan<byte>.Empty, HashLength);
+
+    /// <summary>verify_data = HMAC(finished_key, transcript hash) (RFC 8446 §4.4.4).</summary>
+    public byte[] FinishedVerifyDataFromKey(ReadOnlySpan<byte> finishedKey, ReadOnlySpan<byte> transcriptHash) =>
+        Hash == HashAlgorithmName.SHA384 ? HMACSHA384.HashData(finishedKey, transcriptHash) : HMACSHA256.HashData(finishedKey, transcriptHash);
 
     /// <summary>The PSK for a ticket: HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, Hash.length) (RFC 8446 §4.6.1).</summary>
     public byte[] TicketPsk(ReadOnlySpan<byte> resumptionMasterSecret, ReadOnlySpan<byte> nonce) =>

@@ -18,7 +18,8 @@ internal sealed class TlsServerHandshake : TlsHandshake
 
     private readonly TlsServerOptions _options;
     private State _state = State.WaitClientHello;
-    private byte[]? _clientHandshakeSecret;
+    // finished_key of the client handshake traffic secret (RFC 8446 §4.4.4), to verify the client's Finished.
+    private byte[]? _clientFinishedKey;
     private byte[]? _clientApplicationSecret;
     private TlsNamedGroup? _retryGroup;
     private bool _clientTakesTickets;
@@ -268,17 +269,21 @@ internal sealed class TlsServerHandshake : TlsHandshake
         schedule.SetSharedSecret(shared);
         CryptographicOperations.ZeroMemory(shared);
         byte[] th = TranscriptHash();
-        _clientHandshakeSecret = schedule.DeriveSecret(schedule.HandshakeSecret!, "c hs traffic", th);
+        byte[] clientHandshakeSecret = schedule.DeriveSecret(schedule.HandshakeSecret!, "c hs traffic", th);
         byte[] serverHandshakeSecret = schedule.DeriveSecret(schedule.HandshakeSecret!, "s hs traffic", th);
+        // Each finished_key right after its secret's packet keys: the same HMAC key in a row (HkdfLabel's cache).
         SetWriteSecret(EncryptionLevel.Handshake, serverHandshakeSecret, "SERVER_HANDSHAKE_TRAFFIC_SECRET");
-        SetReadSecret(EncryptionLevel.Handshake, _clientHandshakeSecret, "CLIENT_HANDSHAKE_TRAFFIC_SECRET");
+        byte[] serverFinishedKey = schedule.FinishedKey(serverHandshakeSecret);
+        SetReadSecret(EncryptionLevel.Handshake, clientHandshakeSecret, "CLIENT_HANDSHAKE_TRAFFIC_SECRET");
+        _clientFinishedKey = schedule.FinishedKey(clientHandshakeSecret);
 
         SendEncryptedExtensions(tpLocal: LocalTransportParameters, earlyData: acceptEarlyData);
         if (resumed is null) SendCertificateAndVerify(scheme!.Value);
 
         w.Clear();
         msg = BeginMessage(w, TlsConstants.Finished);
-        w.WriteBytes(FinishedVerifyData(serverHandshakeSecret));
+        w.WriteBytes(FinishedVerifyData(serverFinishedKey));
+        CryptographicOperations.ZeroMemory(serverFinishedKey);
         EndMessage(w, msg);
         Send(EncryptionLevel.Handshake, w.WrittenSpan);
 
@@ -360,7 +365,7 @@ internal sealed class TlsServerHandshake : TlsHandshake
 
     private void HandleFinished(byte[] message)
     {
-        VerifyFinished(message, _clientHandshakeSecret!);
+        VerifyFinished(message, _clientFinishedKey!);
         AddToTranscript(message);
         ExpectNoMoreData(EncryptionLevel.Handshake);
         byte[] resumptionMasterSecret = Schedule!.DeriveSecret(Schedule.MasterSecret!, "res master", TranscriptHash());
@@ -373,7 +378,8 @@ internal sealed class TlsServerHandshake : TlsHandshake
         // The only ticket is sent: nothing derives from the schedule or the handshake secrets any more.
         ReleaseHandshakeState();
         Schedule = null;
-        _clientHandshakeSecret = null;
+        CryptographicOperations.ZeroMemory(_clientFinishedKey);
+        _clientFinishedKey = null;
         _clientApplicationSecret = null;
     }
 

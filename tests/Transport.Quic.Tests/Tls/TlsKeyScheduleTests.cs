@@ -42,6 +42,9 @@ public class TlsKeyScheduleTests
         Assert.Equal(H("a11af9f05531f856ad47116b45a950328204b4f44bfb6b3a4b4f1f3fcb631643"), ks.DeriveSecret(ks.MasterSecret!, "s ap traffic", serverFinishedHash));
         // {client} calculate finished.
         Assert.Equal(H("a8ec436d677634ae525ac1fcebe11a039ec17694fac6e98527b642f2edd5ce61"), ks.FinishedVerifyData(clientHs, serverFinishedHash));
+        // The same in two steps, as the handshakes do it (finished_key derived when the secret is installed).
+        Assert.Equal(H("a8ec436d677634ae525ac1fcebe11a039ec17694fac6e98527b642f2edd5ce61"),
+            ks.FinishedVerifyDataFromKey(ks.FinishedKey(clientHs), serverFinishedHash));
 
         byte[] resumptionMaster = ks.DeriveSecret(ks.MasterSecret!, "res master", H("209145a96ee8e2a122ff810047cc952684658d6049e86429426db87c54ad143d"));
         Assert.Equal(H("7df235f2031d2a051287d02b0241b0bfdaf86cc856231f2d5aba46c434ec196c"), resumptionMaster);
