@@ -10,21 +10,29 @@ namespace Transport.Quic.Crypto;
 /// </remarks>
 internal sealed class AesHeaderProtection : HeaderProtection
 {
-    private readonly Aes _aes;
+    // Only a factory of ECB encryptors (never keyed itself: CreateEncryptor(key, iv) leaves its Key unset), one per
+    // thread rather than one per key: Aes.Create with its Mode and Padding setters cost ~0.9 us of each key's setup.
+    [ThreadStatic] private static Aes? t_ecbFactory;
     private readonly ICryptoTransform _encryptor;
     private readonly byte[] _input = new byte[16];
     private readonly byte[] _output = new byte[16];
 
     public AesHeaderProtection(ReadOnlySpan<byte> key)
     {
-        _aes = Aes.Create();
-        _aes.Mode = CipherMode.ECB;
-        _aes.Padding = PaddingMode.None;
+        Aes factory = t_ecbFactory ??= CreateEcbFactory();
         // The key goes straight to the encryptor: CreateEncryptor() would read the IV property, which generates a random
         // IV (a CSPRNG call ECB ignores), and setting Key copies and validates the key once more (7.3 vs 3.2 us, hsprims).
         byte[] k = key.ToArray();
-        _encryptor = _aes.CreateEncryptor(k, null);
+        _encryptor = factory.CreateEncryptor(k, null);
         CryptographicOperations.ZeroMemory(k);
+    }
+
+    private static Aes CreateEcbFactory()
+    {
+        var aes = Aes.Create();
+        aes.Mode = CipherMode.ECB;
+        aes.Padding = PaddingMode.None;
+        return aes;
     }
 
     public override void ComputeMask(ReadOnlySpan<byte> sample, Span<byte> mask)
@@ -47,7 +55,6 @@ internal sealed class AesHeaderProtection : HeaderProtection
     public override void Dispose()
     {
         _encryptor.Dispose();
-        _aes.Dispose();
         Array.Clear(_input);
         Array.Clear(_output);
     }
