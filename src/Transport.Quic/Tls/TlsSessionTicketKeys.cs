@@ -25,13 +25,14 @@ public sealed class TlsSessionTicketKeys
     private sealed class TicketKey(uint id, ReadOnlySpan<byte> key)
     {
         public uint Id { get; } = id;
-        // Used and disposed only under lock (this); Disposed is then true and the key is out of the set.
+        // Used and disposed only under Gate; Disposed is then true and the key is out of the set.
+        public Lock Gate { get; } = new();
         public AesGcm Aead { get; } = new(key, TagLength);
         public bool Disposed { get; private set; }
 
         public void Dispose()
         {
-            lock (this)
+            lock (Gate)
             {
                 Disposed = true;
                 Aead.Dispose();
@@ -81,7 +82,7 @@ public sealed class TlsSessionTicketKeys
         while (true)
         {
             TicketKey key = Current();
-            lock (key)
+            lock (key.Gate)
             {
                 if (key.Disposed) continue; // rotated out meanwhile: seal with the new current key
                 BinaryPrimitives.WriteUInt32BigEndian(s, key.Id);
@@ -108,7 +109,7 @@ public sealed class TlsSessionTicketKeys
         byte[] output = new byte[sealedTicket.Length - KeyIdLength - NonceLength - TagLength];
         try
         {
-            lock (key)
+            lock (key.Gate)
             {
                 if (key.Disposed) return false; // rotated out meanwhile
                 key.Aead.Decrypt(sealedTicket.Slice(KeyIdLength, NonceLength), sealedTicket.Slice(KeyIdLength + NonceLength, output.Length),
