@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
 using Transport.Core.Security;
 using Transport.Core.Time;
 using Transport.Core.Wire;
