@@ -33,8 +33,13 @@ internal sealed class EndpointPump : IDisposable
     /// Stream reads and writes that a receive batch released resume on the receive thread, after the batch, outside the
     /// lock (see <see cref="QuicListenerOptions.InlineCompletions"/>), instead of on the thread pool.
     /// </param>
-    public EndpointPump(QuicEndpointOptions options, IPEndPoint localEndPoint, bool inlineCompletions = false)
+    /// <param name="receiveSpinTime">
+    /// Busy-poll on the receive thread before it blocks (<see cref="QuicEndpoint.ReceiveSpinTime"/>,
+    /// <see cref="QuicListenerOptions.ReceiveSpinTime"/>); zero: off.
+    /// </param>
+    public EndpointPump(QuicEndpointOptions options, IPEndPoint localEndPoint, bool inlineCompletions = false, TimeSpan receiveSpinTime = default)
     {
+        Transport.Core.Udp.UdpReceiveLoop.ValidateSpinTime(receiveSpinTime, nameof(receiveSpinTime));
         // The TOS byte of every received datagram reaches the connections (RFC 9000 §13.4.1: ECN counts are reported
         // whenever they are readable); sends are marked per datagram as the connection asks (ConnectionOptions.EnableEcn).
         Endpoint = new QuicEndpoint(options, new UdpSocketOptions
@@ -45,6 +50,7 @@ internal sealed class EndpointPump : IDisposable
             ReceiveTypeOfService = true,
         });
         Endpoint.ActivityCallback = Drain;
+        if (receiveSpinTime > TimeSpan.Zero) Endpoint.ReceiveSpinTime = receiveSpinTime;
         if (inlineCompletions) Endpoint.ReceiveBatchHooks = (StreamSignal.BeginDeferring, StreamSignal.CompleteDeferred);
     }
 

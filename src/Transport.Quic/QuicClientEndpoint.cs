@@ -16,13 +16,16 @@ public sealed class QuicClientEndpoint : IAsyncDisposable
     /// <param name="localEndPoint">The local address.</param>
     /// <param name="connectionIdLength">The length of the connection IDs of every connection on this socket (4 to 20; each connection's <see cref="Connection.ConnectionOptions.ConnectionIdLength"/> must equal it).</param>
     /// <param name="inlineCompletions">Resume stream reads and writes on the receive thread (opt-in; read the risks at <see cref="QuicClientConnectionOptions.InlineCompletions"/>).</param>
+    /// <param name="receiveSpinTime">Busy-poll on the receive thread for up to this long after each receive batch before blocking (latency for CPU: it burns a core while spinning; read <see cref="QuicClientConnectionOptions.ReceiveSpinTime"/>). Default zero: off.</param>
     /// <exception cref="ArgumentException">A bad connection ID length.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A negative <paramref name="receiveSpinTime"/> or one above 10 ms.</exception>
     /// <exception cref="System.Net.Sockets.SocketException">The address could not be bound.</exception>
-    public QuicClientEndpoint(IPEndPoint? localEndPoint = null, int connectionIdLength = 8, bool inlineCompletions = false)
+    public QuicClientEndpoint(IPEndPoint? localEndPoint = null, int connectionIdLength = 8, bool inlineCompletions = false, TimeSpan receiveSpinTime = default)
     {
         if (connectionIdLength is < 4 or > 20)
             throw new ArgumentOutOfRangeException(nameof(connectionIdLength), connectionIdLength, "A connection ID length must be 4 to 20 bytes.");
-        _pump = new EndpointPump(new QuicEndpointOptions { LocalConnectionIdLength = connectionIdLength }, localEndPoint ?? new IPEndPoint(IPAddress.Any, 0), inlineCompletions);
+        Transport.Core.Udp.UdpReceiveLoop.ValidateSpinTime(receiveSpinTime, nameof(receiveSpinTime));
+        _pump = new EndpointPump(new QuicEndpointOptions { LocalConnectionIdLength = connectionIdLength }, localEndPoint ?? new IPEndPoint(IPAddress.Any, 0), inlineCompletions, receiveSpinTime);
         LocalEndPoint = _pump.Endpoint.LocalEndPoint;
     }
 

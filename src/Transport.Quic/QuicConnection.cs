@@ -176,7 +176,7 @@ public sealed class QuicConnection : IAsyncDisposable
         cancellationToken.ThrowIfCancellationRequested();
         var local = options.LocalEndPoint ?? new IPEndPoint(
             options.RemoteEndPoint.AddressFamily == AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0);
-        var pump = new EndpointPump(new QuicEndpointOptions { LocalConnectionIdLength = options.ConnectionOptions.ConnectionIdLength }, local, options.InlineCompletions);
+        var pump = new EndpointPump(new QuicEndpointOptions { LocalConnectionIdLength = options.ConnectionOptions.ConnectionIdLength }, local, options.InlineCompletions, options.ReceiveSpinTime);
         return await ConnectCoreAsync(pump, ownsPump: true, options, cancellationToken).ConfigureAwait(false);
     }
 

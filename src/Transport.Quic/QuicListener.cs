@@ -35,7 +35,7 @@ public sealed class QuicListener : IAsyncDisposable
             Admission = new HandshakeAdmissionOptions { AcceptBacklog = options.AcceptBacklog, RetryMode = options.RetryMode },
             TokenProtector = _tokens,
             AcceptBeforeHandshakeCompletes = options.AcceptBeforeHandshakeCompletes,
-        }, options.ListenEndPoint, options.InlineCompletions) { AcceptBeforeHandshakeCompletes = options.AcceptBeforeHandshakeCompletes };
+        }, options.ListenEndPoint, options.InlineCompletions, options.ReceiveSpinTime) { AcceptBeforeHandshakeCompletes = options.AcceptBeforeHandshakeCompletes };
         _pump.HandshakeCompletedHandler = OnHandshakeCompleted;
         LocalEndPoint = _pump.Endpoint.LocalEndPoint;
         if (options.PreferredAddress is { } preferred)

@@ -17,7 +17,7 @@ internal static class QuicPhaseProbe
             return BulkAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 256).GetAwaiter().GetResult();
         if (args.Length > 0 && args[0] == "rtt")
             return RoundTripAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5000,
-                args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1, inline: args.Length > 3 && args[3] == "inline").GetAwaiter().GetResult();
+                args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1, inline: args.Skip(3).Contains("inline"), ParseSpin(args.Skip(3))).GetAwaiter().GetResult();
         if (args.Length > 0 && args[0] == "handshakes")
             return HandshakesAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100).GetAwaiter().GetResult();
         int count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20;
@@ -120,14 +120,30 @@ internal static class QuicPhaseProbe
     }
 
     /// <summary>
-    /// <c>quicphases rtt [count] [in flight] [inline]</c>: 64-byte round trips on one stream, one outstanding (the tour's loopback ping-pong);
+    /// <c>spin=N</c> (microseconds, e.g. <c>spin=50us</c> or <c>spin=50</c>): both ends busy-poll this long after each
+    /// receive batch (<see cref="Transport.Quic.QuicListenerOptions.ReceiveSpinTime"/>).
+    /// </summary>
+    private static TimeSpan ParseSpin(IEnumerable<string> args)
+    {
+        foreach (string a in args)
+        {
+            if (!a.StartsWith("spin=", StringComparison.Ordinal)) continue;
+            string v = a["spin=".Length..];
+            if (v.EndsWith("us", StringComparison.Ordinal)) v = v[..^2];
+            return TimeSpan.FromMicroseconds(double.Parse(v, CultureInfo.InvariantCulture));
+        }
+        return TimeSpan.Zero;
+    }
+
+    /// <summary>
+    /// <c>quicphases rtt [count] [in flight] [inline] [spin=Nus]</c>: 64-byte round trips on one stream, one outstanding (the tour's loopback ping-pong);
     /// p50/p99 and, when Transport.Quic was built with <c>-p:QuicLatencyProbe=true</c>, the median time of each step
     /// along the path (<see cref="Transport.Quic.LatencyProbe"/>), plus datagrams and system calls per round trip.
     /// With more in flight: requests per second, CPU and datagrams per request (the tour's pipelined row).
     /// </summary>
-    private static async Task<int> RoundTripAsync(int count, int inFlight, bool inline)
+    private static async Task<int> RoundTripAsync(int count, int inFlight, bool inline, TimeSpan spin)
     {
-        using var contender = new TransportQuicContender(inlineCompletions: inline);
+        using var contender = new TransportQuicContender(inlineCompletions: inline, receiveSpinTime: spin);
         Console.WriteLine(contender.Name);
         await using var server = await contender.StartServerAsync(EchoAsync, CancellationToken.None).ConfigureAwait(false);
         await using var connection = await contender.ConnectAsync(server.EndPoint, CancellationToken.None).ConfigureAwait(false);
@@ -192,11 +208,12 @@ internal static class QuicPhaseProbe
         double allocated = GC.GetTotalAllocatedBytes(precise: true) - alloc0;
         var (cc1, cd1) = quic.Pump.Endpoint.SendCounters;
         var (rb1, rd1) = quic.Pump.Endpoint.ReceiveCounters;
+        long spinBatches = quic.Pump.Endpoint.SpinBatches;
         totals.Sort();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"64 B round trips: {count} in {seconds:F2} s ({count / seconds:F0}/s): p50 {totals[count / 2]:F1} us, p90 {totals[count * 9 / 10]:F1} us, p99 {totals[count * 99 / 100]:F1} us; {cpu / count:F1} CPU us per round trip (process), {allocated / count:F0} bytes allocated per round trip (process)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  client endpoint per round trip: {(double)(cd1 - cd0) / count:F2} datagrams sent in {(double)(cc1 - cc0) / count:F2} send calls, {(double)(rd1 - rd0) / count:F2} datagrams received in {(double)(rb1 - rb0) / count:F2} receive batches"));
+            $"  client endpoint per round trip: {(double)(cd1 - cd0) / count:F2} datagrams sent in {(double)(cc1 - cc0) / count:F2} send calls, {(double)(rd1 - rd0) / count:F2} datagrams received in {(double)(rb1 - rb0) / count:F2} receive batches ({spinBatches} batches taken by spinning since start)"));
         if (!probe)
         {
             Console.WriteLine("  (step times: build with -p:QuicLatencyProbe=true)");

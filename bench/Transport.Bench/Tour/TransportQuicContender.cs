@@ -39,11 +39,14 @@ internal sealed class TransportQuicContender : ITransportContender, IDisposable
 
     private readonly bool _pathMtuDiscovery;
     private readonly bool _inlineCompletions;
+    private readonly TimeSpan _receiveSpinTime;
 
     /// <param name="pathMtuDiscovery">Let PMTU discovery grow the datagrams beyond <see cref="MaxDatagramSize"/> (the default), or stay at it.</param>
     /// <param name="inlineCompletions">Both ends resume stream reads on their receive threads (<see cref="QuicListenerOptions.InlineCompletions"/>, opt-in).</param>
-    public TransportQuicContender(bool pathMtuDiscovery = true, bool inlineCompletions = false)
+    /// <param name="receiveSpinTime">Both ends busy-poll their sockets this long after each receive batch (<see cref="QuicListenerOptions.ReceiveSpinTime"/>; zero: off).</param>
+    public TransportQuicContender(bool pathMtuDiscovery = true, bool inlineCompletions = false, TimeSpan receiveSpinTime = default)
     {
+        _receiveSpinTime = receiveSpinTime;
         _pathMtuDiscovery = pathMtuDiscovery;
         _inlineCompletions = inlineCompletions;
         using ECDsa key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -55,7 +58,8 @@ internal sealed class TransportQuicContender : ITransportContender, IDisposable
         _pin = TlsClientOptions.ComputeCertificatePin(_certificate);
     }
 
-    public string Name => (_pathMtuDiscovery ? "Transport QUIC" : $"Transport QUIC, {MaxDatagramSize} B") + (_inlineCompletions ? ", inline completions" : "");
+    public string Name => (_pathMtuDiscovery ? "Transport QUIC" : $"Transport QUIC, {MaxDatagramSize} B") + (_inlineCompletions ? ", inline completions" : "")
+        + (_receiveSpinTime > TimeSpan.Zero ? $", spin {_receiveSpinTime.TotalMicroseconds:F0} us" : "");
 
     public ContenderAvailability Availability => ContenderAvailability.Available;
 
@@ -72,6 +76,7 @@ internal sealed class TransportQuicContender : ITransportContender, IDisposable
                 MaxBidirectionalStreams = 1000,
             },
             InlineCompletions = _inlineCompletions,
+            ReceiveSpinTime = _receiveSpinTime,
         }, cancellationToken).ConfigureAwait(false);
         return new Server(listener, handler);
     }
@@ -102,7 +107,7 @@ internal sealed class TransportQuicContender : ITransportContender, IDisposable
         lock (_clientGate)
         {
             return _client ??= new QuicClientEndpoint(new IPEndPoint(
-                server.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0), inlineCompletions: _inlineCompletions);
+                server.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? IPAddress.Any : IPAddress.IPv6Any, 0), inlineCompletions: _inlineCompletions, receiveSpinTime: _receiveSpinTime);
         }
     }
 

@@ -16,4 +16,11 @@ public interface IDatagramReceiver
     /// replies built while handling them. Does nothing by default.
     /// </summary>
     void OnBatchCompleted() { }
+
+    /// <summary>
+    /// Consulted on the receive thread after <see cref="OnBatchCompleted"/> when the loop's
+    /// <see cref="UdpReceiveLoop.SpinTime"/> is set: false skips that spin and the loop blocks at once (nothing is
+    /// expected soon, e.g. no connections). True by default.
+    /// </summary>
+    bool SpinAllowed => true;
 }

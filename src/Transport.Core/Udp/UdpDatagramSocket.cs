@@ -658,6 +658,22 @@ public sealed class UdpDatagramSocket : IDisposable
         return _native ? ReceiveNative(batch, wait: true) : ReceivePlain(batch);
     }
 
+    /// <summary>
+    /// As <see cref="Receive"/>, but never waits: returns 0 at once when no datagram is queued (recvmmsg with
+    /// MSG_DONTWAIT; on the portable path, a FIONREAD check before the receive). For the receive loop's spin.
+    /// </summary>
+    internal int TryReceive(DatagramBatch batch)
+    {
+        if (_native) return ReceiveNative(batch, wait: false);
+        ThrowIfDisposed();
+        if (_socket.Available == 0)
+        {
+            batch.Clear();
+            return 0;
+        }
+        return ReceivePlain(batch);
+    }
+
     /// <summary>As <see cref="Receive"/>, without blocking a thread while waiting.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> ReceiveAsync(DatagramBatch batch, CancellationToken cancellationToken = default)

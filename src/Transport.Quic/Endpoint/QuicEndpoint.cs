@@ -110,11 +110,32 @@ public sealed class QuicEndpoint : IDisposable
         var local = socket.LocalEndPoint;
         if (local.Address.IsIPv4MappedToIPv6) local = new IPEndPoint(local.Address.MapToIPv4(), local.Port);
         var loop = socket.StartReceiveLoop(new Receiver(this, local), threadName: "quic-endpoint-receive-" + local.Port);
+        loop.SpinTime = _receiveLoop.SpinTime;
         lock (_sendGate) _moreSockets = [.. _moreSockets, new LocalSocket(socket, loop, local, new Dictionary<IPEndPoint, SocketAddress>())];
         return local;
     }
 
     private sealed record LocalSocket(UdpDatagramSocket Socket, UdpReceiveLoop Loop, IPEndPoint Local, Dictionary<IPEndPoint, SocketAddress> Remotes);
+
+    /// <summary>
+    /// Busy-poll on the receive threads before they block (<see cref="UdpReceiveLoop.SpinTime"/>): latency for CPU.
+    /// Spins only while the endpoint has connections. Zero (default): off. Set it before traffic starts (a socket added
+    /// later by <see cref="AddLocalEndPoint"/> takes the value of that moment).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Negative, or more than <see cref="UdpReceiveLoop.MaxSpinTime"/>.</exception>
+    public TimeSpan ReceiveSpinTime
+    {
+        get => _receiveLoop.SpinTime;
+        set
+        {
+            UdpReceiveLoop.ValidateSpinTime(value, nameof(ReceiveSpinTime));
+            _receiveLoop.SpinTime = value;
+            foreach (var more in _moreSockets) more.Loop.SpinTime = value;
+        }
+    }
+
+    /// <summary>Diagnostics: receive batches that a spin (<see cref="ReceiveSpinTime"/>) took, of <see cref="ReceiveCounters"/>' batches.</summary>
+    internal long SpinBatches => _receiveLoop.SpinBatches;
 
     /// <summary>Datagrams the socket failed to send (counted, not thrown: the protocol recovers them as losses).</summary>
     public long SendErrors { get; private set; }
@@ -353,6 +374,16 @@ public sealed class QuicEndpoint : IDisposable
 
     private sealed class Receiver(QuicEndpoint owner, IPEndPoint? local = null) : IDatagramReceiver
     {
+        /// <summary>Nothing can arrive for an endpoint without connections but a new handshake: no spin then.</summary>
+        public bool SpinAllowed
+        {
+            get
+            {
+                if (owner._disposed) return false;
+                lock (owner._gate) return owner._core.ConnectionCount > 0;
+            }
+        }
+
         public void OnDatagram(ReadOnlySpan<byte> datagram, SocketAddress remote, DatagramMetadata metadata)
         {
             LatencyProbe.Mark(owner._isServer, LatencyProbe.Received);

@@ -133,6 +133,9 @@ internal sealed class CheckingReceiver : IDatagramReceiver
 
     public void OnBatchCompleted() => Batches++;
 
+    /// <summary>What <see cref="IDatagramReceiver.SpinAllowed"/> answers (default true, as the interface's default).</summary>
+    public bool SpinAllowed { get; set; } = true;
+
     /// <summary>Blocks (bounded) until <paramref name="count"/> datagrams arrived.</summary>
     public void WaitFor(int count)
     {
