@@ -102,60 +102,40 @@ public sealed class UdpReceiveLoop : IDisposable
         Exception? fault = null;
         try
         {
-            int count = 0;
+            bool afterBatch = false; // a batch was just handed over: spin first, if SpinTime says so
             while (!_socket.IsDisposed)
             {
-                if (count == 0)
+                int count = 0;
+                try
                 {
-                    try
-                    {
-                        count = _socket.Receive(_batch);
-                    }
-                    catch (ObjectDisposedException)
-                    {
-                        break;
-                    }
-                    catch (SocketException) when (_socket.IsDisposed)
-                    {
-                        break;
-                    }
-                    catch (SocketException e) when (IsTransient(e.SocketErrorCode))
-                    {
-                        Interlocked.Increment(ref _transientErrors);
-                        continue;
-                    }
-                    if (count == 0) continue;
+                    long spinTicks = afterBatch ? Interlocked.Read(ref _spinTicks) : 0;
+                    if (spinTicks > 0 && _receiver.SpinAllowed && (count = Spin(spinTicks)) > 0)
+                        Interlocked.Increment(ref _spinHits);
+                    if (count == 0) count = _socket.Receive(_batch); // nothing came while spinning (or no spin): block
                 }
+                catch (ObjectDisposedException)
+                {
+                    break;
+                }
+                catch (SocketException) when (_socket.IsDisposed)
+                {
+                    break;
+                }
+                catch (SocketException e) when (IsTransient(e.SocketErrorCode))
+                {
+                    Interlocked.Increment(ref _transientErrors);
+                    afterBatch = false;
+                    continue;
+                }
+                afterBatch = false;
+                if (count == 0) continue;
 
                 for (int i = 0; i < count; i++)
                     _receiver.OnDatagram(_batch.GetData(i), _batch.GetRemote(i), _batch.GetMetadata(i));
                 Interlocked.Add(ref _datagrams, count);
                 Interlocked.Increment(ref _batches);
                 _receiver.OnBatchCompleted();
-
-                count = 0;
-                long spinTicks = Interlocked.Read(ref _spinTicks);
-                if (spinTicks > 0 && _receiver.SpinAllowed)
-                {
-                    try
-                    {
-                        count = Spin(spinTicks);
-                    }
-                    catch (ObjectDisposedException)
-                    {
-                        break;
-                    }
-                    catch (SocketException) when (_socket.IsDisposed)
-                    {
-                        break;
-                    }
-                    catch (SocketException e) when (IsTransient(e.SocketErrorCode))
-                    {
-                        Interlocked.Increment(ref _transientErrors);
-                        count = 0;
-                    }
-                    if (count > 0) Interlocked.Increment(ref _spinHits);
-                }
+                afterBatch = true;
             }
         }
         catch (Exception e)
